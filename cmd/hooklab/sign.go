@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hooklab/hooklab/signer"
+)
+
+// Defaults of hooklab sign.
+const (
+	defaultURL    = "http://127.0.0.1:8080/webhook"
+	defaultMethod = http.MethodPost
+	// defaultContentType is the Content-Type of a signed body, unless the
+	// preset signs form parameters ({params}: Twilio, Mandrill), which
+	// default to defaultFormContentType.
+	defaultContentType     = "application/json"
+	defaultFormContentType = "application/x-www-form-urlencoded"
+)
+
+// now is the clock sign uses when no --timestamp is given.
+var now = time.Now
+
+const signUsage = `Usage: hooklab sign --preset NAME --secret S (--body TEXT | --body-file PATH|-) [flags]
+
+Sign signs a body as the provider of preset NAME would and prints the whole
+request: as raw HTTP/1.1 (--format http, the default, which 'hooklab verify'
+reads back), as a curl command (--format curl), or as JSON (--format json:
+{"method", "url", "headers", "body"}, where "body" is omitted and
+"body_base64" given when the body is not valid UTF-8). The JSON "headers"
+and the curl command leave out Content-Length, and Host unless given with
+--header: they follow from the body and the URL.
+
+Asymmetric presets (discord, sendgrid, standard-webhooks-ed25519) take the
+private key as the secret. Repeat --secret to sign with several keys (key
+rotation, newest first) where the preset carries several signatures.
+
+Examples:
+
+	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}'
+	hooklab sign --preset stripe --secret-env STRIPE_SECRET --body-file event.json --format curl
+	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}' | hooklab verify --preset github --secret s3cret`
+
+func newSignCmd() *command {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	var (
+		secrets     secretFlags
+		headers     headerFlags
+		body        stringFlag
+		bodyFile    stringFlag
+		timestamp   unixFlag
+		contentType stringFlag
+		format      = choiceFlag{value: "http", choices: []string{"http", "curl", "json"}}
+	)
+	preset := fs.String("preset", "", "sign as preset `NAME` (see hooklab presets)")
+	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
+	fs.Var(&timestamp, "timestamp", "sign at `UNIX_SECONDS` instead of now")
+	id := fs.String("id", "", "message `ID` for presets that send one (default a fresh random id)")
+	rawURL := fs.String("url", defaultURL, "the `URL` the request is addressed to")
+	method := fs.String("method", defaultMethod, "the request `METHOD`")
+	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable)")
+	fs.Var(&contentType, "content-type", "the Content-Type `TYPE` (default "+defaultContentType+", or "+defaultFormContentType+" for twilio and mandrill)")
+	fs.Var(&body, "body", "the body `TEXT`")
+	fs.Var(&bodyFile, "body-file", "read the body from `PATH` (- for stdin)")
+	fs.Var(&format, "format", "output `FORMAT`: http, curl or json")
+
+	return &command{
+		name:    "sign",
+		summary: "sign a webhook and print the request (raw HTTP, curl or JSON)",
+		usage:   signUsage,
+		fs:      fs,
+		run: func(std *stdio) error {
+			if *preset == "" {
+				return usageErrorf("no preset: give -preset NAME (see hooklab presets)")
+			}
+			scheme, err := signer.Preset(*preset)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			keys, notes, err := secrets.keys()
+			if err != nil {
+				return err
+			}
+			b, err := readBody(std.stdin, body, bodyFile)
+			if err != nil {
+				return err
+			}
+			target, targetHost, err := parseTarget(*rawURL)
+			if err != nil {
+				return usageErrorf("-url: %v", err)
+			}
+			if !isToken(*method) {
+				return usageErrorf("-method: not an HTTP method token")
+			}
+			h, host, err := buildHeader(headers, contentType, scheme)
+			if err != nil {
+				return err
+			}
+
+			clock := signer.At(now().UTC())
+			if timestamp.set {
+				clock = signer.At(timestamp.t)
+			}
+			opts := []signer.Option{clock}
+			if *id != "" {
+				opts = append(opts, signer.ID(*id))
+			}
+			signed, err := signer.Sign(scheme, keys, signer.Payload{Method: *method, URL: target, Header: h, Body: b}, opts...)
+			if err != nil {
+				for _, n := range notes {
+					err = fmt.Errorf("%w (%s)", err, n)
+				}
+				return usageErrorf("%v", err)
+			}
+			var out []byte
+			switch format.value {
+			case "curl", "json":
+				if host != "" { // an explicit --header 'Host: …' is kept
+					signed.Header = signed.Header.Clone()
+					signed.Header.Set("Host", host)
+				}
+				if format.value == "curl" {
+					out = formatCurl(signed)
+				} else {
+					out, err = formatJSON(signed)
+				}
+			default:
+				if host == "" {
+					host = targetHost
+				}
+				out, err = formatHTTP(signed, host)
+			}
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			_, err = std.stdout.Write(out)
+			return err
+		},
+	}
+}
+
+// readBody returns the body from exactly one of --body and --body-file.
+func readBody(stdin io.Reader, body, bodyFile stringFlag) ([]byte, error) {
+	switch {
+	case body.set && bodyFile.set:
+		return nil, usageErrorf("give -body or -body-file, not both")
+	case body.set:
+		return []byte(body.value), nil
+	case bodyFile.set && bodyFile.value == "-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, usageErrorf("-body-file: stdin: %v", err)
+		}
+		return b, nil
+	case bodyFile.set:
+		b, err := os.ReadFile(bodyFile.value)
+		if err != nil {
+			return nil, usageErrorf("-body-file: %v", pathError(err))
+		}
+		return b, nil
+	}
+	return nil, usageErrorf("no body: give -body TEXT, -body-file PATH or -body-file - (use -body '' for an empty one)")
+}
+
+// parseTarget checks a URL to send to (absolute http or https, with a
+// host, no user information or fragment, nothing that would break a
+// request line) and returns it as it will be signed, with its host. The
+// URL is kept as written but for a lower-case scheme and an empty path
+// written "/", so that it is exactly the URL a receiver rebuilds from the
+// request ("http://" + Host + request target).
+func parseTarget(raw string) (signed, host string, err error) {
+	if strings.ContainsAny(raw, " \t\r\n\x00") {
+		return "", "", fmt.Errorf("the URL contains a space or control character; percent-encode it")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", fmt.Errorf("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https", u.Opaque != "":
+		return "", "", fmt.Errorf("want an absolute http:// or https:// URL")
+	case u.Host == "":
+		return "", "", fmt.Errorf("the URL has no host")
+	case u.User != nil:
+		return "", "", fmt.Errorf("the URL has user information; send credentials with -header instead")
+	case strings.Contains(raw, "#"):
+		return "", "", fmt.Errorf("the URL has a #fragment, which is never sent")
+	}
+	return u.Scheme + "://" + u.Host + requestTarget(raw), u.Host, nil
+}
+
+// buildHeader turns the --header and --content-type flags into the header
+// given to the signer. A Host header is taken out and returned apart (it
+// overrides the URL's host in the raw HTTP output).
+func buildHeader(fields headerFlags, contentType stringFlag, s signer.Scheme) (http.Header, string, error) {
+	h := make(http.Header)
+	host := ""
+	for _, f := range fields {
+		switch http.CanonicalHeaderKey(f.name) {
+		case "Content-Length":
+			return nil, "", usageErrorf("-header: Content-Length is computed from the body")
+		case "Transfer-Encoding":
+			return nil, "", usageErrorf("-header: Transfer-Encoding is not supported; the body is sent with a Content-Length")
+		case "Host":
+			host = f.value
+			continue
+		}
+		h.Add(f.name, f.value)
+	}
+	if contentType.set {
+		if h.Get("Content-Type") != "" {
+			return nil, "", usageErrorf("give -content-type or a Content-Type -header, not both")
+		}
+		if strings.ContainsAny(contentType.value, "\r\n\x00") {
+			return nil, "", usageErrorf("-content-type: contains a line break or NUL")
+		}
+		h.Set("Content-Type", contentType.value)
+	} else if len(h.Values("Content-Type")) == 0 {
+		ct := defaultContentType
+		if strings.Contains(s.Message, "{params}") {
+			ct = defaultFormContentType
+		}
+		h.Set("Content-Type", ct)
+	}
+	return h, host, nil
+}
+
+// requestTarget returns the path and query of an absolute URL exactly as
+// written in it ("/webhook?a=1"), so that "http://" + Host + target gives
+// back the URL that was signed, byte for byte.
+func requestTarget(rawURL string) string {
+	_, rest, _ := strings.Cut(rawURL, "://")
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		rest = rest[i:]
+	} else {
+		rest = ""
+	}
+	if !strings.HasPrefix(rest, "/") {
+		rest = "/" + rest
+	}
+	return rest
+}
+
+// sortedHeaderNames returns the names of h, sorted.
+func sortedHeaderNames(h http.Header) []string {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// formatHTTP writes p as a raw HTTP/1.1 request with CRLF line ends: the
+// request line with the path and query, Host, the headers sorted by name
+// (Content-Length among them), a blank line, and the body exactly.
+func formatHTTP(p signer.Payload, host string) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", p.Method, requestTarget(p.URL))
+	fmt.Fprintf(&b, "Host: %s\r\n", host)
+	h := p.Header.Clone()
+	h.Set("Content-Length", strconv.Itoa(len(p.Body)))
+	for _, name := range sortedHeaderNames(h) {
+		for _, v := range h[name] {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return nil, fmt.Errorf("header %s: the value contains a line break", name)
+			}
+			fmt.Fprintf(&b, "%s: %s\r\n", name, v)
+		}
+	}
+	b.WriteString("\r\n")
+	b.Write(p.Body)
+	return b.Bytes(), nil
+}
+
+// jsonRequest is the --format json output.
+type jsonRequest struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Headers holds every header but Content-Length, and Host unless it
+	// was given with --header; the values of a repeated header are joined
+	// with ", ".
+	Headers map[string]string `json:"headers"`
+	// Body is the body when it is valid UTF-8, else omitted.
+	Body *string `json:"body,omitempty"`
+	// BodyBase64 is the body, base64, when it is not valid UTF-8.
+	BodyBase64 string `json:"body_base64,omitempty"`
+}
+
+func formatJSON(p signer.Payload) ([]byte, error) {
+	out := jsonRequest{Method: p.Method, URL: p.URL, Headers: make(map[string]string, len(p.Header))}
+	for name, vs := range p.Header {
+		out.Headers[name] = strings.Join(vs, ", ")
+	}
+	if utf8.Valid(p.Body) {
+		s := string(p.Body)
+		out.Body = &s
+	} else {
+		out.BodyBase64 = base64.StdEncoding.EncodeToString(p.Body)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// formatCurl writes p as a curl command, one argument per line. The body
+// goes in --data-binary in single quotes; a body that is not valid UTF-8
+// or holds control characters other than newline and tab is piped in from
+// a POSIX printf instead, so the command stays pasteable and exact.
+func formatCurl(p signer.Payload) []byte {
+	var b bytes.Buffer
+	printable := isPrintable(p.Body)
+	if !printable {
+		b.WriteString("printf " + shellQuote(printfFormat(p.Body)) + " |\n  ")
+	}
+	b.WriteString("curl " + shellQuote(p.URL))
+	if p.Method != http.MethodPost {
+		b.WriteString(" \\\n  -X " + shellQuote(p.Method))
+	}
+	for _, name := range sortedHeaderNames(p.Header) {
+		for _, v := range p.Header[name] {
+			arg := name + ": " + v
+			if v == "" {
+				arg = name + ";" // curl's way to send a header with an empty value
+			}
+			b.WriteString(" \\\n  -H " + shellQuote(arg))
+		}
+	}
+	if printable {
+		b.WriteString(" \\\n  --data-binary " + shellQuote(string(p.Body)) + "\n")
+	} else {
+		b.WriteString(" \\\n  --data-binary @-\n")
+	}
+	return b.Bytes()
+}
+
+// shellQuote quotes s for a POSIX shell: inside single quotes every byte
+// is literal, and a single quote is closed, escaped and reopened.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// isPrintable reports whether b is valid UTF-8 without control characters
+// other than newline and tab.
+func isPrintable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if (r < ' ' && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// printfFormat writes b as a printf format string that prints b exactly:
+// printable ASCII as itself (with \ and % escaped) and every other byte as
+// a three-digit octal escape.
+func printfFormat(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		switch {
+		case c == '\\':
+			s.WriteString(`\\`)
+		case c == '%':
+			s.WriteString("%%")
+		case c >= ' ' && c < 0x7f:
+			s.WriteByte(c)
+		default:
+			fmt.Fprintf(&s, `\%03o`, c)
+		}
+	}
+	return s.String()
+}

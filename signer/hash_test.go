@@ -1,0 +1,5 @@
+package signer_test
+
+import "hash"
+
+type hashT = hash.Hash
