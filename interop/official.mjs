@@ -23,7 +23,7 @@
 // parameter (ms). standardwebhooks and svix read Date.now(), so when "now"
 // is given, Date.now is replaced for the duration of that one call; without
 // "now" the real clock is used.
-import { createInterface } from "node:readline";
+import { serveJSONLines } from "./jsonl.mjs";
 import { Buffer } from "node:buffer";
 import Stripe from "stripe";
 import { sign as octokitSign, verify as octokitVerify } from "@octokit/webhooks-methods";
@@ -129,14 +129,4 @@ async function run(c) {
   return { harness_error: `unknown op ${c.op}` };
 }
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (line.trim() === "") continue;
-  let out;
-  try {
-    out = await run(JSON.parse(line));
-  } catch (e) {
-    out = { harness_error: String(e?.message ?? e) };
-  }
-  process.stdout.write(JSON.stringify(out) + "\n");
-}
+await serveJSONLines(run);

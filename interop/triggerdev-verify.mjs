@@ -17,7 +17,7 @@
 // Output: {"result": <the VerifyResult returned>} or {"throw": "<message>"}
 // when verifyRequestSignature throws or rejects. {"harness_error": "..."}
 // means the case could not be set up (bad JSON, a header Fetch refuses).
-import { createInterface } from "node:readline";
+import { serveJSONLines } from "./jsonl.mjs";
 import { Buffer } from "node:buffer";
 import { verifyRequestSignature } from "@trigger.dev/sdk";
 
@@ -49,14 +49,4 @@ async function run(c) {
   }
 }
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (line.trim() === "") continue;
-  let out;
-  try {
-    out = await run(JSON.parse(line));
-  } catch (e) {
-    out = { harness_error: String(e?.message ?? e) };
-  }
-  process.stdout.write(JSON.stringify(out) + "\n");
-}
+await serveJSONLines(run);

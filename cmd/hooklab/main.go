@@ -49,6 +49,7 @@ type command struct {
 var commands = []func() *command{
 	newSignCmd,
 	newVerifyCmd,
+	newMatchCmd,
 	newPresetsCmd,
 	newVersionCmd,
 }
@@ -140,7 +141,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func mainUsage(w io.Writer) {
-	fmt.Fprint(w, `hooklab signs and verifies webhooks exactly as real providers do.
+	fmt.Fprint(w, `hooklab signs and verifies webhooks exactly as real providers do, and
+tests Trigger.dev event and request filters against them.
 
 Usage:
 
@@ -162,8 +164,8 @@ Example:
 	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}' |
 		hooklab verify --preset github --secret s3cret
 
-Exit codes: 0 ok, 1 a check failed (the delivery did not verify),
-2 bad usage or unreadable input.
+Exit codes: 0 ok, 1 a check failed (the delivery did not verify, or the
+filter did not match), 2 bad usage or unreadable input.
 `)
 }
 

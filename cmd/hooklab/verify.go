@@ -114,7 +114,7 @@ func newVerifyCmd() *command {
 			for _, n := range notes {
 				fmt.Fprintf(std.stderr, "hooklab verify: warning: %s\n", n)
 			}
-			r, err := readRequest(std, *request)
+			r, err := readRequest(std, "verify", *request)
 			if err != nil {
 				return err
 			}
@@ -212,9 +212,9 @@ func requestName(path string) string {
 }
 
 // readRequest reads one raw HTTP/1.1 request, body included, from path or
-// stdin. Errors name where and what, without quoting the request (which
-// may carry a token).
-func readRequest(std *stdio, path string) (*http.Request, error) {
+// stdin, for command cmd (named in warnings). Errors name where and what,
+// without quoting the request (which may carry a token).
+func readRequest(std *stdio, cmd, path string) (*http.Request, error) {
 	name := requestName(path)
 	var in io.Reader = std.stdin
 	if path != "-" {
@@ -239,7 +239,7 @@ func readRequest(std *stdio, path string) (*http.Request, error) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if rest, _ := io.ReadAll(br); len(bytes.TrimSpace(rest)) > 0 {
-		fmt.Fprintf(std.stderr, "hooklab verify: warning: %s: %d bytes after the body were ignored (is Content-Length right?)\n", name, len(rest))
+		fmt.Fprintf(std.stderr, "hooklab %s: warning: %s: %d bytes after the body were ignored (is Content-Length right?)\n", cmd, name, len(rest))
 	}
 	return r, nil
 }
