@@ -3,9 +3,11 @@ module github.com/hooklab/hooklab
 go 1.26.0
 
 require (
+	github.com/brianvoe/gofakeit/v6 v6.28.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/stretchr/testify v1.12.1
 	github.com/tidwall/gjson v1.20.1
+	golang.org/x/text v0.43.0
 )
 
 require (
@@ -13,6 +15,5 @@ require (
 	github.com/tidwall/pretty v1.2.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.48.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
 )

@@ -29,6 +29,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 type stdio struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// args are the words after the flags, for a command that takes them
+	// (one whose args field is set); otherwise empty.
+	args []string
 }
 
 // A command is one subcommand: its flags, its usage text and what it does.
@@ -40,6 +43,11 @@ type command struct {
 	// usage is the synopsis and an example, printed before the flags by -h.
 	usage string
 	fs    *flag.FlagSet
+	// args, when not empty, says that the command takes words after its
+	// flags (a subcommand and its own flags: "hooklab fixtures list
+	// --json"); run finds them in stdio.args. Commands without it take
+	// every input as a flag.
+	args string
 	// run does the work after the flags are parsed. It returns nil, or an
 	// *exitError saying what to print and which code to exit with.
 	run func(io *stdio) error
@@ -49,7 +57,9 @@ type command struct {
 var commands = []func() *command{
 	newSignCmd,
 	newVerifyCmd,
+	newSendCmd,
 	newMatchCmd,
+	newFixturesCmd,
 	newPresetsCmd,
 	newVersionCmd,
 }
@@ -118,14 +128,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hooklab %s: %v\nRun 'hooklab %s -h' for usage.\n", name, err, name)
 		return exitUsage
 	}
-	if cmd.fs.NArg() > 0 {
+	if cmd.fs.NArg() > 0 && cmd.args == "" {
 		// The stray words are not quoted back: one of them may be a secret
 		// typed without its flag.
 		fmt.Fprintf(stderr, "hooklab %s: unexpected argument after the flags (%d given); every input is a flag\nRun 'hooklab %s -h' for usage.\n",
 			name, cmd.fs.NArg(), name)
 		return exitUsage
 	}
-	err := cmd.run(&stdio{stdin: stdin, stdout: stdout, stderr: stderr})
+	err := cmd.run(&stdio{stdin: stdin, stdout: stdout, stderr: stderr, args: cmd.fs.Args()})
 	if err == nil {
 		return exitOK
 	}

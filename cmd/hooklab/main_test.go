@@ -3,11 +3,18 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -38,8 +45,10 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"tolf":      tolf,
-			"validjson": validJSON,
+			"tolf":       tolf,
+			"validjson":  validJSON,
+			"addnl":      addnl,
+			"hookserver": hookserver,
 		},
 	})
 }
@@ -64,6 +73,98 @@ func tolf(ts *testscript.TestScript, neg bool, args []string) {
 		out += "\n"
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out), 0o666))
+}
+
+// addnl copies a file (or stdout) to another with a final newline added
+// when missing, so that output that does not end with one (a fixture's
+// body) can be compared with a golden file in a txtar archive.
+//
+//	addnl stdout got.json
+func addnl(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: addnl src dst")
+	}
+	out := ts.ReadFile(args[0])
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out), 0o666))
+}
+
+// hookserver starts a webhook receiver in the background for the rest of
+// the script and puts its URL (http://127.0.0.1:PORT, no path) in
+// $HOOKURL. It verifies each request with PRESET and SECRET and answers
+// 200 "ok", or 401 with the reason; -status N answers N instead, after
+// verifying. Each request is logged to hookserver.log as a line
+// "METHOD REQUEST-URI STATUS ok|reason" followed by its Host and its
+// headers, sorted, each indented two spaces. -closed puts in $HOOKURL the URL of a port
+// that nothing listens on; -env NAME uses another variable.
+//
+//	hookserver github s3cret
+//	hookserver -status 500 github s3cret
+//	hookserver -closed
+func hookserver(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("hookserver", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	status := fs.Int("status", 0, "answer this status after verifying")
+	closed := fs.Bool("closed", false, "a closed port")
+	env := fs.String("env", "HOOKURL", "the variable to set")
+	usage := "usage: hookserver [-status N] [-env NAME] PRESET SECRET | hookserver -closed [-env NAME]"
+	if neg || fs.Parse(args) != nil {
+		ts.Fatalf("%s", usage)
+	}
+	if *closed {
+		if fs.NArg() != 0 {
+			ts.Fatalf("%s", usage)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		addr := l.Addr().String()
+		ts.Check(l.Close())
+		ts.Setenv(*env, "http://"+addr)
+		return
+	}
+	if fs.NArg() != 2 {
+		ts.Fatalf("%s", usage)
+	}
+	scheme, err := signer.Preset(fs.Arg(0))
+	ts.Check(err)
+	keys := signer.Keys(fs.Arg(1))
+	logPath := ts.MkAbs("hookserver.log")
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, reply, result := http.StatusOK, "ok\n", "ok"
+		if err := signer.VerifyRequest(r, scheme, keys); err != nil {
+			code, reply, result = http.StatusUnauthorized, err.Error()+"\n", err.Error()
+		}
+		if *status != 0 {
+			code, reply = *status, http.StatusText(*status)+"\n"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s %d %s\n", r.Method, r.RequestURI, code, result)
+		fmt.Fprintf(&b, "  Host: %s\n", r.Host)
+		for _, name := range sortedHeaderNames(r.Header) {
+			for _, v := range r.Header[name] {
+				fmt.Fprintf(&b, "  %s: %s\n", name, v)
+			}
+		}
+		mu.Lock()
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o666)
+		if err == nil {
+			_, err = f.WriteString(b.String())
+			err = errors.Join(err, f.Close())
+		}
+		mu.Unlock()
+		if err != nil {
+			code, reply = http.StatusInternalServerError, "hookserver: "+err.Error()+"\n"
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
+		w.WriteHeader(code)
+		io.WriteString(w, reply)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(*env, srv.URL)
 }
 
 // validJSON checks that a file (or stdout) holds one valid JSON value.
@@ -107,4 +208,25 @@ func TestFormatBinaryBody(t *testing.T) {
 	printed, err := exec.Command(sh, "-c", printf).Output()
 	require.NoError(t, err)
 	assert.Equal(t, body, printed)
+}
+
+// TestOneLine checks how hooklab send shows a response body: on one line,
+// escaped, and cut at a rune boundary with "…" when truncated.
+func TestOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		body      string
+		truncated bool
+		want      string
+	}{
+		{"ok\n", false, "ok"},
+		{"ok\r\n", false, "ok"},
+		{"a\nb\tc\x00\x7f", false, `a\nb\tc\x00\x7f`},
+		{"bad \xff byte", false, `bad \xff byte`},
+		{"c1 \u0085", false, `c1 \u0085`},
+		{"ok\n", true, `ok\n…`},
+		{"cut é"[:len("cut é")-1], true, "cut …"},
+		{"日本"[:5], true, "日…"},
+	} {
+		assert.Equal(t, tc.want, oneLine([]byte(tc.body), tc.truncated), "%q", tc.body)
+	}
 }

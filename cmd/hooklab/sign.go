@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -34,6 +35,7 @@ const (
 var now = time.Now
 
 const signUsage = `Usage: hooklab sign --preset NAME --secret S (--body TEXT | --body-file PATH|-) [flags]
+       hooklab sign --fixture NAME [--seed N] --secret S [flags]
 
 Sign signs a body as the provider of preset NAME would and prints the whole
 request: as raw HTTP/1.1 (--format http, the default, which 'hooklab verify'
@@ -47,11 +49,18 @@ Asymmetric presets (discord, sendgrid, standard-webhooks-ed25519) take the
 private key as the secret. Repeat --secret to sign with several keys (key
 rotation, newest first) where the preset carries several signatures.
 
+With --fixture NAME (see hooklab fixtures list) a provider's sample
+delivery is signed instead of a body: the fixture gives the preset (which
+--preset may replace), the method, the path (used when --url has none),
+its headers and the body, generated from --seed. The message id comes from
+the seed too, so a fixed --seed and --timestamp give the same bytes.
+
 Examples:
 
 	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}'
 	hooklab sign --preset stripe --secret-env STRIPE_SECRET --body-file event.json --format curl
-	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}' | hooklab verify --preset github --secret s3cret`
+	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}' | hooklab verify --preset github --secret s3cret
+	hooklab sign --fixture stripe/invoice.paid --seed 3 --secret whsec_test --url https://example.com --format curl`
 
 func newSignCmd() *command {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
@@ -64,13 +73,15 @@ func newSignCmd() *command {
 		contentType stringFlag
 		format      = choiceFlag{value: "http", choices: []string{"http", "curl", "json"}}
 	)
-	preset := fs.String("preset", "", "sign as preset `NAME` (see hooklab presets)")
+	preset := fs.String("preset", "", "sign as preset `NAME` (see hooklab presets); with -fixture, instead of the fixture's")
+	fixtureName := fs.String("fixture", "", "sign fixture `NAME` (see hooklab fixtures list): it gives the preset, method, path, headers and body")
+	seed := fs.Int64("seed", 1, "with -fixture: generate the fixture's ids, names and amounts from seed `N`")
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
 	fs.Var(&timestamp, "timestamp", "sign at `UNIX_SECONDS` instead of now")
 	id := fs.String("id", "", "message `ID` for presets that send one (default a fresh random id)")
-	rawURL := fs.String("url", defaultURL, "the `URL` the request is addressed to")
+	rawURL := fs.String("url", defaultURL, "the `URL` the request is addressed to (with -fixture, a URL without a path gets the fixture's; default "+fixtureBaseURL+")")
 	method := fs.String("method", defaultMethod, "the request `METHOD`")
-	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable)")
+	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable; with -fixture, set after signing and replacing the fixture's)")
 	fs.Var(&contentType, "content-type", "the Content-Type `TYPE` (default "+defaultContentType+", or "+defaultFormContentType+" for twilio and mandrill)")
 	fs.Var(&body, "body", "the body `TEXT`")
 	fs.Var(&bodyFile, "body-file", "read the body from `PATH` (- for stdin)")
@@ -82,6 +93,35 @@ func newSignCmd() *command {
 		usage:   signUsage,
 		fs:      fs,
 		run: func(std *stdio) error {
+			given := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+			if *fixtureName != "" {
+				switch {
+				case given["body"] || given["body-file"]:
+					return usageErrorf("give -fixture or -body/-body-file, not both")
+				case given["method"], given["content-type"]:
+					return usageErrorf("-method and -content-type cannot be used with -fixture: the fixture gives them (use -header 'Content-Type: …' to replace its content type)")
+				case given["id"]:
+					return usageErrorf("-id cannot be used with -fixture: the message id comes from -seed")
+				}
+				target := fixtureBaseURL
+				if given["url"] {
+					target = *rawURL
+				}
+				at := now().UTC()
+				if timestamp.set {
+					at = timestamp.t
+				}
+				signed, host, err := signFixture(std, *fixtureName, *preset, &secrets, headers, target, *seed, at)
+				if err != nil {
+					return err
+				}
+				u, _ := url.Parse(signed.URL)
+				return writeRequest(std.stdout, format.value, signed, host, u.Host)
+			}
+			if given["seed"] {
+				return usageErrorf("-seed applies only with -fixture")
+			}
 			if *preset == "" {
 				return usageErrorf("no preset: give -preset NAME (see hooklab presets)")
 			}
@@ -119,36 +159,72 @@ func newSignCmd() *command {
 			}
 			signed, err := signer.Sign(scheme, keys, signer.Payload{Method: *method, URL: target, Header: h, Body: b}, opts...)
 			if err != nil {
-				for _, n := range notes {
-					err = fmt.Errorf("%w (%s)", err, n)
-				}
-				return usageErrorf("%v", err)
+				return usageErrorf("%v", withNotes(err, notes))
 			}
-			var out []byte
-			switch format.value {
-			case "curl", "json":
-				if host != "" { // an explicit --header 'Host: …' is kept
-					signed.Header = signed.Header.Clone()
-					signed.Header.Set("Host", host)
-				}
-				if format.value == "curl" {
-					out = formatCurl(signed)
-				} else {
-					out, err = formatJSON(signed)
-				}
-			default:
-				if host == "" {
-					host = targetHost
-				}
-				out, err = formatHTTP(signed, host)
-			}
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			_, err = std.stdout.Write(out)
-			return err
+			return writeRequest(std.stdout, format.value, signed, host, targetHost)
 		},
 	}
+}
+
+// signFixture renders fixture name from seed and signs it at time at for
+// target (a URL without a path gets the fixture's path), with preset
+// instead of the fixture's own when not empty. The --header fields are set
+// after signing; a Host among them is returned apart.
+func signFixture(std *stdio, name, preset string, secrets *secretFlags, headers headerFlags, target string, seed int64, at time.Time) (signer.Payload, string, error) {
+	target, _, err := parseTarget(target)
+	if err != nil {
+		return signer.Payload{}, "", usageErrorf("-url: %v", err)
+	}
+	fsg, err := newFixtureSigner(std, "sign", name, preset, secrets)
+	if err != nil {
+		return signer.Payload{}, "", err
+	}
+	extra, host, err := afterSigning(headers, fsg.scheme, fsg.signed)
+	if err != nil {
+		return signer.Payload{}, "", err
+	}
+	req, err := fsg.request(context.Background(), target, seed, at)
+	if err != nil {
+		return signer.Payload{}, "", err
+	}
+	p, err := requestPayload(req)
+	if err != nil {
+		return signer.Payload{}, "", err
+	}
+	for k, vs := range extra {
+		p.Header[k] = vs
+	}
+	return p, host, nil
+}
+
+// writeRequest prints a signed request in format (http, curl or json).
+// host is a Host given with --header, or empty; the raw HTTP output falls
+// back to targetHost, the URL's.
+func writeRequest(w io.Writer, format string, signed signer.Payload, host, targetHost string) error {
+	var out []byte
+	var err error
+	switch format {
+	case "curl", "json":
+		if host != "" { // an explicit --header 'Host: …' is kept
+			signed.Header = signed.Header.Clone()
+			signed.Header.Set("Host", host)
+		}
+		if format == "curl" {
+			out = formatCurl(signed)
+		} else {
+			out, err = formatJSON(signed)
+		}
+	default:
+		if host == "" {
+			host = targetHost
+		}
+		out, err = formatHTTP(signed, host)
+	}
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	_, err = w.Write(out)
+	return err
 }
 
 // readBody returns the body from exactly one of --body and --body-file.

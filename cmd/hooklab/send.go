@@ -1,0 +1,412 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// Response body bytes send keeps: shown on the text line, and in --json.
+const (
+	sendShowBody = 200
+	sendJSONBody = 64 << 10
+)
+
+const sendUsage = `Usage: hooklab send --fixture NAME --secret S --to URL [flags]
+       hooklab send --preset NAME --secret S (--body TEXT | --body-file PATH|-) --to URL [flags]
+
+Send renders fixture NAME (see hooklab fixtures list), signs it with its
+preset (or --preset) and sends it to URL; a URL without a path gets the
+fixture's path. --count sends that many, from seeds N, N+1, … (--seed N),
+each signed as it is sent. With --preset and --body or --body-file instead
+of --fixture it sends a body of your own, signed as 'hooklab sign' does.
+
+For each request it prints "#i status latency bytes" (bytes: the response
+body's size), then the response body's first 200 bytes on the next line,
+indented, and at the end a summary. --json prints one JSON object a line
+per request instead: {"seq", "status", "latency_ms", "timings": {"dns_ms",
+"connect_ms", "tls_ms", "first_byte_ms", "total_ms"}, "bytes_in",
+"response_body", "response_truncated", "conn_reused"} (the body's first
+64 KiB; "response_body_base64" instead when it is not UTF-8), or
+{"seq", "error"} for a request that got no response.
+
+--header adds a header after signing, replacing the fixture's header of
+that name; a header the signature writes (signature, timestamp, message
+id) is refused. Redirects are not followed. The secret is never printed.
+
+Exit codes: 0 every response was 2xx, 1 a response was not 2xx or a
+request got no response (refused, timed out), 2 bad usage.
+
+Examples:
+
+	hooklab send --fixture github/push --secret s3cret --to http://localhost:3000
+	hooklab send --fixture stripe/invoice.paid --secret-env STRIPE_SECRET --to http://localhost:3000/api/stripe --count 20 --json
+	hooklab send --preset github --secret s3cret --body '{"zen":"hi"}' --to http://localhost:3000/webhook`
+
+// sendResultJSON is one line of "hooklab send --json" for a request that
+// got a response.
+type sendResultJSON struct {
+	Seq       int         `json:"seq"`
+	Status    int         `json:"status"`
+	LatencyMS float64     `json:"latency_ms"`
+	Timings   timingsJSON `json:"timings"`
+	BytesIn   int64       `json:"bytes_in"`
+	// ResponseBody is the body's first sendJSONBody bytes when they are
+	// valid UTF-8, else omitted for ResponseBodyBase64.
+	ResponseBody       *string `json:"response_body,omitempty"`
+	ResponseBodyBase64 string  `json:"response_body_base64,omitempty"`
+	ResponseTruncated  bool    `json:"response_truncated"`
+	ConnReused         bool    `json:"conn_reused"`
+}
+
+type timingsJSON struct {
+	DNS       float64 `json:"dns_ms"`
+	Connect   float64 `json:"connect_ms"`
+	TLS       float64 `json:"tls_ms"`
+	FirstByte float64 `json:"first_byte_ms"`
+	Total     float64 `json:"total_ms"`
+}
+
+// sendErrorJSON is one line of "hooklab send --json" for a request that
+// got no response.
+type sendErrorJSON struct {
+	Seq   int    `json:"seq"`
+	Error string `json:"error"`
+}
+
+func newSendCmd() *command {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	var (
+		secrets     secretFlags
+		headers     headerFlags
+		body        stringFlag
+		bodyFile    stringFlag
+		contentType stringFlag
+		timeout     durationFlag
+	)
+	fixtureName := fs.String("fixture", "", "send fixture `NAME` (see hooklab fixtures list)")
+	preset := fs.String("preset", "", "sign as preset `NAME`: with -body or -body-file, or instead of the fixture's")
+	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
+	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
+	seed := fs.Int64("seed", 1, "with -fixture: the seed `N` of the first request; the next ones take N+1, N+2, …")
+	count := fs.Int("count", 1, "send `N` requests, one after the other")
+	fs.Var(&headers, "header", "add a header `'Name: value'` after signing (repeatable)")
+	fs.Var(&timeout, "timeout", "give up on a request after `DURATION` (0 for never; default 30s)")
+	asJSON := fs.Bool("json", false, "print one JSON object a line per request")
+	fs.Var(&body, "body", "with -preset: the body `TEXT`")
+	fs.Var(&bodyFile, "body-file", "with -preset: read the body from `PATH` (- for stdin)")
+	fs.Var(&contentType, "content-type", "with -body: the Content-Type `TYPE` (default as hooklab sign)")
+
+	return &command{
+		name:    "send",
+		summary: "sign a fixture (or a body) and send it to a URL, printing status and timings",
+		usage:   sendUsage,
+		fs:      fs,
+		run: func(std *stdio) error {
+			given := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+			if *to == "" {
+				return usageErrorf("no target: give -to URL")
+			}
+			target, _, err := parseTarget(*to)
+			if err != nil {
+				return usageErrorf("-to: %v", err)
+			}
+			if *count < 1 {
+				return usageErrorf("-count: want 1 or more")
+			}
+
+			// What to send: a fixture, or a body of one's own.
+			var (
+				fsg    *fixtureSigner
+				scheme signer.Scheme
+				signed = true
+				keys   signer.KeySet
+				notes  []string
+				own    signer.Payload
+			)
+			if *fixtureName != "" {
+				switch {
+				case given["body"] || given["body-file"]:
+					return usageErrorf("give -fixture or -body/-body-file, not both")
+				case given["content-type"]:
+					return usageErrorf("-content-type cannot be used with -fixture: the fixture gives it (use -header 'Content-Type: …' to replace it)")
+				}
+				if fsg, err = newFixtureSigner(std, "send", *fixtureName, *preset, &secrets); err != nil {
+					return err
+				}
+				scheme, signed = fsg.scheme, fsg.signed
+			} else {
+				switch {
+				case given["seed"]:
+					return usageErrorf("-seed applies only with -fixture")
+				case *preset == "":
+					return usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body or -body-file")
+				}
+				if scheme, err = signer.Preset(*preset); err != nil {
+					return usageErrorf("%v", err)
+				}
+				if keys, notes, err = secrets.keys(); err != nil {
+					return err
+				}
+				b, err := readBody(std.stdin, body, bodyFile)
+				if err != nil {
+					return err
+				}
+				h, _, err := buildHeader(nil, contentType, scheme)
+				if err != nil {
+					return err
+				}
+				own = signer.Payload{Method: defaultMethod, URL: target, Header: h, Body: b}
+			}
+			extra, host, err := afterSigning(headers, scheme, signed)
+			if err != nil {
+				return err
+			}
+
+			client := &http.Client{
+				Timeout:       sim.DefaultTimeout,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}
+			if timeout.set {
+				client.Timeout = timeout.d
+			}
+			maxBody := int64(sendShowBody)
+			if *asJSON {
+				maxBody = sendJSONBody
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+
+			var sum sendSummary
+			for i := range *count {
+				if ctx.Err() != nil {
+					break
+				}
+				at := now().UTC()
+				var req *http.Request
+				if fsg != nil {
+					req, err = fsg.request(ctx, target, *seed+int64(i), at)
+				} else {
+					req, err = signOwn(ctx, scheme, keys, notes, own, at)
+				}
+				if err != nil {
+					return err
+				}
+				for k, vs := range extra {
+					req.Header[k] = vs
+				}
+				if host != "" {
+					req.Host = host
+				}
+				res, err := sim.Send(ctx, req, sim.Client(client), sim.MaxResponseBody(maxBody))
+				sum.add(res, err)
+				if err := writeSendResult(std.stdout, i+1, res, err, *asJSON); err != nil {
+					return err
+				}
+			}
+			if !*asJSON {
+				if _, err := fmt.Fprintln(std.stdout, sum.String()); err != nil {
+					return err
+				}
+			}
+			if sum.ok < *count {
+				return failed
+			}
+			return nil
+		},
+	}
+}
+
+// signOwn signs a body of one's own at time at, as hooklab sign does, and
+// makes it a request.
+func signOwn(ctx context.Context, scheme signer.Scheme, keys signer.KeySet, notes []string, p signer.Payload, at time.Time) (*http.Request, error) {
+	p, err := signer.Sign(scheme, keys, p, signer.At(at))
+	if err != nil {
+		return nil, usageErrorf("%v", withNotes(err, notes))
+	}
+	req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, bytes.NewReader(p.Body))
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	for k, vs := range p.Header {
+		req.Header[k] = vs
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "hooklab")
+	}
+	return req, nil
+}
+
+// afterSigning checks the --header fields set on a request after it is
+// signed and returns them as a header whose names replace the request's
+// own; a Host is returned apart. Content-Length and Transfer-Encoding
+// follow from the body, and a header the scheme writes (its signatures,
+// timestamp, message id and fixed headers) is refused: it would replace
+// the signature silently.
+func afterSigning(fields headerFlags, s signer.Scheme, signed bool) (http.Header, string, error) {
+	reserved := map[string]bool{}
+	if signed {
+		for _, name := range s.Headers() {
+			reserved[http.CanonicalHeaderKey(name)] = true
+		}
+	}
+	h := make(http.Header)
+	host := ""
+	for _, f := range fields {
+		switch name := http.CanonicalHeaderKey(f.name); {
+		case name == "Content-Length":
+			return nil, "", usageErrorf("-header: Content-Length is computed from the body")
+		case name == "Transfer-Encoding":
+			return nil, "", usageErrorf("-header: Transfer-Encoding is not supported; the body is sent with a Content-Length")
+		case name == "Host":
+			host = f.value
+		case reserved[name]:
+			return nil, "", usageErrorf("-header: %s is written by the signature (preset %s) and cannot be replaced", name, s.Name)
+		default:
+			h.Add(name, f.value)
+		}
+	}
+	return h, host, nil
+}
+
+// sendSummary counts the outcomes of hooklab send.
+type sendSummary struct {
+	n, ok, notOK, errors int
+	min, max, total      time.Duration
+	timed                int
+}
+
+func (s *sendSummary) add(res *sim.Result, err error) {
+	s.n++
+	switch {
+	case err != nil:
+		s.errors++
+		return
+	case res.OK():
+		s.ok++
+	default:
+		s.notOK++
+	}
+	d := res.Timings.Total
+	if s.timed == 0 || d < s.min {
+		s.min = d
+	}
+	s.max = max(s.max, d)
+	s.total += d
+	s.timed++
+}
+
+func (s *sendSummary) String() string {
+	out := fmt.Sprintf("%d sent: %d ok, %d not 2xx, %d without response", s.n, s.ok, s.notOK, s.errors)
+	if s.timed > 0 {
+		out += fmt.Sprintf("; latency min %s, avg %s, max %s", millis(s.min), millis(s.total/time.Duration(s.timed)), millis(s.max))
+	}
+	return out
+}
+
+// writeSendResult prints one request's outcome, as text or a JSON line.
+func writeSendResult(w io.Writer, seq int, res *sim.Result, sendErr error, asJSON bool) error {
+	if asJSON {
+		var v any
+		if sendErr != nil {
+			v = sendErrorJSON{Seq: seq, Error: sendErr.Error()}
+		} else {
+			t := res.Timings
+			r := sendResultJSON{
+				Seq: seq, Status: res.Status, LatencyMS: ms(t.Total), BytesIn: res.BytesIn,
+				Timings:           timingsJSON{DNS: ms(t.DNS), Connect: ms(t.Connect), TLS: ms(t.TLS), FirstByte: ms(t.FirstByte), Total: ms(t.Total)},
+				ResponseTruncated: res.Truncated, ConnReused: res.ConnReused,
+			}
+			if utf8.Valid(res.Body) {
+				s := string(res.Body)
+				r.ResponseBody = &s
+			} else {
+				r.ResponseBodyBase64 = base64.StdEncoding.EncodeToString(res.Body)
+			}
+			v = r
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := w.Write(b.Bytes())
+		return err
+	}
+	if sendErr != nil {
+		_, err := fmt.Fprintf(w, "#%d error: %v\n", seq, sendErr)
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "#%d %d %s %dB\n", seq, res.Status, millis(res.Timings.Total), res.BytesIn); err != nil {
+		return err
+	}
+	if len(res.Body) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "  %s\n", oneLine(res.Body, res.Truncated))
+	return err
+}
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// millis writes d as milliseconds with one decimal ("1.3ms").
+func millis(d time.Duration) string { return fmt.Sprintf("%.1fms", ms(d)) }
+
+// oneLine writes a response body on one line: one final line break
+// dropped, other line breaks, tabs and control characters escaped as in
+// Go, bytes that are not UTF-8 as \xNN, and "…" after a body that was cut
+// (a rune cut in two is dropped).
+func oneLine(b []byte, truncated bool) string {
+	if !truncated {
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+	} else {
+		for k := 0; k < utf8.UTFMax-1 && len(b) > 0; k++ {
+			if r, size := utf8.DecodeLastRune(b); r != utf8.RuneError || size != 1 {
+				break
+			}
+			b = b[:len(b)-1]
+		}
+	}
+	var s strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&s, `\x%02x`, b[0])
+		case r == '\n':
+			s.WriteString(`\n`)
+		case r == '\r':
+			s.WriteString(`\r`)
+		case r == '\t':
+			s.WriteString(`\t`)
+		case r < ' ' || r == 0x7f:
+			fmt.Fprintf(&s, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&s, `\u%04x`, r)
+		default:
+			s.WriteRune(r)
+		}
+		b = b[size:]
+	}
+	if truncated {
+		s.WriteString("…")
+	}
+	return s.String()
+}
