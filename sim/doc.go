@@ -1,12 +1,30 @@
-// Package sim plays both sides of a webhook. On the sending side, Send
-// fires one request and reports what came back, with timings; the load
-// generator in sim/load builds on it. The reference ingress (the receiving
-// side) is added by a later change.
+// Package sim plays both sides of a webhook.
 //
-// Typical use, with a signed sample from package fixtures:
+// The receiving side is the reference ingress: an EndpointSpec declares
+// an endpoint (verification, a respondWith handshake, triggers), and an
+// Ingress serves specs as Trigger.dev v2 HTTP endpoints behave, verifying
+// at the door (the strict profile): route, size-limited body, respondWith
+// (with skipTriggering), verify, then deliver to every matching trigger
+// exactly once. Each trigger's Delivery envelope is POSTed to its Deliver
+// URL (a Sink) and recorded by an optional Recorder; this is how anyone, in
+// any language, observes fan-out. Faults build deliberate defects into the
+// ingress, to test the conformance suite itself. Handler adds the control
+// API through which the conformance suite provisions endpoints.
+//
+//	specs, err := sim.LoadSpecs("hooks.yaml")
+//	in, err := sim.NewIngress(sim.Config{}, specs...)
+//	defer in.Close()
+//	http.ListenAndServe("127.0.0.1:8080", sim.Handler(in, false))
+//
+// The sending side is Send, which fires one request and reports what came
+// back, with timings; the load generator in sim/load builds on it.
 //
 //	f, _ := fixtures.Lookup("stripe/checkout.session.completed")
 //	req, _ := f.Request(ctx, "http://localhost:3000/webhooks/stripe", signer.Keys(secret))
 //	res, err := sim.Send(ctx, req)
 //	fmt.Println(res.Status, res.Timings.Total)
+//
+// The behaviour modelled is Trigger.dev v2's (defineHttpEndpoint,
+// respondWith, onRequest triggers): https://trigger.dev/docs/v2 and
+// reference/triggerdev-v2.md.
 package sim

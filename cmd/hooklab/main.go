@@ -59,6 +59,8 @@ var commands = []func() *command{
 	newVerifyCmd,
 	newSendCmd,
 	newMatchCmd,
+	newServeCmd,
+	newConformanceCmd,
 	newFixturesCmd,
 	newPresetsCmd,
 	newVersionCmd,
@@ -163,7 +165,7 @@ Commands:
 `)
 	for _, c := range commands {
 		cmd := c()
-		fmt.Fprintf(w, "\t%-10s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "\t%-12s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprint(w, `
 Run 'hooklab <command> -h' (or 'hooklab help <command>') for a command's flags

@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"validjson":  validJSON,
 			"addnl":      addnl,
 			"hookserver": hookserver,
+			"servebg":    servebg,
 		},
 	})
 }

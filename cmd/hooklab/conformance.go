@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hooklab/hooklab/conformance"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// dialTimeout bounds the check that a --target's control API listens.
+const dialTimeout = 5 * time.Second
+
+const conformanceUsage = `Usage: hooklab conformance [--target URL | --declared MANIFEST] [--run REGEXP] [--json] [--junit FILE] [-v]
+       hooklab conformance --fault NAME... [--run REGEXP]
+       hooklab conformance --list [--run REGEXP] [--json]
+       hooklab conformance --faults
+
+Conformance runs the webhook ingress conformance suite: signature
+verification for every preset, Trigger.dev v2 respondWith, request
+filters, trigger fan-out and robustness, one fresh endpoint per case.
+
+Without --target or --declared it checks the in-process reference
+ingress, which passes every case. --target URL checks any implementation,
+in any language, that serves the control API of conformance/PROTOCOL.md
+at URL (POST URL/endpoints, DELETE URL/endpoints/{id}), for example
+'hooklab serve --control'. --declared MANIFEST checks an existing app
+described in a manifest, running the cases that apply to it.
+
+--fault builds a named defect into the in-process reference (--faults
+lists them), to see the suite catch it: the run must then fail.
+
+The report ends with the line "N passed, N failed, N skipped". It shows
+each failed and skipped case with its problems, rule, reference and
+source line (-v: every case). --json prints the report as JSON instead;
+--junit FILE also writes it as JUnit XML. --list prints the cases, one a
+line as "Group/Name<TAB>rule", without running them. When stderr is a
+terminal a line per case shows progress. The first SIGINT stops the run
+and still writes the report.
+
+Exit codes: 0 every selected case passed (or was skipped), 1 a case
+failed or the run was interrupted, 2 bad usage, an unreadable manifest, a
+control API that cannot be reached, or a --run that matches no case.
+
+Examples:
+
+	hooklab conformance --run '^Verify/'
+	hooklab conformance --target http://127.0.0.1:8080 --junit conformance.xml
+	hooklab conformance --fault skip-verify --run '^Verify/'
+	hooklab conformance --list --run FanOut`
+
+func newConformanceCmd() *command {
+	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
+	var faults faultFlags
+	targetURL := fs.String("target", "", "check the implementation whose control API is at `URL` (see conformance/PROTOCOL.md)")
+	declared := fs.String("declared", "", "check the existing app described in manifest `FILE`")
+	run := fs.String("run", "", "run only the cases whose Group/Name matches `REGEXP`")
+	asJSON := fs.Bool("json", false, "print the report (or, with -list, the cases) as JSON instead of text")
+	junit := fs.String("junit", "", "also write the report as JUnit XML to `FILE`")
+	list := fs.Bool("list", false, "list the cases without running them")
+	fs.Var(&faults, "fault", "build fault `NAME` into the in-process reference (repeatable)")
+	listFaults := fs.Bool("faults", false, "list the faults -fault takes, one a line as name<TAB>what it does")
+	verbose := fs.Bool("v", false, "report every case, not only the failed and skipped ones")
+
+	return &command{
+		name:    "conformance",
+		summary: "run the conformance suite against the reference or an implementation",
+		usage:   conformanceUsage,
+		fs:      fs,
+		run: func(std *stdio) error {
+			given := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+			if *listFaults {
+				if len(given) > 1 {
+					return usageErrorf("-faults lists the faults and takes no other flag")
+				}
+				for _, f := range sim.Faults() {
+					if _, err := fmt.Fprintf(std.stdout, "%s\t%s\n", f, f.Doc()); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			switch {
+			case *targetURL != "" && *declared != "":
+				return usageErrorf("give -target or -declared, not both")
+			case len(faults) > 0 && (*targetURL != "" || *declared != ""):
+				return usageErrorf("-fault applies to the in-process reference only, not to -target or -declared")
+			case *list && *junit != "":
+				return usageErrorf("-list does not run the suite: -junit cannot be used with it")
+			}
+			var sel *regexp.Regexp
+			if given["run"] {
+				var err error
+				if sel, err = regexp.Compile(*run); err != nil {
+					return usageErrorf("-run: %v", err)
+				}
+			}
+			var cases []conformance.Case
+			for _, c := range conformance.Cases() {
+				if sel == nil || sel.MatchString(c.ID()) {
+					cases = append(cases, c)
+				}
+			}
+			if len(cases) == 0 {
+				return usageErrorf("-run %q matches no case; 'hooklab conformance --list' lists them", *run)
+			}
+			if *list {
+				return listCases(std.stdout, cases, *asJSON)
+			}
+
+			target, name, err := conformanceTarget(*targetURL, *declared, faults)
+			if err != nil {
+				return err
+			}
+			var junitFile *os.File
+			if *junit != "" {
+				if junitFile, err = os.Create(*junit); err != nil {
+					return usageErrorf("-junit: %s", pathError(err))
+				}
+				defer junitFile.Close()
+			}
+
+			// The first SIGINT cancels the run, which still reports; a
+			// second one ends the process.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			go func() {
+				<-ctx.Done()
+				stop()
+			}()
+			opts := []conformance.Option{conformance.Name(name)}
+			if sel != nil {
+				opts = append(opts, conformance.Select(*run))
+			}
+			if isTerminal(std.stderr) {
+				opts = append(opts, conformance.Progress(progressTo(std.stderr)))
+			}
+			rep, err := conformance.Check(ctx, target, opts...)
+			interrupted := ctx.Err() != nil
+			if err != nil && len(rep.Cases) == 0 {
+				// Nothing ran: the suite could not be set up.
+				return usageErrorf("%v", err)
+			}
+
+			if *asJSON {
+				err = rep.WriteJSON(std.stdout)
+			} else {
+				err = rep.WriteText(std.stdout, *verbose)
+			}
+			if err != nil {
+				return err
+			}
+			if junitFile != nil {
+				if err := rep.WriteJUnit(junitFile); err != nil {
+					return usageErrorf("-junit: %v", err)
+				}
+				if err := junitFile.Close(); err != nil {
+					return usageErrorf("-junit: %s", pathError(err))
+				}
+			}
+			if interrupted {
+				return &exitError{code: exitFailed, msg: "interrupted: the cases that had not finished are reported as failed (\"interrupt signal received\")"}
+			}
+			if _, failedN, _ := rep.Counts(); failedN > 0 {
+				return failed
+			}
+			return nil
+		},
+	}
+}
+
+// conformanceTarget builds the target the flags name, and its name for
+// the report.
+func conformanceTarget(targetURL, declared string, faults faultFlags) (conformance.Target, string, error) {
+	switch {
+	case targetURL != "":
+		u, err := checkControlURL(targetURL)
+		if err != nil {
+			return nil, "", usageErrorf("-target: %v", err)
+		}
+		if err := dialControl(u); err != nil {
+			return nil, "", usageErrorf("-target: the control API cannot be reached: %v", err)
+		}
+		return conformance.HTTPTarget(targetURL), targetURL, nil
+	case declared != "":
+		t, err := conformance.Declared(declared)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				return nil, "", usageErrorf("-declared: %s", pathError(err))
+			}
+			return nil, "", usageErrorf("%v", err)
+		}
+		return t, declared, nil
+	case len(faults) > 0:
+		return conformance.Reference(faults...), "reference with fault " + faults.String(), nil
+	}
+	return conformance.Reference(), "reference", nil
+}
+
+// checkControlURL checks that s is an absolute http(s) URL with a host
+// and nothing after the path.
+func checkControlURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil, strings.ContainsAny(s, " \t\r\n\x00"), u.Scheme != "http" && u.Scheme != "https", u.Opaque != "":
+		return nil, errors.New("want an absolute http:// or https:// URL, the base of the control API")
+	case u.Host == "":
+		return nil, errors.New("the URL has no host")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, errors.New("the URL has a query or #fragment; give the base the control API's paths are added to")
+	}
+	return u, nil
+}
+
+// dialControl checks that something listens at u's host and port, so that
+// a wrong address is one error rather than a failure in every case.
+func dialControl(u *url.URL) error {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(u.Hostname(), port), dialTimeout)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// listCases prints cases as "Group/Name<TAB>rule" lines, or as a JSON
+// array of objects (group, name, rule, reference, source).
+func listCases(w io.Writer, cases []conformance.Case, asJSON bool) error {
+	if asJSON {
+		b, err := json.MarshalIndent(cases, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	var b strings.Builder
+	for _, c := range cases {
+		fmt.Fprintf(&b, "%s\t%s\n", c.ID(), c.Rule)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// progressTo returns a Progress callback printing one line per case to w,
+// "PASS Group/Name (0.12s)"; it is safe for concurrent use.
+func progressTo(w io.Writer) func(conformance.CaseResult) {
+	var mu sync.Mutex
+	return func(r conformance.CaseResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "%s %s (%.2fs)\n", strings.ToUpper(string(r.Status)), r.Case.ID(), r.Duration.Seconds())
+	}
+}
+
+// isTerminal reports whether w is a terminal (a character device), where
+// progress lines help; in CI logs they are noise.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,107 @@
+package conformance
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/hooklab/hooklab/sim"
+)
+
+// The case groups.
+const (
+	GroupVerify      = "Verify"
+	GroupRespondWith = "RespondWith"
+	GroupFilter      = "Filter"
+	GroupFanOut      = "FanOut"
+	GroupRobustness  = "Robustness"
+)
+
+var groupOrder = []string{GroupVerify, GroupRespondWith, GroupFilter, GroupFanOut, GroupRobustness}
+
+// A Case is one rule of the suite, as data: where it belongs, what it
+// checks, where the rule comes from and where the case is written.
+type Case struct {
+	// Group is one of Verify, RespondWith, Filter, FanOut and Robustness.
+	Group string `json:"group"`
+	// Name is a CamelCase identifier, unique within the suite.
+	Name string `json:"name"`
+	// Rule is the rule as a sentence.
+	Rule string `json:"rule"`
+	// Reference is where the rule comes from (a provider's docs, the
+	// Trigger.dev v2 source).
+	Reference string `json:"reference"`
+	// Source is the file:line where the case is declared.
+	Source string `json:"source"`
+}
+
+// ID returns "Group/Name", the case's subtest name.
+func (c Case) ID() string { return c.Group + "/" + c.Name }
+
+// check is a Case with what it needs to run.
+type check struct {
+	Case
+	// spec is the endpoint the case needs; the suite sets its ID and points
+	// every trigger's Deliver at the sink.
+	spec func() sim.EndpointSpec
+	// run sends the case's requests and reports violations through x.
+	run func(x *X)
+}
+
+// source returns "conformance/<file>:<line>" of the caller's caller.
+func source(skip int) string {
+	_, file, line, ok := runtime.Caller(skip + 1)
+	if !ok {
+		return "conformance"
+	}
+	return "conformance/" + filepath.Base(file) + ":" + fmt.Sprint(line)
+}
+
+// def declares a case; it records the file:line of its caller.
+func def(group, name, rule, ref string, spec func() sim.EndpointSpec, run func(x *X)) check {
+	return check{Case: Case{Group: group, Name: name, Rule: rule, Reference: ref, Source: source(1)}, spec: spec, run: run}
+}
+
+var registry []check
+
+// register adds cases to the suite; each cases_*.go file calls it from an
+// init function.
+func register(cs ...check) { registry = append(registry, cs...) }
+
+// all returns every check in group order, then declaration order.
+func all() []check {
+	cs := append([]check(nil), registry...)
+	rank := map[string]int{}
+	for i, g := range groupOrder {
+		rank[g] = i
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return rank[cs[i].Group] < rank[cs[j].Group] })
+	return cs
+}
+
+// Cases returns every case of the suite, in the order the runners run
+// them.
+func Cases() []Case {
+	var out []Case
+	for _, c := range all() {
+		out = append(out, c.Case)
+	}
+	return out
+}
+
+// kebab turns "GitHubValid" into "github-valid" for endpoint ids.
+func kebab(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 && !(s[i-1] >= 'A' && s[i-1] <= 'Z') {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

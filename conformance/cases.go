@@ -1,0 +1,74 @@
+package conformance
+
+import (
+	"encoding/json"
+
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// References used by many cases.
+const (
+	refTriggerFlow    = "Trigger.dev v2 HTTP endpoints: platform request flow (reference/triggerdev-v2.md §3.2)"
+	refTriggerFilter  = "Trigger.dev v2 requestFilterMatches and EventFilter (reference/triggerdev-v2.md §5)"
+	refTriggerFanOut  = "Trigger.dev v2 fan-out: every matching dispatcher fires (reference/triggerdev-v2.md §6)"
+	refRespondWith    = "Trigger.dev v2 respondWith / skipTriggeringRuns (reference/triggerdev-v2.md §1, §3.2 step 7)"
+	refVerifyRequest  = "Trigger.dev v2 verifyRequestSignature (reference/triggerdev-v2.md §2)"
+	refHTTPSemantics  = "RFC 9110 (HTTP semantics): 404, 405, 413"
+	refStandardWebhks = "Standard Webhooks specification, https://www.standardwebhooks.com/"
+)
+
+// trig is a trigger with a filter written as JSON ("" matches every
+// request).
+func trig(id, filter string) sim.TriggerSpec {
+	t := sim.TriggerSpec{ID: id}
+	if filter != "" {
+		t.Filter = json.RawMessage(filter)
+	}
+	return t
+}
+
+// ProvisionPreset provisions an endpoint verified with the named preset
+// and a fresh secret (a key pair for asymmetric presets), with the given
+// triggers; edit, if set, changes the spec first. It returns the
+// endpoint's index.
+func (x *X) ProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) int {
+	x.t.Helper()
+	s, err := signer.Preset(preset)
+	if err != nil {
+		x.Fatalf("conformance: %v", err)
+	}
+	verify, sign := Keys(s, 1)
+	spec := sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}
+	if edit != nil {
+		edit(&spec)
+	}
+	return x.Provision(spec, sign)
+}
+
+// TryProvisionPreset is ProvisionPreset for a case that loops over
+// presets: it returns -1 and the reason when the target cannot make the
+// endpoint, instead of skipping the whole case.
+func (x *X) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) (int, string) {
+	x.t.Helper()
+	s, err := signer.Preset(preset)
+	if err != nil {
+		x.Fatalf("conformance: %v", err)
+	}
+	verify, sign := Keys(s, 1)
+	spec := sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}
+	if edit != nil {
+		edit(&spec)
+	}
+	return x.TryProvision(spec, sign)
+}
+
+// presetSpec returns a spec builder for a case with one endpoint verified
+// by a preset with a fresh HMAC secret (not for asymmetric presets).
+func presetSpec(preset string, triggers ...sim.TriggerSpec) func() sim.EndpointSpec {
+	return func() sim.EndpointSpec {
+		s, _ := signer.Preset(preset)
+		verify, _ := Keys(s, 1)
+		return sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}
+	}
+}

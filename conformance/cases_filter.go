@@ -1,0 +1,538 @@
+package conformance
+
+import (
+	"net/http"
+)
+
+// The Filter cases check trigger filters: a Trigger.dev v2 RequestFilter
+// (method, headers, query, body) decides, request by request, which
+// triggers get a delivery. Every case gives its endpoint triggers that must
+// fire and triggers that must not, so that a receiver that matches too
+// much fails as surely as one that matches too little. Each expectation
+// is the result of the reference's requestFilterMatches /
+// eventFilterMatches (reference/triggerdev-v2.md §5), as matcher computes
+// it; the strict profile applies these semantics to trigger filters too,
+// not the §4.3 quirks of the v2 dispatcher.
+func init() {
+	register(
+		def(GroupFilter, "Method",
+			"a method filter is a list: a trigger fires for a request whose method is any one in its list and for no other method",
+			refTriggerFilter+", §5.5 step 1 (filter.method.includes(request.method))",
+			presetSpec("github",
+				trig("all", ""),
+				trig("post-or-put", `{"method":["POST","PUT"]}`),
+				trig("get", `{"method":["GET"]}`),
+				trig("patch-or-delete", `{"method":["PATCH","DELETE"]}`)),
+			fltProbes(
+				fltProbe{fltWake("all", "post-or-put"), []Request{
+					fltJSON("POST", `{"action":"opened"}`),
+					{Label: "PUT, valid signature", Method: http.MethodPut, Body: []byte(`{"action":"opened"}`)},
+				}},
+				fltProbe{fltWake("all", "get"), []Request{
+					{Label: "GET, no body, valid signature", Method: http.MethodGet},
+				}},
+			)),
+		def(GroupFilter, "QueryParameter",
+			"a query filter matches the URL's query parameters by name, every named parameter must match, and a request without the parameter does not match",
+			refTriggerFilter+", §5.5 step 3 (query from new URL(request.url).searchParams); the strict profile honours it for triggers (v2 dispatchers never match a query filter, §4.3)",
+			presetSpec("github",
+				trig("subscribe", `{"query":{"hub.mode":["subscribe"]}}`),
+				trig("unsubscribe", `{"query":{"hub.mode":["unsubscribe"]}}`),
+				trig("subscribe-orders", `{"query":{"hub.mode":["subscribe"],"topic":["orders"]}}`),
+				trig("other-name", `{"query":{"mode":["subscribe"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("subscribe"), []Request{
+					{Label: "?hub.mode=subscribe&topic=refunds", Query: "hub.mode=subscribe&topic=refunds", Body: []byte(`{}`)},
+				}},
+				fltProbe{fltWake("subscribe", "subscribe-orders"), []Request{
+					{Label: "?hub.mode=subscribe&topic=orders", Query: "hub.mode=subscribe&topic=orders", Body: []byte(`{}`)},
+				}},
+				fltProbe{nil, []Request{
+					{Label: "no query string", Body: []byte(`{}`)},
+				}},
+			)),
+		def(GroupFilter, "QueryValueDecoding",
+			"query values are matched decoded, as URLSearchParams reads them: percent-escapes decoded, '+' read as a space, and the last value of a repeated name wins",
+			refTriggerFilter+", §5.5 step 3; WHATWG URL Standard, application/x-www-form-urlencoded parsing",
+			presetSpec("github",
+				trig("last-value", `{"query":{"a":["2"]}}`),
+				trig("first-value", `{"query":{"a":["1"]}}`),
+				trig("plus-is-space", `{"query":{"q":["hello world"]}}`),
+				trig("plus-literal", `{"query":{"q":["hello+world"]}}`),
+				trig("percent-decoded", `{"query":{"p":["a/b&c"]}}`),
+				trig("percent-raw", `{"query":{"p":["a%2Fb%26c"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("last-value", "plus-is-space", "percent-decoded"), []Request{
+					{Label: "?a=1&a=2&q=hello+world&p=a%2Fb%26c", Query: "a=1&a=2&q=hello+world&p=a%2Fb%26c", Body: []byte(`{}`)},
+				}},
+			)),
+		def(GroupFilter, "QueryOperators",
+			"query values take $startsWith and $endsWith (case-sensitive) and $ignoreCaseEquals; a literal value is compared exactly",
+			refTriggerFilter+", §5.5 (StringMatch) and §5.3",
+			presetSpec("github",
+				trig("starts", `{"query":{"ref":[{"$startsWith":"refs/heads/"}]}}`),
+				trig("starts-miss", `{"query":{"ref":[{"$startsWith":"refs/tags/"}]}}`),
+				trig("ends", `{"query":{"ref":[{"$endsWith":"/main"}]}}`),
+				trig("ends-case", `{"query":{"ref":[{"$endsWith":"/MAIN"}]}}`),
+				trig("ignore-case", `{"query":{"env":[{"$ignoreCaseEquals":"production"}]}}`),
+				trig("exact-case", `{"query":{"env":["production"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("starts", "ends", "ignore-case"), []Request{
+					{Label: "?ref=refs/heads/main&env=Production", Query: "ref=refs/heads/main&env=Production", Body: []byte(`{}`)},
+				}},
+			)),
+		def(GroupFilter, "HeaderNameCaseInsensitive",
+			"header names match case-insensitively: a filter on x-github-event matches a request that sends X-GitHub-Event, whatever the spelling on the wire",
+			refTriggerFilter+", §5.5 step 2 (Object.fromEntries(request.headers): names lower-cased); Fetch Standard, Headers",
+			presetSpec("github",
+				trig("all", ""),
+				trig("issues", `{"headers":{"x-github-event":["issues"]}}`),
+				trig("push", `{"headers":{"x-github-event":["push"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("all", "issues"), []Request{
+					fltHeader("X-GitHub-Event", "issues", `{"action":"opened"}`),
+					fltHeader("x-github-event", "issues", `{"action":"opened"}`),
+					fltHeader("X-GITHUB-EVENT", "issues", `{"action":"opened"}`),
+				}},
+			)),
+		def(GroupFilter, "HeaderValueList",
+			"a header filter's list of strings is an OR of exact, case-sensitive values",
+			refTriggerFilter+", §5.2 rule 4 (string lists: pattern.includes(actual))",
+			presetSpec("github",
+				trig("push-or-issues", `{"headers":{"x-github-event":["push","issues"]}}`),
+				trig("push-or-release", `{"headers":{"x-github-event":["push","release"]}}`),
+				trig("wrong-case", `{"headers":{"x-github-event":["Issues"]}}`),
+				trig("other-header", `{"headers":{"x-gitlab-event":["issues"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("push-or-issues"), []Request{
+					fltHeader("X-GitHub-Event", "issues", `{"action":"opened"}`),
+				}},
+			)),
+		def(GroupFilter, "HeaderOperators",
+			"header values take $startsWith and $endsWith (case-sensitive) and $ignoreCaseEquals; several operators must all hold; an absent header matches none of them",
+			refTriggerFilter+", §5.3 and §5.5 (StringMatch)",
+			presetSpec("github",
+				trig("starts", `{"headers":{"x-shop-domain":[{"$startsWith":"Example."}]}}`),
+				trig("starts-case", `{"headers":{"x-shop-domain":[{"$startsWith":"example."}]}}`),
+				trig("ends", `{"headers":{"x-shop-domain":[{"$endsWith":".MyShopify.com"}]}}`),
+				trig("ends-case", `{"headers":{"x-shop-domain":[{"$endsWith":".myshopify.com"}]}}`),
+				trig("ignore-case", `{"headers":{"x-shop-domain":[{"$ignoreCaseEquals":"example.myshopify.com"}]}}`),
+				trig("ignore-case-miss", `{"headers":{"x-shop-domain":[{"$ignoreCaseEquals":"example.shopify.com"}]}}`),
+				trig("both", `{"headers":{"x-shop-domain":[{"$startsWith":"Example."},{"$endsWith":".com"}]}}`),
+				trig("both-miss", `{"headers":{"x-shop-domain":[{"$startsWith":"Example."},{"$endsWith":".org"}]}}`),
+				trig("absent", `{"headers":{"x-shop-id":[{"$startsWith":""}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("starts", "ends", "ignore-case", "both"), []Request{
+					fltHeader("X-Shop-Domain", "Example.MyShopify.com", `{"id":1}`),
+				}},
+			)),
+		def(GroupFilter, "HeaderRepeated",
+			`a header sent twice is matched as its values joined with ", ", not as either value alone`,
+			refTriggerFilter+", §5.5 step 2 (duplicates joined with \", \"); Fetch Standard, combine a header value",
+			presetSpec("github",
+				trig("joined", `{"headers":{"x-tag":["a, b"]}}`),
+				trig("joined-prefix", `{"headers":{"x-tag":[{"$startsWith":"a, "}]}}`),
+				trig("first", `{"headers":{"x-tag":["a"]}}`),
+				trig("last", `{"headers":{"x-tag":["b"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("joined", "joined-prefix"), []Request{
+					{Label: "X-Tag: a and X-Tag: b", Header: http.Header{"X-Tag": {"a", "b"}}, Body: []byte(`{}`)},
+				}},
+			)),
+		def(GroupFilter, "BodyStringList",
+			"a body key with a list of strings matches when the value is exactly, case-sensitively, one of them (OR)",
+			refTriggerFilter+", §5.2 rule 4, §5.4 cases 3 and 20",
+			presetSpec("github",
+				trig("closed-or-opened", `{"body":{"action":["closed","opened"]}}`),
+				trig("opened", `{"body":{"action":["opened"]}}`),
+				trig("closed-or-reopened", `{"body":{"action":["closed","reopened"]}}`),
+				trig("wrong-case", `{"body":{"action":["Opened"]}}`),
+				trig("prefix-only", `{"body":{"action":["open"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("closed-or-opened", "opened"), []Request{
+					fltJSON("POST", `{"action":"opened","number":1}`),
+				}},
+			)),
+		def(GroupFilter, "BodyNumber",
+			"a list of numbers matches a JSON number equal to one of them; a number never equals a string",
+			refTriggerFilter+", §5.2 rule 4, §5.4 cases 5 and 21, §5.6 ({a:1} vs [\"1\"])",
+			presetSpec("github",
+				trig("thirty", `{"body":{"n":[30]}}`),
+				trig("one-or-thirty", `{"body":{"n":[1,30]}}`),
+				trig("fraction", `{"body":{"f":[2.5]}}`),
+				trig("number-as-string", `{"body":{"n":["30"]}}`),
+				trig("string-as-number", `{"body":{"s":[30]}}`),
+				trig("neighbours", `{"body":{"n":[29,31]}}`)),
+			fltProbes(
+				fltProbe{fltWake("thirty", "one-or-thirty", "fraction"), []Request{
+					fltJSON("POST", `{"n":30,"s":"30","f":2.5}`),
+				}},
+			)),
+		def(GroupFilter, "BodyBoolean",
+			"a list of booleans matches a JSON boolean equal to one of them; the string \"false\" and the number 1 are not booleans",
+			refTriggerFilter+", §5.2 rule 4, §5.4 cases 4 and 22",
+			presetSpec("github",
+				trig("draft-false", `{"body":{"draft":[false]}}`),
+				trig("merged-true", `{"body":{"merged":[true]}}`),
+				trig("draft-true", `{"body":{"draft":[true]}}`),
+				trig("draft-string", `{"body":{"draft":["false"]}}`),
+				trig("merged-number", `{"body":{"merged":[1]}}`)),
+			fltProbes(
+				fltProbe{fltWake("draft-false", "merged-true"), []Request{
+					fltJSON("POST", `{"draft":false,"merged":true}`),
+				}},
+			)),
+		def(GroupFilter, "BodyStartsWith",
+			"$startsWith matches a string value with that prefix, case-sensitively, and never a non-string",
+			refTriggerFilter+", §5.3 ($startsWith), §5.4 cases 6 and 24",
+			presetSpec("github",
+				trig("heads", `{"body":{"ref":[{"$startsWith":"refs/heads/"}]}}`),
+				trig("whole", `{"body":{"ref":[{"$startsWith":"refs/heads/main"}]}}`),
+				trig("tags", `{"body":{"ref":[{"$startsWith":"refs/tags/"}]}}`),
+				trig("wrong-case", `{"body":{"ref":[{"$startsWith":"Refs/"}]}}`),
+				trig("on-number", `{"body":{"n":[{"$startsWith":"5"}]}}`),
+				trig("on-missing", `{"body":{"missing":[{"$startsWith":""}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("heads", "whole"), []Request{
+					fltJSON("POST", `{"ref":"refs/heads/main","n":5}`),
+				}},
+			)),
+		def(GroupFilter, "BodyEndsWith",
+			"$endsWith matches a string value with that suffix, case-sensitively, and never a missing key",
+			refTriggerFilter+", §5.3 ($endsWith), §5.4 case 7",
+			presetSpec("github",
+				trig("main", `{"body":{"ref":[{"$endsWith":"/main"}]}}`),
+				trig("whole", `{"body":{"ref":[{"$endsWith":"refs/heads/main"}]}}`),
+				trig("wrong-case", `{"body":{"ref":[{"$endsWith":"/Main"}]}}`),
+				trig("dev", `{"body":{"ref":[{"$endsWith":"/dev"}]}}`),
+				trig("on-missing", `{"body":{"missing":[{"$endsWith":""}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("main", "whole"), []Request{
+					fltJSON("POST", `{"ref":"refs/heads/main"}`),
+				}},
+			)),
+		def(GroupFilter, "BodyIgnoreCaseEquals",
+			"$ignoreCaseEquals ignores case but not accents: HELLO equals hello and Zürich equals ZÜRICH, but Zürich is not ZURICH",
+			refTriggerFilter+", §5.3 ($ignoreCaseEquals: localeCompare, sensitivity \"accent\"), §5.6",
+			presetSpec("github",
+				trig("hello", `{"body":{"name":[{"$ignoreCaseEquals":"hello"}]}}`),
+				trig("hello-bang", `{"body":{"name":[{"$ignoreCaseEquals":"hello!"}]}}`),
+				trig("upper-umlaut", `{"body":{"city":[{"$ignoreCaseEquals":"ZÜRICH"}]}}`),
+				trig("no-umlaut", `{"body":{"city":[{"$ignoreCaseEquals":"ZURICH"}]}}`),
+				trig("on-number", `{"body":{"n":[{"$ignoreCaseEquals":"1"}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("hello", "upper-umlaut"), []Request{
+					fltJSON("POST", `{"name":"HELLO","city":"Zürich","n":1}`),
+				}},
+			)),
+		def(GroupFilter, "BodyExists",
+			"$exists: true matches a present key, null included, and not a missing one; $exists: false the reverse",
+			refTriggerFilter+", §5.3 ($exists), §5.4 cases 11, 12, 28, 29, §5.6",
+			presetSpec("github",
+				trig("present", `{"body":{"a":[{"$exists":true}]}}`),
+				trig("null-exists", `{"body":{"n":[{"$exists":true}]}}`),
+				trig("missing-absent", `{"body":{"missing":[{"$exists":false}]}}`),
+				trig("missing-exists", `{"body":{"missing":[{"$exists":true}]}}`),
+				trig("present-absent", `{"body":{"a":[{"$exists":false}]}}`),
+				trig("null-absent", `{"body":{"n":[{"$exists":false}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("present", "null-exists", "missing-absent"), []Request{
+					fltJSON("POST", `{"a":1,"n":null}`),
+				}},
+			)),
+		def(GroupFilter, "BodyIsNull",
+			"$isNull: true matches only a JSON null (a missing key is not null); $isNull: false matches anything else, a missing key included",
+			refTriggerFilter+", §5.3 ($isNull), §5.4 cases 18, 19, 33, 34, §5.6",
+			presetSpec("github",
+				trig("null-is-null", `{"body":{"n":[{"$isNull":true}]}}`),
+				trig("value-not-null", `{"body":{"a":[{"$isNull":false}]}}`),
+				trig("missing-not-null", `{"body":{"missing":[{"$isNull":false}]}}`),
+				trig("value-is-null", `{"body":{"a":[{"$isNull":true}]}}`),
+				trig("missing-is-null", `{"body":{"missing":[{"$isNull":true}]}}`),
+				trig("null-not-null", `{"body":{"n":[{"$isNull":false}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("null-is-null", "value-not-null", "missing-not-null"), []Request{
+					fltJSON("POST", `{"a":1,"n":null}`),
+				}},
+			)),
+		def(GroupFilter, "BodyAnythingBut",
+			"$anythingBut matches every value except the one given (or any in the list given), with no type coercion, and matches a missing key",
+			refTriggerFilter+", §5.3 ($anythingBut), §5.4 cases 9, 10, 26, 27, §5.6",
+			presetSpec("github",
+				trig("not-closed", `{"body":{"state":[{"$anythingBut":"closed"}]}}`),
+				trig("not-in-list", `{"body":{"state":[{"$anythingBut":["closed","merged"]}]}}`),
+				trig("missing", `{"body":{"missing":[{"$anythingBut":"x"}]}}`),
+				trig("number-vs-string", `{"body":{"n":[{"$anythingBut":"1"}]}}`),
+				trig("not-open", `{"body":{"state":[{"$anythingBut":"open"}]}}`),
+				trig("in-list", `{"body":{"state":[{"$anythingBut":["closed","open"]}]}}`),
+				trig("not-one", `{"body":{"n":[{"$anythingBut":1}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("not-closed", "not-in-list", "missing", "number-vs-string"), []Request{
+					fltJSON("POST", `{"state":"open","n":1}`),
+				}},
+			)),
+		def(GroupFilter, "BodyGreaterLess",
+			"$gt, $gte, $lt and $lte compare JSON numbers, strictly or inclusively as named; a numeric string or a missing key never matches",
+			refTriggerFilter+", §5.3 ($gt, $lt, $gte, $lte), §5.4 cases 13 and 30, §5.6 ({a:\"50\"} vs $gt)",
+			presetSpec("github",
+				trig("gt-9", `{"body":{"n":[{"$gt":9}]}}`),
+				trig("gte-10", `{"body":{"n":[{"$gte":10}]}}`),
+				trig("lt-11", `{"body":{"n":[{"$lt":11}]}}`),
+				trig("lte-10", `{"body":{"n":[{"$lte":10}]}}`),
+				trig("gt-10", `{"body":{"n":[{"$gt":10}]}}`),
+				trig("gte-11", `{"body":{"n":[{"$gte":11}]}}`),
+				trig("lt-10", `{"body":{"n":[{"$lt":10}]}}`),
+				trig("lte-9", `{"body":{"n":[{"$lte":9}]}}`),
+				trig("string-gt", `{"body":{"s":[{"$gt":1}]}}`),
+				trig("missing-gt", `{"body":{"missing":[{"$gt":0}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("gt-9", "gte-10", "lt-11", "lte-10"), []Request{
+					fltJSON("POST", `{"n":10,"s":"50"}`),
+				}},
+			)),
+		def(GroupFilter, "BodyBetween",
+			"$between [lo, hi] matches a JSON number with lo <= n <= hi, both ends inclusive; a reversed range and a numeric string never match",
+			refTriggerFilter+", §5.3 ($between), §5.4 case 13, §5.6",
+			presetSpec("github",
+				trig("upper-end", `{"body":{"n":[{"$between":[1,10]}]}}`),
+				trig("lower-end", `{"body":{"n":[{"$between":[10,20]}]}}`),
+				trig("above", `{"body":{"n":[{"$between":[11,20]}]}}`),
+				trig("below", `{"body":{"n":[{"$between":[0,9.5]}]}}`),
+				trig("reversed", `{"body":{"n":[{"$between":[20,1]}]}}`),
+				trig("string", `{"body":{"s":[{"$between":[1,20]}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("upper-end", "lower-end"), []Request{
+					fltJSON("POST", `{"n":10,"s":"10"}`),
+				}},
+			)),
+		def(GroupFilter, "BodyIncludes",
+			"$includes matches an array holding that exact value (no type coercion); on a string it is not a substring test",
+			refTriggerFilter+", §5.3 ($includes), §5.4 cases 14 and 31, §5.6 ({a:\"abc\"} vs $includes \"a\")",
+			presetSpec("github",
+				trig("bug", `{"body":{"labels":[{"$includes":"bug"}]}}`),
+				trig("two", `{"body":{"nums":[{"$includes":2}]}}`),
+				trig("feature", `{"body":{"labels":[{"$includes":"feature"}]}}`),
+				trig("two-as-string", `{"body":{"nums":[{"$includes":"2"}]}}`),
+				trig("substring", `{"body":{"title":[{"$includes":"bug"}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("bug", "two"), []Request{
+					fltJSON("POST", `{"labels":["bug","p1"],"nums":[1,2],"title":"bug report"}`),
+				}},
+			)),
+		def(GroupFilter, "BodyNot",
+			"$not matches an array that lacks the value and a string, number or boolean that differs from it; null and a missing key never match",
+			refTriggerFilter+", §5.3 ($not), §5.4 cases 15 and 16, §5.6",
+			presetSpec("github",
+				trig("array-lacks", `{"body":{"labels":[{"$not":"feature"}]}}`),
+				trig("number-differs", `{"body":{"n":[{"$not":2}]}}`),
+				trig("string-differs", `{"body":{"s":[{"$not":"y"}]}}`),
+				trig("bool-differs", `{"body":{"b":[{"$not":false}]}}`),
+				trig("array-has", `{"body":{"labels":[{"$not":"bug"}]}}`),
+				trig("number-same", `{"body":{"n":[{"$not":1}]}}`),
+				trig("on-null", `{"body":{"nul":[{"$not":"x"}]}}`),
+				trig("on-missing", `{"body":{"missing":[{"$not":"x"}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("array-lacks", "number-differs", "string-differs", "bool-differs"), []Request{
+					fltJSON("POST", `{"labels":["bug"],"n":1,"s":"x","b":true,"nul":null}`),
+				}},
+			)),
+		def(GroupFilter, "BodyNestedObject",
+			"a nested filter object matches the object at that key, key by key at any depth; a nested filter on a missing key matches only when it is empty",
+			refTriggerFilter+", §5.2 rule 5, §5.4 case 9, §5.6 ({} vs {a:{b:[\"x\"]}} and {a:{}})",
+			presetSpec("github",
+				trig("base-main", `{"body":{"pull_request":{"base":{"ref":["main"]}}}}`),
+				trig("two-levels", `{"body":{"pull_request":{"merged":[true],"base":{"ref":[{"$startsWith":"ma"}]}}}}`),
+				trig("empty-on-missing", `{"body":{"issue":{}}}`),
+				trig("base-dev", `{"body":{"pull_request":{"base":{"ref":["dev"]}}}}`),
+				trig("missing-path", `{"body":{"pull_request":{"head":{"ref":["main"]}}}}`),
+				trig("flattened", `{"body":{"ref":["main"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("base-main", "two-levels", "empty-on-missing"), []Request{
+					fltJSON("POST", `{"pull_request":{"base":{"ref":"main"},"merged":true}}`),
+				}},
+			)),
+		def(GroupFilter, "BodyArrayOfObjects",
+			"a nested filter on an array of objects matches when some one element matches all of it; an empty array matches no nested filter, not even {}",
+			refTriggerFilter+", §5.2 rule 5 ([].some), §5.6 ({a:[{b:\"x\"},{b:\"y\"}]} vs {a:{b:[\"y\"]}}, {a:[]} vs {a:{}})",
+			presetSpec("github",
+				trig("some-id", `{"body":{"commits":{"id":["b"]}}}`),
+				trig("same-element", `{"body":{"commits":{"id":["a"],"added":[{"$includes":"x.go"}]}}}`),
+				trig("no-such-id", `{"body":{"commits":{"id":["c"]}}}`),
+				trig("split-elements", `{"body":{"commits":{"id":["b"],"added":[{"$includes":"x.go"}]}}}`),
+				trig("empty-array", `{"body":{"empty":{}}}`)),
+			fltProbes(
+				fltProbe{fltWake("some-id", "same-element"), []Request{
+					fltJSON("POST", `{"commits":[{"id":"a","added":["x.go"]},{"id":"b","added":[]}],"empty":[]}`),
+				}},
+			)),
+		def(GroupFilter, "BodyLiteralAgainstArray",
+			"a list of literals is compared with the value itself and is not unpacked against an array value: [\"bug\"] does not match [\"bug\",\"p1\"]; $includes does",
+			refTriggerFilter+", §5.2 rule 4 (a payload array is not unpacked), §5.6 ({a:[\"x\",\"y\"]} vs {a:[\"x\"]}, {a:[1,2]} vs {a:[1]})",
+			presetSpec("github",
+				trig("includes", `{"body":{"labels":[{"$includes":"bug"}]}}`),
+				trig("number-includes", `{"body":{"nums":[{"$includes":1}]}}`),
+				trig("literal", `{"body":{"labels":["bug"]}}`),
+				trig("literal-both", `{"body":{"labels":["bug","p1"]}}`),
+				trig("number-literal", `{"body":{"nums":[1]}}`)),
+			fltProbes(
+				fltProbe{fltWake("includes", "number-includes"), []Request{
+					fltJSON("POST", `{"labels":["bug","p1"],"nums":[1,2]}`),
+				}},
+			)),
+		def(GroupFilter, "BodyMissingKey",
+			"a filter key the body lacks fails a literal list and a non-empty nested filter; an empty list [] is skipped and matches",
+			refTriggerFilter+", §5.2 rules 4 and 5, §5.6 ({} vs {a:[]})",
+			presetSpec("github",
+				trig("empty-list", `{"body":{"missing":[]}}`),
+				trig("empty-list-present", `{"body":{"a":[]}}`),
+				trig("literal", `{"body":{"missing":["x"]}}`),
+				trig("nested", `{"body":{"missing":{"b":["x"]}}}`),
+				trig("present-and-missing", `{"body":{"a":["x"],"missing":["x"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("empty-list", "empty-list-present"), []Request{
+					fltJSON("POST", `{"a":"x"}`),
+				}},
+			)),
+		def(GroupFilter, "BodyOperatorListIsAnd",
+			"a list of operator objects is an AND (every operator must hold), while a list of literals is an OR",
+			refTriggerFilter+", §5.2 rule 4 (contentFiltersMatches), §5.4 cases 8 and 25, §8 row 7",
+			presetSpec("github",
+				trig("both-hold", `{"body":{"name":[{"$startsWith":"Jo"},{"$endsWith":"hn"}]}}`),
+				trig("literal-or", `{"body":{"name":["Jane","John"]}}`),
+				trig("first-fails", `{"body":{"name":[{"$startsWith":"Ja"},{"$endsWith":"hn"}]}}`),
+				trig("second-fails", `{"body":{"name":[{"$startsWith":"Jo"},{"$endsWith":"xx"}]}}`)),
+			fltProbes(
+				fltProbe{fltWake("both-hold", "literal-or"), []Request{
+					fltJSON("POST", `{"name":"John"}`),
+				}},
+			)),
+		def(GroupFilter, "AllPartsAnded",
+			"method, headers, query and body, and every key inside each, must all match: one failing part or key stops the trigger",
+			refTriggerFilter+", §5.5 (an AND of the checks), §5.2 rule 2 (AND across keys)",
+			presetSpec("github",
+				trig("all-parts", `{"method":["POST"],"headers":{"x-github-event":["issues"]},"query":{"mode":["live"]},"body":{"action":["opened"],"n":[3]}}`),
+				trig("two-body-keys", `{"body":{"action":["opened"],"n":[3]}}`),
+				trig("wrong-method", `{"method":["PUT"],"headers":{"x-github-event":["issues"]},"query":{"mode":["live"]},"body":{"action":["opened"]}}`),
+				trig("wrong-header", `{"method":["POST"],"headers":{"x-github-event":["push"]},"query":{"mode":["live"]},"body":{"action":["opened"]}}`),
+				trig("wrong-query", `{"method":["POST"],"headers":{"x-github-event":["issues"]},"query":{"mode":["test"]},"body":{"action":["opened"]}}`),
+				trig("wrong-body", `{"method":["POST"],"headers":{"x-github-event":["issues"]},"query":{"mode":["live"]},"body":{"action":["closed"]}}`),
+				trig("one-body-key-wrong", `{"body":{"action":["opened"],"n":[4]}}`),
+				trig("one-header-wrong", `{"headers":{"x-github-event":["issues"],"x-github-hook-id":["1"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("all-parts", "two-body-keys"), []Request{
+					{Label: "POST ?mode=live, X-GitHub-Event: issues, X-GitHub-Hook-Id: 2", Query: "mode=live",
+						Header: http.Header{"X-GitHub-Event": {"issues"}, "X-GitHub-Hook-Id": {"2"}},
+						Body:   []byte(`{"action":"opened","n":3}`)},
+				}},
+			)),
+		def(GroupFilter, "NonJSONBody",
+			"a body that is not JSON (form-encoded) fails every body filter, even {}, while filters on method and headers still match it",
+			refTriggerFilter+", §5.5 step 4 (request.json() fails: false when filter.body is set); the strict profile does not copy the v2 dispatcher's non-JSON quirk (§4.3 Case B)",
+			presetSpec("github",
+				trig("all", ""),
+				trig("method", `{"method":["POST"]}`),
+				trig("content-type", `{"headers":{"content-type":[{"$startsWith":"application/x-www-form-urlencoded"}]}}`),
+				trig("body-field", `{"body":{"action":["opened"]}}`),
+				trig("body-empty", `{"body":{}}`),
+				trig("method-and-body", `{"method":["POST"],"body":{}}`)),
+			fltProbes(
+				fltProbe{fltWake("all", "method", "content-type"), []Request{
+					{Label: "form-encoded body action=opened&n=1", ContentType: "application/x-www-form-urlencoded", Body: []byte("action=opened&n=1")},
+				}},
+			)),
+		def(GroupFilter, "EmptyFilter",
+			"a trigger with no filter, with {}, or with empty headers and query records fires for every request, whatever its method or body; an empty method list matches no request",
+			refTriggerFilter+", §5.5 (the empty filter {} matches every request; filter.method.includes)",
+			presetSpec("github",
+				trig("none", ""),
+				trig("empty-object", `{}`),
+				trig("empty-records", `{"headers":{},"query":{}}`),
+				trig("empty-method-list", `{"method":[]}`)),
+			fltProbes(
+				fltProbe{fltWake("none", "empty-object", "empty-records"), []Request{
+					fltJSON("POST", `{"action":"opened"}`),
+					{Label: "GET ?a=1, no body", Method: http.MethodGet, Query: "a=1"},
+					{Label: "PUT, form-encoded body", Method: http.MethodPut, ContentType: "application/x-www-form-urlencoded", Body: []byte("a=1")},
+				}},
+			)),
+	)
+}
+
+// fltProbe is a set of requests that must each be answered 200 and wake
+// exactly the triggers in want, once each (nil: none).
+type fltProbe struct {
+	want map[string]int
+	reqs []Request
+}
+
+// fltProbes returns a case body that sends every probe's requests, checks
+// the answers, then checks each probe's deliveries with one WantDeliveries
+// call per probe.
+func fltProbes(ps ...fltProbe) func(x *X) {
+	return func(x *X) {
+		sent := make([][]*Response, len(ps))
+		for i, p := range ps {
+			for _, r := range p.reqs {
+				resp := x.Send(r)
+				x.WantStatus(resp, http.StatusOK)
+				sent[i] = append(sent[i], resp)
+			}
+		}
+		for i, p := range ps {
+			x.WantDeliveries(p.want, sent[i]...)
+		}
+	}
+}
+
+// fltWake is the expectation that each named trigger fires once.
+func fltWake(ids ...string) map[string]int {
+	m := make(map[string]int, len(ids))
+	for _, id := range ids {
+		m[id] = 1
+	}
+	return m
+}
+
+// fltJSON is a signed request with a JSON body.
+func fltJSON(method, body string) Request {
+	return Request{Label: method + " " + body + ", valid signature", Method: method, Body: []byte(body)}
+}
+
+// fltHeader is a signed POST with a JSON body and one extra header, whose
+// name is sent exactly as spelt (not canonicalised).
+func fltHeader(name, value, body string) Request {
+	return Request{Label: name + ": " + value + ", valid signature", Header: http.Header{name: {value}}, Body: []byte(body)}
+}
+
+// Body filters and the content type: the strict profile reads the body as
+// JSON whatever the content type says.
+func init() {
+	noContentType := func(r *http.Request) { r.Header.Del("Content-Type") }
+	register(
+		def(GroupFilter, "BodyWithoutContentType",
+			"a body filter is evaluated on a JSON body sent without a Content-Type header: the body is parsed as JSON whatever the content type says",
+			refTriggerFilter+", §5.5 step 4 (request.json() ignores the content type); Trigger.dev v2 dispatchers instead need a JSON content type (§4.3 Case B), which loses deliveries",
+			presetSpec("github",
+				trig("opened", `{"body":{"action":["opened"]}}`),
+				trig("closed", `{"body":{"action":["closed"]}}`),
+				trig("post", `{"method":["POST"]}`)),
+			fltProbes(
+				fltProbe{fltWake("opened", "post"), []Request{
+					{Label: `{"action":"opened"} with no Content-Type, valid signature`, Body: []byte(`{"action":"opened"}`), After: noContentType},
+				}},
+			)),
+		def(GroupFilter, "BodyContentTypeCase",
+			"a body filter is evaluated on a JSON body whatever the case or variant of its media type (Application/JSON, application/vnd.api+json, text/plain)",
+			refTriggerFilter+"; RFC 9110 §8.3.1 (media types are case-insensitive); Trigger.dev v2 dispatchers compare \"application/json\" case-sensitively (§4.3)",
+			presetSpec("github",
+				trig("opened", `{"body":{"action":["opened"]}}`),
+				trig("closed", `{"body":{"action":["closed"]}}`)),
+			fltProbes(
+				fltProbe{fltWake("opened"), []Request{
+					{Label: "Content-Type: Application/JSON", ContentType: "Application/JSON", Body: []byte(`{"action":"opened"}`)},
+					{Label: "Content-Type: application/vnd.api+json", ContentType: "application/vnd.api+json", Body: []byte(`{"action":"opened"}`)},
+					{Label: "Content-Type: text/plain", ContentType: "text/plain", Body: []byte(`{"action":"opened"}`)},
+				}},
+			)),
+	)
+}

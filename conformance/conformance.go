@@ -1,0 +1,398 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hooklab/hooklab/sim"
+)
+
+// Defaults of the options.
+const (
+	// DefaultTimeout bounds one case: provisioning, requests and waiting
+	// for deliveries.
+	DefaultTimeout = 30 * time.Second
+	// DefaultDeliveryWait is how long the suite waits for an expected
+	// delivery.
+	DefaultDeliveryWait = 5 * time.Second
+	// DefaultSettle is how long the suite keeps listening after the
+	// expected deliveries arrived (or, when none is expected, after the
+	// request), to catch extra ones.
+	DefaultSettle = 200 * time.Millisecond
+	// DefaultParallel is how many cases run at once.
+	DefaultParallel = 4
+)
+
+// T is the subset of *testing.T the suite uses, so that it can run
+// outside go test (testing.TB cannot be implemented outside package
+// testing). Fatalf and Skipf must stop the calling goroutine, as
+// testing.T's do; Run must be safe to call from several goroutines.
+type T interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Logf(format string, args ...any)
+	Run(name string, f func(T)) bool
+	Context() context.Context
+}
+
+// An Option changes how the suite runs. Options take values; the last of
+// a kind wins, except Skip, which accumulates.
+type Option func(*options)
+
+type options struct {
+	run          *regexp.Regexp
+	runErr       error
+	skip         map[string]string
+	timeout      time.Duration
+	deliveryWait time.Duration
+	settle       time.Duration
+	parallel     int
+	sinkAddr     string
+	progress     func(CaseResult)
+	name         string
+}
+
+func buildOptions(opts []Option) options {
+	o := options{skip: map[string]string{}, timeout: DefaultTimeout, deliveryWait: DefaultDeliveryWait,
+		settle: DefaultSettle, parallel: DefaultParallel}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
+
+// Select runs only the cases whose "Group/Name" matches the regular
+// expression pattern, as go test's -run does. Default: every case.
+func Select(pattern string) Option {
+	return func(o *options) {
+		o.run, o.runErr = regexp.Compile(pattern)
+		if o.runErr != nil {
+			o.runErr = fmt.Errorf("conformance: Select(%q): %w", pattern, o.runErr)
+		}
+	}
+}
+
+// Skip reports the case with id "Group/Name" as skipped with reason: a
+// known deviation of the target.
+func Skip(id, reason string) Option { return func(o *options) { o.skip[id] = reason } }
+
+// Timeout bounds each case. Default DefaultTimeout.
+func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// DeliveryWait sets how long to wait for an expected delivery. Default
+// DefaultDeliveryWait.
+func DeliveryWait(d time.Duration) Option { return func(o *options) { o.deliveryWait = d } }
+
+// Settle sets how long to keep listening for unexpected deliveries.
+// Default DefaultSettle.
+func Settle(d time.Duration) Option { return func(o *options) { o.settle = d } }
+
+// Parallel sets how many cases run at once. Default DefaultParallel.
+func Parallel(n int) Option { return func(o *options) { o.parallel = max(n, 1) } }
+
+// SinkAddr sets the address the delivery sink listens on, for a target
+// that delivers to a fixed address. Default a free loopback port.
+func SinkAddr(addr string) Option { return func(o *options) { o.sinkAddr = addr } }
+
+// Progress calls f after each case, from the case's goroutine.
+func Progress(f func(CaseResult)) Option { return func(o *options) { o.progress = f } }
+
+// Name names the target in the Report.
+func Name(name string) Option { return func(o *options) { o.name = name } }
+
+// env is what every case of one run shares.
+type env struct {
+	target  Target
+	opts    options
+	sink    *sim.Sink
+	sinkURL string
+	client  *http.Client
+
+	mu   sync.Mutex
+	seen int                       // sink deliveries indexed so far
+	byID map[string][]sim.Delivery // by request id
+}
+
+func newEnv(target Target, o options) (*env, error) {
+	if o.runErr != nil {
+		return nil, o.runErr
+	}
+	addr := o.sinkAddr
+	if d, ok := target.(interface{ SinkAddr() string }); ok && addr == "" {
+		addr = d.SinkAddr()
+	}
+	sink, err := sim.NewSink(addr)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: starting the delivery sink: %w", err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	return &env{
+		target: target, opts: o, sink: sink, sinkURL: sink.URL + "/deliveries", byID: map[string][]sim.Delivery{},
+		client: &http.Client{
+			Transport:     tr,
+			Timeout:       o.timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}, nil
+}
+
+func (e *env) close() {
+	e.sink.Close()
+	e.client.CloseIdleConnections()
+}
+
+// deliveries waits until total deliveries for the request ids have
+// arrived (or ctx is done), then for settle more, and returns them by
+// request id.
+func (e *env) deliveries(ctx context.Context, ids map[string]*Response, total int, settle time.Duration) map[string][]sim.Delivery {
+	collect := func() (map[string][]sim.Delivery, int) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for _, d := range e.sink.From(e.seen) {
+			e.seen++
+			e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
+		}
+		out := map[string][]sim.Delivery{}
+		n := 0
+		for id := range ids {
+			if ds := e.byID[id]; len(ds) > 0 {
+				out[id] = append([]sim.Delivery(nil), ds...)
+				n += len(ds)
+			}
+		}
+		return out, n
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for total > 0 {
+		if _, n := collect(); n >= total {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			total = 0
+		case <-tick.C:
+		}
+	}
+	t := time.NewTimer(settle)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+	}
+	got, _ := collect()
+	return got
+}
+
+// selected returns the checks the options select.
+func (o *options) selected() []check {
+	var out []check
+	for _, c := range all() {
+		if o.run == nil || o.run.MatchString(c.ID()) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Run runs the suite against target as subtests of t, one per case, named
+// Group/Name. Each violation is reported with t.Errorf; a failure to set up
+// with t.Fatalf.
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, conformance.HandlerTarget(myapp.NewHandler))
+//	}
+func Run(t *testing.T, target Target, opts ...Option) {
+	t.Helper()
+	RunT(testingT{t}, target, opts...)
+}
+
+// RunT is Run for any T: the CLI's, or a test framework's.
+func RunT(t T, target Target, opts ...Option) {
+	t.Helper()
+	o := buildOptions(opts)
+	e, err := newEnv(target, o)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer e.close()
+	checks := o.selected()
+	for _, g := range groupOrder {
+		var cs []check
+		for _, c := range checks {
+			if c.Group == g {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		t.Run(g, func(t T) {
+			var eg errgroup.Group
+			eg.SetLimit(o.parallel)
+			for i := range cs {
+				c := &cs[i]
+				eg.Go(func() error {
+					t.Run(c.Name, func(t T) { runCase(t, e, c) })
+					return nil
+				})
+			}
+			eg.Wait()
+		})
+	}
+}
+
+// runCase runs one check.
+func runCase(t T, e *env, c *check) {
+	t.Helper()
+	if reason, ok := e.opts.skip[c.ID()]; ok {
+		t.Skipf("skipped: %s", reason)
+	}
+	if err := t.Context().Err(); err != nil {
+		t.Skipf("skipped: the run was stopped (%v)", context.Cause(t.Context()))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), e.opts.timeout)
+	defer cancel()
+	x := &X{t: t, c: c, env: e, ctx: ctx, client: e.client}
+	defer func() {
+		for _, st := range x.eps {
+			x.closeEndpoint(st)
+		}
+		x.flush()
+	}()
+	if c.spec != nil {
+		x.Provision(c.spec(), nil)
+	}
+	c.run(x)
+}
+
+// testingT adapts *testing.T to T.
+type testingT struct{ *testing.T }
+
+func (t testingT) Run(name string, f func(T)) bool {
+	return t.T.Run(name, func(t *testing.T) { f(testingT{t}) })
+}
+
+// reportT is the T of Check: it records results instead of printing.
+type reportT struct {
+	ctx    context.Context
+	depth  int
+	name   string
+	rec    *recorder
+	mu     sync.Mutex
+	failed bool
+	probs  []string
+	reason string
+	skip   bool
+	logs   []string
+}
+
+type recorder struct {
+	mu      sync.Mutex
+	results []CaseResult
+	byID    map[string]Case
+	notify  func(CaseResult)
+}
+
+func (t *reportT) Helper() {}
+
+func (t *reportT) Errorf(format string, args ...any) {
+	t.mu.Lock()
+	t.failed = true
+	t.probs = append(t.probs, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
+}
+
+func (t *reportT) Fatalf(format string, args ...any) {
+	t.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (t *reportT) Skipf(format string, args ...any) {
+	t.mu.Lock()
+	t.skip, t.reason = true, fmt.Sprintf(format, args...)
+	t.mu.Unlock()
+	runtime.Goexit()
+}
+
+func (t *reportT) Logf(format string, args ...any) {
+	t.mu.Lock()
+	t.logs = append(t.logs, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
+}
+
+func (t *reportT) Context() context.Context { return t.ctx }
+
+func (t *reportT) Run(name string, f func(T)) bool {
+	full := name
+	if t.name != "" {
+		full = t.name + "/" + name
+	}
+	child := &reportT{ctx: t.ctx, depth: t.depth + 1, name: full, rec: t.rec}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(child)
+	}()
+	<-done
+	if c, ok := t.rec.byID[full]; ok {
+		res := CaseResult{Case: c, Status: StatusPass, Problems: child.probs, Log: child.logs, Duration: time.Since(start)}
+		switch {
+		case child.failed:
+			res.Status = StatusFail
+		case child.skip:
+			res.Status, res.Reason = StatusSkip, strings.TrimPrefix(child.reason, "skipped: ")
+		}
+		t.rec.mu.Lock()
+		t.rec.results = append(t.rec.results, res)
+		t.rec.mu.Unlock()
+		if t.rec.notify != nil {
+			t.rec.notify(res)
+		}
+	} else if child.failed {
+		// A failure above the cases (setup): keep it on the parent.
+		t.Errorf("%s", strings.Join(child.probs, "\n"))
+	}
+	return !child.failed
+}
+
+// Check runs the suite against target without package testing and
+// returns the report. The error joins a *CaseError per failed case, and
+// any setup failure; it is nil when every selected case passed or was
+// skipped.
+func Check(ctx context.Context, target Target, opts ...Option) (*Report, error) {
+	o := buildOptions(opts)
+	rec := &recorder{byID: map[string]Case{}, notify: o.progress}
+	for _, c := range o.selected() {
+		rec.byID[c.ID()] = c.Case
+	}
+	root := &reportT{ctx: ctx, rec: rec}
+	root.Run("", func(t T) { RunT(t, target, opts...) })
+	rep := &Report{Target: o.name}
+	order := map[string]int{}
+	for i, c := range o.selected() {
+		order[c.ID()] = i
+	}
+	rep.Cases = rec.results
+	rep.sort(order)
+	err := rep.Err()
+	if root.failed {
+		err = joinErrors(fmt.Errorf("conformance: %s", strings.Join(root.probs, "; ")), err)
+	}
+	return rep, err
+}

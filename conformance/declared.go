@@ -1,0 +1,281 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// A Manifest describes an endpoint of an existing app, which cannot make
+// endpoints on demand, so that the suite can run the cases that apply to
+// it. Its file form is JSON or YAML:
+//
+//	url: http://localhost:3000/webhooks/github   # where the app receives webhooks
+//	sink: 127.0.0.1:9999                         # where the app POSTs delivery envelopes (optional)
+//	endpoint:                                    # what the app does, as an EndpointSpec
+//	  verify: {preset: github, secretEnv: GITHUB_WEBHOOK_SECRET}
+//	  respondWith: …
+//	  triggers:
+//	    - id: issues
+//	      filter: {headers: {x-github-event: [issues]}}
+//
+// A case runs when the app's endpoint is configured as the case needs:
+// the same scheme (the manifest's secret is used), the same respondWith,
+// and, for cases that observe triggers, triggers with the same filters. A
+// case whose only trigger is unfiltered runs against an app without a
+// sink, checking the answers but not the deliveries. Every other case is
+// skipped with the reason.
+type Manifest struct {
+	// URL is the endpoint's URL.
+	URL string `json:"url"`
+	// Sink is the address (host:port) the app POSTs sim.Delivery envelopes
+	// to; empty when the app's deliveries cannot be observed.
+	Sink string `json:"sink,omitempty"`
+	// SigningKeys sign requests for an asymmetric scheme (the private
+	// keys; the endpoint's secrets are the public ones).
+	SigningKeys []string `json:"signingKeys,omitempty"`
+	// Endpoint is the app's configuration. Its id is optional.
+	Endpoint sim.EndpointSpec `json:"-"`
+}
+
+type declared struct {
+	m     Manifest
+	canon map[string]string // trigger id -> canonical filter
+}
+
+// Declared reads a manifest file (see Manifest) and returns its Target.
+// Errors name the file, the line and the path of the problem.
+func Declared(path string) (Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: %w", err)
+	}
+	m, err := ParseManifest(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return DeclaredTarget(m), nil
+}
+
+// DeclaredTarget returns the Target of a manifest.
+func DeclaredTarget(m *Manifest) Target {
+	d := &declared{m: *m, canon: map[string]string{}}
+	for _, t := range m.Endpoint.Triggers {
+		d.canon[t.ID] = canonical(t.Filter)
+	}
+	return d
+}
+
+// ParseManifest parses a manifest; name is the file name used in errors.
+func ParseManifest(name string, data []byte) (*Manifest, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: want a manifest object with url and endpoint", name)
+	}
+	doc := root.Content[0]
+	fail := func(n *yaml.Node, path, format string, args ...any) error {
+		line := 0
+		if n != nil {
+			line = n.Line
+		}
+		return fmt.Errorf("%s:%d: %s: %s", name, line, path, fmt.Sprintf(format, args...))
+	}
+	m := &Manifest{}
+	var ep *yaml.Node
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		switch k.Value {
+		case "url":
+			m.URL = v.Value
+		case "sink":
+			m.Sink = v.Value
+		case "signingKeys":
+			if err := v.Decode(&m.SigningKeys); err != nil {
+				return nil, fail(v, "signingKeys", "want a list of strings")
+			}
+		case "endpoint":
+			ep = v
+		default:
+			return nil, fail(k, k.Value, "unknown key (want url, sink, signingKeys, endpoint)")
+		}
+	}
+	if m.URL == "" {
+		return nil, fail(doc, "url", "missing")
+	}
+	if !strings.HasPrefix(m.URL, "http://") && !strings.HasPrefix(m.URL, "https://") {
+		return nil, fail(doc, "url", "%q is not an http(s) URL", m.URL)
+	}
+	if ep == nil {
+		return nil, fail(doc, "endpoint", "missing")
+	}
+	// Re-encode the endpoint as JSON for sim.ParseSpecs, with an id, and
+	// map its errors back to this file's lines.
+	var v any
+	if err := ep.Decode(&v); err != nil {
+		return nil, fail(ep, "endpoint", "%v", err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fail(ep, "endpoint", "want an endpoint spec object")
+	}
+	if _, ok := obj["id"]; !ok {
+		obj["id"] = "declared"
+	}
+	js, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fail(ep, "endpoint", "%v", err)
+	}
+	specs, err := sim.ParseSpecs(name, js)
+	if err != nil {
+		var se *sim.SpecError
+		if errors.As(err, &se) {
+			return nil, fail(nodeAt(ep, se.Path), "endpoint."+se.Path, "%v", se.Err)
+		}
+		return nil, err
+	}
+	m.Endpoint = specs[0]
+	return m, nil
+}
+
+// nodeAt walks "a.b[1].c" down from n, as far as it goes.
+func nodeAt(n *yaml.Node, path string) *yaml.Node {
+	for _, seg := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == seg {
+					next = n.Content[i+1]
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(seg); err == nil && i < len(n.Content) {
+				next = n.Content[i]
+			}
+		}
+		if next == nil {
+			return n
+		}
+		n = next
+	}
+	return n
+}
+
+// SinkAddr is where the app delivers; the suite's sink listens there.
+func (d *declared) SinkAddr() string { return d.m.Sink }
+
+// Provision returns the app's endpoint when it is configured as spec
+// needs, and a *NotApplicableError saying how it differs when not.
+func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+	app := d.m.Endpoint
+	na := func(format string, args ...any) (Endpoint, error) {
+		return Endpoint{}, &NotApplicableError{Reason: "the declared endpoint " + fmt.Sprintf(format, args...)}
+	}
+	eff := app
+	eff.Triggers = nil
+	switch {
+	case spec.Verify == nil && app.Verify != nil:
+		return na("verifies signatures; the case needs one that does not")
+	case spec.Verify != nil && app.Verify == nil:
+		return na("does not verify signatures")
+	case spec.Verify != nil:
+		want, have := schemeName(spec.Verify), schemeName(app.Verify)
+		if want != have {
+			return na("verifies %s; the case needs %s", have, want)
+		}
+		if len(spec.Verify.Secrets) > len(app.Verify.Secrets) {
+			return na("has %d secret(s); the case needs %d (key rotation)", len(app.Verify.Secrets), len(spec.Verify.Secrets))
+		}
+		if spec.Verify.Tolerance != 0 && spec.Verify.Tolerance != app.Verify.Tolerance {
+			return na("declares a tolerance of %s; the case needs %s", app.Verify.Tolerance, spec.Verify.Tolerance)
+		}
+	}
+	if spec.RespondWith != nil {
+		if app.RespondWith == nil {
+			return na("has no respondWith")
+		}
+		if canonicalAny(spec.RespondWith) != canonicalAny(app.RespondWith) {
+			return na("has a different respondWith from the case's")
+		}
+	}
+	if spec.MaxBody != 0 && spec.MaxBody != app.MaxBody {
+		return na("declares maxBody %d; the case needs %d", app.MaxBody, spec.MaxBody)
+	}
+	ep := Endpoint{URL: d.m.URL, Spec: &eff}
+	if len(d.m.SigningKeys) > 0 {
+		ep.SignKeys = signer.Keys(d.m.SigningKeys...)
+	}
+	onlyUnfiltered := len(spec.Triggers) == 1 && canonical(spec.Triggers[0].Filter) == ""
+	switch {
+	case len(spec.Triggers) == 0:
+	case d.m.Sink == "" && onlyUnfiltered:
+		ep.Unobserved = "the manifest declares no sink"
+	case d.m.Sink == "":
+		return na("has no sink, so the deliveries this case checks cannot be observed")
+	default:
+		used := map[string]bool{}
+		for _, t := range spec.Triggers {
+			want := canonical(t.Filter)
+			found := ""
+			for _, at := range app.Triggers {
+				if !used[at.ID] && d.canon[at.ID] == want {
+					found = at.ID
+					break
+				}
+			}
+			if found == "" {
+				return na("has no trigger with the filter %s", orAll(want))
+			}
+			used[found] = true
+			eff.Triggers = append(eff.Triggers, sim.TriggerSpec{ID: found, Filter: t.Filter})
+		}
+	}
+	return ep, nil
+}
+
+func schemeName(v *sim.VerifySpec) string {
+	if v.Scheme != nil {
+		return v.Scheme.Name
+	}
+	return v.Preset
+}
+
+// canonical returns a filter's JSON with sorted keys; "" for an empty
+// filter.
+func canonical(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" || string(raw) == "{}" {
+		return ""
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func canonicalAny(v any) string {
+	b, _ := json.Marshal(v)
+	return canonical(b)
+}
+
+func orAll(s string) string {
+	if s == "" {
+		return "{} (every request)"
+	}
+	return s
+}

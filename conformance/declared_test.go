@@ -1,0 +1,169 @@
+package conformance_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hooklab/hooklab/conformance"
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// startApp serves spec with the reference ingress, standing in for an
+// existing app, and returns its endpoint URL.
+func startApp(t *testing.T, spec sim.EndpointSpec, faults ...sim.Fault) string {
+	t.Helper()
+	in, err := sim.NewIngress(sim.Config{Faults: faults}, spec)
+	require.NoError(t, err)
+	srv, err := sim.NewServer("", sim.Handler(in, false))
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close(); in.Close() })
+	return srv.URL + sim.PathPrefix + spec.ID
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func writeManifest(t *testing.T, m map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	return path
+}
+
+func statuses(rep *conformance.Report) map[string]conformance.Status {
+	out := map[string]conformance.Status{}
+	for _, c := range rep.Cases {
+		out[c.Case.ID()] = c.Status
+	}
+	return out
+}
+
+func TestDeclaredGitHubAppWithoutSinkRunsWhatApplies(t *testing.T) {
+	secret := "declared-app-secret-0123456789"
+	app := sim.EndpointSpec{ID: "gh", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
+		Triggers: []sim.TriggerSpec{{ID: "all"}}}
+	url := startApp(t, app)
+	t.Setenv("HOOKLAB_TEST_SECRET", secret)
+	path := writeManifest(t, map[string]any{"url": url, "endpoint": map[string]any{
+		"verify": map[string]any{"preset": "github", "secretEnv": "HOOKLAB_TEST_SECRET"}}})
+
+	target, err := conformance.Declared(path)
+	require.NoError(t, err)
+	rep, err := conformance.Check(context.Background(), target)
+	require.NoError(t, err, "a correct app must not fail any case that applies")
+	p, f, s := rep.Counts()
+	assert.Zero(t, f)
+	assert.Positive(t, p, "cases that apply to a github endpoint must run")
+	assert.Positive(t, s, "cases that need triggers or other schemes must be skipped")
+	for _, c := range rep.Cases {
+		if c.Status == conformance.StatusSkip {
+			assert.NotEmpty(t, c.Reason, "%s skipped without a reason", c.Case.ID())
+		}
+		for _, p := range c.Problems {
+			assert.NotContains(t, p, secret)
+		}
+	}
+	st := statuses(rep)
+	assert.Equal(t, conformance.StatusSkip, st["FanOut/PartialMatches"], "fan-out needs a sink and matching triggers")
+}
+
+func TestDeclaredCatchesABrokenApp(t *testing.T) {
+	secret := "declared-app-secret-0123456789"
+	app := sim.EndpointSpec{ID: "gh", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
+		Triggers: []sim.TriggerSpec{{ID: "all"}}}
+	url := startApp(t, app, sim.SkipVerify)
+	path := writeManifest(t, map[string]any{"url": url, "endpoint": map[string]any{
+		"verify": map[string]any{"preset": "github", "secret": secret}}})
+	target, err := conformance.Declared(path)
+	require.NoError(t, err)
+	rep, err := conformance.Check(context.Background(), target, conformance.Select("^Verify/"))
+	require.Error(t, err)
+	var ce *conformance.CaseError
+	require.True(t, errors.As(err, &ce))
+	_, f, _ := rep.Counts()
+	assert.Positive(t, f)
+	assert.NotContains(t, err.Error(), secret)
+}
+
+func TestDeclaredWithSinkObservesTriggers(t *testing.T) {
+	sink := freeAddr(t)
+	secret := "declared-app-secret-0123456789"
+	filter := json.RawMessage(`{"body":{"action":["opened"]}}`)
+	app := sim.EndpointSpec{ID: "gh", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
+		Triggers: []sim.TriggerSpec{
+			{ID: "everything", Deliver: "http://" + sink + "/d"},
+			{ID: "opened", Filter: filter, Deliver: "http://" + sink + "/d"},
+		}}
+	url := startApp(t, app)
+	path := writeManifest(t, map[string]any{"url": url, "sink": sink, "endpoint": map[string]any{
+		"verify":   map[string]any{"preset": "github", "secret": secret},
+		"triggers": []any{map[string]any{"id": "everything"}, map[string]any{"id": "opened", "filter": filter}},
+	}})
+	target, err := conformance.Declared(path)
+	require.NoError(t, err)
+	rep, err := conformance.Check(context.Background(), target, conformance.Select("^(Verify|FanOut|Robustness)/"))
+	require.NoError(t, err)
+	p, _, _ := rep.Counts()
+	assert.Positive(t, p)
+	for _, c := range rep.Cases {
+		if c.Status == conformance.StatusPass {
+			return
+		}
+	}
+	t.Fatal("no case ran")
+}
+
+func TestParseManifestErrorsNameFileLineAndPath(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"no url", "endpoint: {id: x}\n", "m.yaml:1: url: missing"},
+		{"bad url", "url: ftp://x\nendpoint: {id: x}\n", `m.yaml:1: url: "ftp://x" is not an http(s) URL`},
+		{"unknown key", "url: http://x\nendpoints: []\n", "m.yaml:2: endpoints: unknown key"},
+		{"unknown preset", "url: http://x\nendpoint:\n  verify:\n    preset: gihub\n    secret: s\n", "m.yaml:4: endpoint.verify.preset: unknown preset \"gihub\""},
+		{"bad filter", "url: http://x\nendpoint:\n  triggers:\n    - id: a\n      filter:\n        method: [FETCH]\n", "m.yaml:6: endpoint.triggers[0].filter.method"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := conformance.ParseManifest("m.yaml", []byte(tt.data))
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tt.want), "got %q, want prefix %q", err, tt.want)
+		})
+	}
+}
+
+func ExampleDeclared() {
+	// A manifest describes an app that already runs; the suite runs the
+	// cases that apply to it and skips the rest with the reason.
+	manifest := `
+url: http://127.0.0.1:1/webhooks/github
+endpoint:
+  verify: {preset: github, secret: example-secret}
+`
+	m, err := conformance.ParseManifest("github.yaml", []byte(manifest))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.URL, m.Endpoint.Verify.Preset, len(m.Endpoint.Verify.Secrets))
+	// Output: http://127.0.0.1:1/webhooks/github github 1
+}

@@ -1,0 +1,232 @@
+package conformance
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// A Status is the outcome of one case.
+type Status string
+
+// The statuses.
+const (
+	StatusPass Status = "pass"
+	StatusFail Status = "fail"
+	StatusSkip Status = "skip"
+)
+
+// A CaseResult is one case's outcome.
+type CaseResult struct {
+	Case   Case   `json:"case"`
+	Status Status `json:"status"`
+	// Problems are the violations, each in the failure format (request:
+	// got, want; then rule, reference and source). Never a secret.
+	Problems []string `json:"problems,omitempty"`
+	// Log holds the case's notes (what it covered, what it could not
+	// check).
+	Log []string `json:"log,omitempty"`
+	// Reason says why the case was skipped.
+	Reason   string        `json:"reason,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// A Report is the outcome of a run, case by case in suite order.
+type Report struct {
+	// Target names what was checked.
+	Target string       `json:"target,omitempty"`
+	Cases  []CaseResult `json:"cases"`
+}
+
+// A CaseError is one failed case; Check joins one per failed case.
+type CaseError struct {
+	Case     Case
+	Problems []error
+}
+
+// Error implements error: "conformance: Verify/WrongSecret: <problems>".
+func (e *CaseError) Error() string {
+	var b strings.Builder
+	b.WriteString("conformance: " + e.Case.ID() + ":")
+	for _, p := range e.Problems {
+		b.WriteString("\n" + p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the problems.
+func (e *CaseError) Unwrap() []error { return e.Problems }
+
+func (r *Report) sort(order map[string]int) {
+	sort.SliceStable(r.Cases, func(i, j int) bool {
+		return order[r.Cases[i].Case.ID()] < order[r.Cases[j].Case.ID()]
+	})
+}
+
+// Counts returns how many cases passed, failed and were skipped.
+func (r *Report) Counts() (passed, failed, skipped int) {
+	for _, c := range r.Cases {
+		switch c.Status {
+		case StatusPass:
+			passed++
+		case StatusFail:
+			failed++
+		case StatusSkip:
+			skipped++
+		}
+	}
+	return
+}
+
+// Err joins a *CaseError per failed case; nil when none failed.
+func (r *Report) Err() error {
+	var errs []error
+	for _, c := range r.Cases {
+		if c.Status != StatusFail {
+			continue
+		}
+		ce := &CaseError{Case: c.Case}
+		for _, p := range c.Problems {
+			ce.Problems = append(ce.Problems, errors.New(p))
+		}
+		errs = append(errs, ce)
+	}
+	return errors.Join(errs...)
+}
+
+func joinErrors(errs ...error) error { return errors.Join(errs...) }
+
+// WriteText writes the report for people, in go test's style: a block
+// per failed or skipped case (every case, with its log, when verbose),
+// then the line
+// "N passed, N failed, N skipped".
+func (r *Report) WriteText(w io.Writer, verbose bool) error {
+	var b strings.Builder
+	for _, c := range r.Cases {
+		switch {
+		case c.Status == StatusFail:
+			fmt.Fprintf(&b, "--- FAIL: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+			for _, p := range c.Problems {
+				b.WriteString(indent(p, "    ") + "\n")
+			}
+		case c.Status == StatusSkip:
+			fmt.Fprintf(&b, "--- SKIP: %s\n    %s\n", c.Case.ID(), c.Reason)
+		case verbose:
+			fmt.Fprintf(&b, "--- PASS: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+		}
+		if verbose {
+			for _, l := range c.Log {
+				b.WriteString(indent(l, "    ") + "\n")
+			}
+		}
+	}
+	p, f, s := r.Counts()
+	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped\n", p, f, s)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// WriteJSON writes the report as one JSON object: target, the counts and
+// every case with its status, problems, reason and duration.
+func (r *Report) WriteJSON(w io.Writer) error {
+	p, f, s := r.Counts()
+	cases := r.Cases
+	if cases == nil {
+		cases = []CaseResult{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Target  string       `json:"target,omitempty"`
+		Passed  int          `json:"passed"`
+		Failed  int          `json:"failed"`
+		Skipped int          `json:"skipped"`
+		Cases   []CaseResult `json:"cases"`
+	}{r.Target, p, f, s, cases})
+}
+
+// WriteJUnit writes the report as JUnit XML, one testsuite per group,
+// for CI systems.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type skipped struct {
+		Message string `xml:"message,attr"`
+	}
+	type testcase struct {
+		Name      string   `xml:"name,attr"`
+		Classname string   `xml:"classname,attr"`
+		Time      string   `xml:"time,attr"`
+		Failure   *failure `xml:"failure,omitempty"`
+		Skipped   *skipped `xml:"skipped,omitempty"`
+	}
+	type testsuite struct {
+		Name     string     `xml:"name,attr"`
+		Tests    int        `xml:"tests,attr"`
+		Failures int        `xml:"failures,attr"`
+		Skipped  int        `xml:"skipped,attr"`
+		Time     string     `xml:"time,attr"`
+		Cases    []testcase `xml:"testcase"`
+	}
+	type testsuites struct {
+		XMLName xml.Name    `xml:"testsuites"`
+		Name    string      `xml:"name,attr"`
+		Tests   int         `xml:"tests,attr"`
+		Fail    int         `xml:"failures,attr"`
+		Skip    int         `xml:"skipped,attr"`
+		Suites  []testsuite `xml:"testsuite"`
+	}
+	p, f, s := r.Counts()
+	out := testsuites{Name: "hooklab conformance", Tests: p + f + s, Fail: f, Skip: s}
+	idx := map[string]int{}
+	for _, c := range r.Cases {
+		i, ok := idx[c.Case.Group]
+		if !ok {
+			i = len(out.Suites)
+			idx[c.Case.Group] = i
+			out.Suites = append(out.Suites, testsuite{Name: c.Case.Group})
+		}
+		ts := &out.Suites[i]
+		tc := testcase{Name: c.Case.Name, Classname: "conformance." + c.Case.Group, Time: fmt.Sprintf("%.3f", c.Duration.Seconds())}
+		ts.Tests++
+		switch c.Status {
+		case StatusFail:
+			ts.Failures++
+			tc.Failure = &failure{Message: c.Case.Rule, Text: strings.Join(c.Problems, "\n")}
+		case StatusSkip:
+			ts.Skipped++
+			tc.Skipped = &skipped{Message: c.Reason}
+		}
+		ts.Cases = append(ts.Cases, tc)
+	}
+	for i := range out.Suites {
+		var d time.Duration
+		for _, c := range r.Cases {
+			if c.Case.Group == out.Suites[i].Name {
+				d += c.Duration
+			}
+		}
+		out.Suites[i].Time = fmt.Sprintf("%.3f", d.Seconds())
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,191 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// A Target makes endpoints for the suite: the implementation under test.
+// Provision is called once per case with that case's spec and must return
+// a fresh endpoint configured as the spec says, which no other case
+// shares. Every trigger in the spec has a Deliver URL; when a request
+// wakes a trigger, the implementation must POST a sim.Delivery envelope
+// there (see PROTOCOL.md).
+type Target interface {
+	Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error)
+}
+
+// TargetFunc adapts a function to Target.
+type TargetFunc func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error)
+
+// Provision calls f.
+func (f TargetFunc) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+	return f(ctx, spec)
+}
+
+var _ Target = TargetFunc(nil)
+
+// An Endpoint is what Provision made.
+type Endpoint struct {
+	// URL is where the suite sends the case's requests.
+	URL string
+	// Close releases what Provision made; nil means nothing to release.
+	Close func() error
+	// Spec, if set, is the endpoint's real configuration when it differs
+	// from the spec asked for (a declared target's secret and trigger
+	// ids). The suite signs with its secret and expects its trigger ids.
+	Spec *sim.EndpointSpec
+	// SignKeys, if set, are the keys the suite signs with when they are
+	// not Spec's secrets (for an asymmetric scheme, the private keys).
+	SignKeys signer.KeySet
+	// Unobserved, if set, says why the endpoint's deliveries cannot be
+	// observed; the suite then checks only the answers to its requests and
+	// logs that it did not check deliveries.
+	Unobserved string
+	// Skip lists case ids ("Robustness/UnknownEndpoint") the endpoint
+	// cannot take part in, each with the reason. They are reported as
+	// skipped.
+	Skip map[string]string
+}
+
+// A NotApplicableError from Provision means the target cannot make the
+// endpoint a case needs; the case is skipped with Reason.
+type NotApplicableError struct{ Reason string }
+
+func (e *NotApplicableError) Error() string { return "not applicable: " + e.Reason }
+
+// HandlerTarget is a Go implementation in process: newHandler builds an
+// http.Handler for one spec, which the suite serves on a loopback port at
+// sim.PathPrefix + spec.ID. Routing between endpoints is the suite's, so
+// Robustness/UnknownEndpoint is skipped.
+func HandlerTarget(newHandler func(spec sim.EndpointSpec) (http.Handler, error)) Target {
+	return TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+		h, err := newHandler(spec)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		mux := http.NewServeMux()
+		mux.Handle(sim.PathPrefix+spec.ID, h)
+		srv, err := sim.NewServer("", mux)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		return Endpoint{
+			URL:   srv.URL + sim.PathPrefix + spec.ID,
+			Close: srv.Close,
+			Skip:  map[string]string{"Robustness/UnknownEndpoint": "a HandlerTarget serves one endpoint; the suite does the routing"},
+		}, nil
+	})
+}
+
+// Reference is the reference ingress, sim.Ingress, with the given faults
+// built in (none: the suite's baseline, which passes every case). Each
+// endpoint gets an ingress and a loopback server of its own.
+func Reference(faults ...sim.Fault) Target {
+	return TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+		in, err := sim.NewIngress(sim.Config{Faults: faults}, spec)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		srv, err := sim.NewServer("", sim.Handler(in, false))
+		if err != nil {
+			in.Close()
+			return Endpoint{}, err
+		}
+		return Endpoint{URL: srv.URL + sim.PathPrefix + spec.ID, Close: func() error {
+			srv.Close()
+			return in.Close()
+		}}, nil
+	})
+}
+
+// HTTPTarget is an implementation in any language that speaks the control
+// API of PROTOCOL.md at controlURL: POST {controlURL}/endpoints with a
+// spec creates an endpoint and answers {"url": …}, or 501 with a JSON
+// {"reason": …} when it cannot (the case is then skipped with that
+// reason); DELETE {controlURL}/endpoints/{id} removes it.
+func HTTPTarget(controlURL string) Target {
+	base := strings.TrimRight(controlURL, "/")
+	client := &http.Client{Timeout: 30 * time.Second}
+	return TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+		body, err := json.Marshal(spec)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+sim.ControlPath, bytes.NewReader(body))
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("control API: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("control API: %w", err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if resp.StatusCode == http.StatusNotImplemented {
+			// The implementation cannot make this endpoint (a preset it
+			// does not support): the case is skipped with its reason.
+			var e struct {
+				Error  string `json:"error"`
+				Reason string `json:"reason"`
+			}
+			json.Unmarshal(b, &e)
+			reason := e.Reason
+			if reason == "" {
+				reason = e.Error
+			}
+			if reason == "" {
+				reason = "the implementation answered 501 Not Implemented"
+			}
+			return Endpoint{}, &NotApplicableError{Reason: reason}
+		}
+		if resp.StatusCode/100 != 2 {
+			return Endpoint{}, fmt.Errorf("control API: POST %s%s = %d, want 201: %s", base, sim.ControlPath, resp.StatusCode, bytes.TrimSpace(b))
+		}
+		var created struct {
+			URL string `json:"url"`
+		}
+		if err := json.Unmarshal(b, &created); err != nil || created.URL == "" {
+			return Endpoint{}, fmt.Errorf("control API: POST %s%s answered %q, want {\"url\": …}", base, sim.ControlPath, bytes.TrimSpace(b))
+		}
+		del := func() error {
+			req, err := http.NewRequest(http.MethodDelete, base+sim.ControlPath+"/"+spec.ID, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return fmt.Errorf("control API: %w", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				return fmt.Errorf("control API: DELETE %s%s/%s = %d, want 204", base, sim.ControlPath, spec.ID, resp.StatusCode)
+			}
+			return nil
+		}
+		return Endpoint{URL: created.URL, Close: del}, nil
+	})
+}
+
+// provision calls the target and classifies its error.
+func provision(ctx context.Context, t Target, spec sim.EndpointSpec) (Endpoint, error) {
+	ep, err := t.Provision(ctx, spec)
+	if err != nil {
+		return ep, err
+	}
+	if ep.URL == "" {
+		return ep, errors.New("Provision returned an Endpoint with no URL")
+	}
+	return ep, nil
+}

@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultSinkMaxBody is the largest delivery envelope a Sink accepts.
+const DefaultSinkMaxBody = 16 << 20
+
+// A Sink is an HTTP server that receives Delivery envelopes, as triggers
+// POST them, and records them. Point a TriggerSpec's Deliver at URL. A
+// Sink follows the httptest lifecycle: NewSink starts it on a loopback
+// port, Close stops it.
+//
+// A Sink is also an http.Handler, to mount in a server of one's own; every
+// method is safe for concurrent use.
+type Sink struct {
+	// Recorder holds what arrived.
+	Recorder
+	// URL is the base URL, "http://127.0.0.1:port", with no trailing
+	// slash. Deliveries are accepted at any path.
+	URL string
+
+	srv *http.Server
+	ln  net.Listener
+}
+
+// NewSink starts a Sink listening on addr; "" means a free loopback port
+// (127.0.0.1:0).
+func NewSink(addr string) (*Sink, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim: sink: %w", err)
+	}
+	s := &Sink{ln: ln, URL: "http://" + ln.Addr().String()}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Close stops the server and waits for requests in progress. Recorded
+// deliveries stay readable.
+func (s *Sink) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Close()
+}
+
+// ServeHTTP records one envelope: 204 when it is a Delivery in JSON, 400
+// with the reason when not, 405 for a method other than POST.
+func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "a sink takes POST", "")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, DefaultSinkMaxBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading the envelope: "+err.Error(), "")
+		return
+	}
+	if len(body) > DefaultSinkMaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope over %d bytes", DefaultSinkMaxBody), "")
+		return
+	}
+	var d Delivery
+	if err := json.Unmarshal(body, &d); err != nil {
+		writeError(w, http.StatusBadRequest, "not a delivery envelope: "+err.Error(), "")
+		return
+	}
+	if d.Endpoint == "" || d.Trigger == "" {
+		writeError(w, http.StatusBadRequest, `not a delivery envelope: "endpoint" and "trigger" are required`, "")
+		return
+	}
+	s.Record(d)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeError writes a JSON error body {"error": msg, "reason": reason}.
+func writeError(w http.ResponseWriter, status int, msg, reason string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(struct {
+		Error  string `json:"error"`
+		Reason string `json:"reason,omitempty"`
+	}{msg, reason})
+	w.Write(append(b, '\n'))
+}
