@@ -34,16 +34,11 @@ func trig(id, filter string) sim.TriggerSpec {
 // endpoint's index.
 func (x *X) ProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) int {
 	x.t.Helper()
-	s, err := signer.Preset(preset)
-	if err != nil {
-		x.Fatalf("conformance: %v", err)
+	i, reason := x.TryProvisionPreset(preset, edit, triggers...)
+	if i < 0 {
+		x.Skipf("skipped: %s", reason)
 	}
-	verify, sign := Keys(s, 1)
-	spec := sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}
-	if edit != nil {
-		edit(&spec)
-	}
-	return x.Provision(spec, sign)
+	return i
 }
 
 // TryProvisionPreset is ProvisionPreset for a case that loops over
@@ -61,6 +56,16 @@ func (x *X) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec), trig
 		edit(&spec)
 	}
 	return x.TryProvision(spec, sign)
+}
+
+// limitedSpec is presetSpec("github", catch-all trigger) with a body
+// limit of maxBody bytes.
+func limitedSpec(maxBody int64) func() sim.EndpointSpec {
+	return func() sim.EndpointSpec {
+		s := presetSpec("github", trig("all", ""))()
+		s.MaxBody = maxBody
+		return s
+	}
 }
 
 // presetSpec returns a spec builder for a case with one endpoint verified

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/hooklab/hooklab/sim"
 )
 
 func init() {
@@ -30,11 +28,7 @@ func init() {
 		def(GroupRobustness, "OversizeBody",
 			"a body over the endpoint's limit is answered 413 before verification and wakes nothing; a body at the limit is accepted",
 			refHTTPSemantics+" §15.5.14 (413 Content Too Large)",
-			func() sim.EndpointSpec {
-				s := presetSpec("github", trig("all", ""))()
-				s.MaxBody = 1024
-				return s
-			},
+			limitedSpec(1024),
 			func(x *X) {
 				at := x.Send(Request{Label: "valid signature, body of exactly maxBody bytes", Body: jsonOfSize(1024)})
 				over := x.Send(Request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(1025)})
@@ -87,11 +81,7 @@ func init() {
 		def(GroupRobustness, "OversizeChunkedBody",
 			"a body over the endpoint's limit sent without a Content-Length (chunked) is answered 413 and wakes nothing: the limit is enforced while reading, not only from the declared length",
 			refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding)",
-			func() sim.EndpointSpec {
-				s := presetSpec("github", trig("all", ""))()
-				s.MaxBody = 1024
-				return s
-			},
+			limitedSpec(1024),
 			func(x *X) {
 				r := x.Send(Request{Label: "valid signature, 4 KiB chunked body, maxBody 1 KiB", Body: jsonOfSize(4096),
 					After: func(r *http.Request) {

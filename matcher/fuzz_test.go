@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/hooklab/hooklab/internal/whatwg"
 	"github.com/hooklab/hooklab/matcher"
 )
 
@@ -77,7 +78,8 @@ func FuzzMatch(f *testing.F) {
 			return
 		}
 		var v any
-		if err := json.Unmarshal(payload, &v); err != nil {
+		// The payload as JavaScript sees it: text, invalid UTF-8 replaced.
+		if err := json.Unmarshal(whatwg.DecodeUTF8(payload), &v); err != nil {
 			return // valid JSON encoding/json will not hold (a number beyond float64)
 		}
 		if got := ef.Match(v); got != raw {

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/hooklab/hooklab/internal/whatwg"
 )
 
 // ErrInvalidJSON is wrapped by errors for input that is not JSON.
@@ -78,6 +81,11 @@ func (p *parser) errorf(path string, at gjson.Result, format string, args ...any
 // call that got it, and data must not change meanwhile. Compiled filters
 // copy what they keep.
 func parseRoot(data []byte) (gjson.Result, error) {
+	if !utf8.Valid(data) {
+		// JavaScript reads JSON from text: invalid UTF-8 is replaced with
+		// U+FFFD (WHATWG decode) before JSON.parse sees it.
+		data = whatwg.DecodeUTF8(data)
+	}
 	if !gjson.ValidBytes(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
