@@ -81,11 +81,6 @@ func (p *parser) errorf(path string, at gjson.Result, format string, args ...any
 // call that got it, and data must not change meanwhile. Compiled filters
 // copy what they keep.
 func parseRoot(data []byte) (gjson.Result, error) {
-	if !utf8.Valid(data) {
-		// JavaScript reads JSON from text: invalid UTF-8 is replaced with
-		// U+FFFD (WHATWG decode) before JSON.parse sees it.
-		data = whatwg.DecodeUTF8(data)
-	}
 	if !gjson.ValidBytes(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
@@ -136,11 +131,12 @@ func typeName(r gjson.Result) string {
 func members(obj gjson.Result) (keys []gjson.Result, vals []gjson.Result) {
 	pos := map[string]int{}
 	obj.ForEach(func(k, v gjson.Result) bool {
-		if i, ok := pos[k.Str]; ok {
+		key := jsText(k.Str)
+		if i, ok := pos[key]; ok {
 			vals[i] = v
 			return true
 		}
-		pos[k.Str] = len(keys)
+		pos[key] = len(keys)
 		keys = append(keys, k)
 		vals = append(vals, v)
 		return true
@@ -164,14 +160,14 @@ func (p *parser) node(obj gjson.Result, path string) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			e.key = k.Str
+			e.key = jsText(k.Str)
 			n.entries = append(n.entries, e)
 		case v.IsObject():
 			nested, err := p.node(v, kp)
 			if err != nil {
 				return nil, err
 			}
-			n.entries = append(n.entries, entry{key: k.Str, kind: eNested, nested: nested})
+			n.entries = append(n.entries, entry{key: jsText(k.Str), kind: eNested, nested: nested})
 		default:
 			return nil, p.errorf(kp, v, "want a list of values or operators, or a nested filter object, got %s", typeName(v))
 		}
@@ -193,7 +189,7 @@ func (p *parser) list(arr gjson.Result, path string) (entry, error) {
 			if it.Type != gjson.String {
 				return entry{}, p.mixed(items, i, path)
 			}
-			e.strs = append(e.strs, it.Str)
+			e.strs = append(e.strs, jsText(it.Str))
 		}
 		return e, nil
 	case first.Type == gjson.Number:
@@ -373,10 +369,20 @@ func (p *parser) op(obj gjson.Result, path string) (op, error) {
 	panic("unreachable")
 }
 
+// jsText returns s as JavaScript reads it from JSON text: invalid UTF-8
+// replaced with U+FFFD (WHATWG decode), as the bytes were decoded to text
+// before JSON.parse saw them.
+func jsText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string(whatwg.DecodeUTF8([]byte(s)))
+}
+
 func toScalar(r gjson.Result) scalar {
 	switch {
 	case isString(r):
-		return scalar{k: kString, s: r.Str}
+		return scalar{k: kString, s: jsText(r.Str)}
 	case isNumber(r):
 		return scalar{k: kNumber, n: parseJSNumber(r.Raw)}
 	}
@@ -387,7 +393,7 @@ func makeOp(s opSpec, v gjson.Result) op {
 	o := op{kind: s.kind, literal: `{"` + s.name + `":` + v.Raw + `}`}
 	switch s.kind {
 	case opEndsWith, opStartsWith, opIgnoreCaseEquals:
-		o.str = v.Str
+		o.str = jsText(v.Str)
 	case opExists, opIsNull:
 		o.b = v.Type == gjson.True
 	case opAnythingBut, opIncludes, opNot:

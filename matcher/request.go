@@ -142,7 +142,7 @@ func (p *parser) stringMatches(obj gjson.Result, path string) (*node, error) {
 				return nil, p.errorf(kp+"["+strconv.Itoa(j)+"]", items[j], "no $endsWith, $startsWith or $ignoreCaseEquals operator (the reference schema rejects it)")
 			}
 		}
-		e.key = k.Str
+		e.key = jsText(k.Str)
 		n.entries = append(n.entries, e)
 	}
 	return n, nil

@@ -189,7 +189,7 @@ func (r rval) kind() kind {
 	return kUndefined
 }
 
-func (r rval) str() string   { return r.r.Str }
+func (r rval) str() string   { return jsText(r.r.Str) }
 func (r rval) num() float64  { return r.r.Num }
 func (r rval) boolean() bool { return r.r.Type == gjson.True }
 
@@ -198,7 +198,7 @@ func (r rval) get(key string) rval {
 	case r.r.IsObject():
 		var found gjson.Result
 		r.r.ForEach(func(k, v gjson.Result) bool {
-			if k.Str == key {
+			if jsText(k.Str) == key {
 				found = v // keep going: the last duplicate wins, as in JSON.parse
 			}
 			return true
@@ -226,7 +226,7 @@ func (r rval) get(key string) rval {
 		})
 		return rval{found}
 	case r.r.Type == gjson.String:
-		return stringProperty(r.r.Str, key, func(x any) rval {
+		return stringProperty(jsText(r.r.Str), key, func(x any) rval {
 			switch x := x.(type) {
 			case float64:
 				return rval{gjson.Result{Type: gjson.Number, Num: x, Raw: strconv.FormatFloat(x, 'f', -1, 64)}}
@@ -254,8 +254,9 @@ func (r rval) fields(n *node, out []rval) {
 	// One pass over the object; a repeated key's last value wins, as in
 	// JSON.parse.
 	r.r.ForEach(func(k, v gjson.Result) bool {
+		key := jsText(k.Str)
 		for i := range n.entries {
-			if n.entries[i].key == k.Str {
+			if n.entries[i].key == key {
 				out[i] = rval{v}
 			}
 		}
