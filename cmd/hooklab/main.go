@@ -61,6 +61,7 @@ var commands = []func() *command{
 	newMatchCmd,
 	newServeCmd,
 	newConformanceCmd,
+	newLoadCmd,
 	newFixturesCmd,
 	newPresetsCmd,
 	newVersionCmd,

@@ -50,6 +50,12 @@ func TestScripts(t *testing.T) {
 			"addnl":      addnl,
 			"hookserver": hookserver,
 			"servebg":    servebg,
+			"jsonget":    jsonget,
+			"jsonlines":  jsonlines,
+			"freeaddr":   freeaddr,
+			"envsubst":   envsubst,
+			"sleep":      sleep,
+			"hangserver": hangserver,
 		},
 	})
 }

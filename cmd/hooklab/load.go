@@ -1,0 +1,413 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+	"github.com/hooklab/hooklab/sim/load"
+)
+
+const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --body-file F) --secret S --duration D
+                    [--rate R[/s] | --rate STEPS | --rate 0 --workers N] [--max-in-flight N]
+                    [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n]
+       hooklab load merge [--json] [--plot FILE] REPORT.json…
+
+Load sends freshly signed webhooks to URL: every request is rendered from
+the fixture with its own seed (or is the body of --body-file), signed at
+the moment it is sent (a new timestamp and message id) and carries a
+unique Hooklab-Request-Id header.
+
+--rate sets the schedule (open loop): 100 or 100/s; steps such as
+100:10s,500:20s,1000:30s; linear:100..1000 (a ramp over the run);
+sine:500+-200/60s. Requests are sent when the schedule says, however the
+target answers; at most --max-in-flight are in flight and a slot that
+comes due past that is dropped and counted. Latency is measured from the
+intended send time (corrected for coordinated omission) and from the
+actual send; both are reported. --rate 0 --workers N runs closed loop: N
+workers, each sending when its previous request is answered.
+
+--sink ADDR listens on ADDR (such as 127.0.0.1:9999) for the delivery
+envelopes the target's triggers POST there, as hooklab's reference
+ingress does, and reports the time from each send to each trigger's
+delivery, with lost and duplicated deliveries: a request's expected
+triggers are those its answer names ({"triggered": […]}), else one.
+
+Output: a live progress line on a terminal; the text report (or --json:
+one object); --out FILE streams every result as a JSON line; --plot FILE
+writes latency over time as a self-contained HTML page. Ctrl-C stops
+sending, waits for the requests in flight, and still writes every report;
+a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
+schedule from slot i, so n machines share one run; 'hooklab load merge'
+combines their --json reports into one (histograms merge exactly).
+
+Exit codes: 0 every request was answered 2xx (and, with --sink, no
+delivery was lost or duplicated), 1 otherwise, 2 bad usage.
+
+Examples:
+
+	hooklab load --to http://127.0.0.1:8080/hooks/github --fixture github/pull_request --secret s3cret --rate 200 --duration 30s
+	hooklab load --to http://127.0.0.1:8080/hooks/gh --preset github --body-file event.json --secret s3cret --rate 0 --workers 32 --duration 10s --json
+	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 100:10s,500:20s --sink 127.0.0.1:9999 --plot latency.html
+	hooklab load merge shard1.json shard2.json`
+
+func newLoadCmd() *command {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	var (
+		secrets  secretFlags
+		headers  headerFlags
+		body     stringFlag
+		bodyFile stringFlag
+		timeout  durationFlag
+		duration durationFlag
+		grace    durationFlag
+	)
+	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
+	fixtureName := fs.String("fixture", "", "send fixture `NAME`, rendered with a new seed for every request")
+	preset := fs.String("preset", "", "with -body-file: sign with preset `NAME`")
+	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
+	fs.Var(&body, "body", "with -preset: the body `TEXT`")
+	fs.Var(&bodyFile, "body-file", "with -preset: read the body from `PATH`")
+	fs.Var(&headers, "header", "with -preset: add a header `'Name: value'` before signing (repeatable)")
+	fs.Var(&duration, "duration", "send for `DURATION` (with steps, default their total)")
+	rate := fs.String("rate", "", "the schedule: `R[/s]`, STEPS, linear:A..B, sine:M+-A/P, or 0 for closed loop")
+	workers := fs.Int("workers", 0, "closed loop (-rate 0): `N` workers")
+	maxInFlight := fs.Int("max-in-flight", load.DefaultMaxInFlight, "open loop: at most `N` requests in flight; later slots are dropped")
+	fs.Var(&timeout, "timeout", "give up on a request after `DURATION` (default 30s)")
+	sinkAddr := fs.String("sink", "", "measure deliveries: listen on `ADDR` for the envelopes the target's triggers POST")
+	fs.Var(&grace, "grace", "with -sink: wait up to `DURATION` after the last answer for deliveries (default 2s)")
+	expect := fs.Int("expect", 1, "with -sink: deliveries `N` per 2xx answer that names no triggers")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	out := fs.String("out", "", "stream every result to `FILE` as JSON lines")
+	plot := fs.String("plot", "", "write latency over time to `FILE` (a self-contained HTML page)")
+	shard := fs.String("shard", "", "run shard `i/n` of the schedule (i from 1)")
+	seed := fs.Int64("seed", 1, "with -fixture: the seed of slot 0; slot k uses seed+k")
+
+	return &command{
+		name:    "load",
+		summary: "send freshly signed webhooks at a rate and report latency, errors and delivery time",
+		usage:   loadUsage,
+		fs:      fs,
+		args:    "[merge REPORT…]",
+		run: func(std *stdio) error {
+			if len(std.args) > 0 {
+				if std.args[0] != "merge" {
+					return usageErrorf("unexpected argument %q (the only subcommand is merge)", std.args[0])
+				}
+				if fs.NFlag() > 0 {
+					return usageErrorf("merge takes its own flags after it: hooklab load merge [--json] [--plot FILE] REPORT…")
+				}
+				return loadMerge(std, std.args[1:])
+			}
+			given := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+			if *to == "" {
+				return usageErrorf("no target: give -to URL")
+			}
+			target, _, err := parseTarget(*to)
+			if err != nil {
+				return usageErrorf("-to: %v", err)
+			}
+			if *rate == "" {
+				return usageErrorf("no schedule: give -rate (100/s, steps such as 100:10s,500:20s, or 0 with -workers)")
+			}
+			pacer, err := load.ParseRate(*rate, duration.d)
+			if err != nil {
+				return usageErrorf("-rate: %v", err)
+			}
+			d := duration.d
+			if st, ok := pacer.(load.Steps); ok && !duration.set {
+				d = st.Total()
+			}
+			if d <= 0 {
+				return usageErrorf("no duration: give -duration (such as 30s)")
+			}
+			if *maxInFlight < 1 {
+				return usageErrorf("-max-in-flight: want 1 or more")
+			}
+			if timeout.set && timeout.d == 0 {
+				return usageErrorf("-timeout: want a positive duration")
+			}
+			if pacer == nil && *workers < 1 {
+				return usageErrorf("-rate 0 runs closed loop: give -workers N")
+			}
+			if pacer != nil && given["workers"] {
+				return usageErrorf("-workers applies to closed loop only (-rate 0)")
+			}
+			shardI, shardN, err := parseShard(*shard)
+			if err != nil {
+				return usageErrorf("-shard: %v", err)
+			}
+			src, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, *seed)
+			if err != nil {
+				return err
+			}
+
+			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN)}
+			if timeout.set {
+				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
+			}
+			attacker := load.NewAttacker(opts...)
+			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Shards: shardN, Grace: grace.d}
+
+			if *sinkAddr != "" {
+				dl := load.NewDeliveries()
+				dl.Expect = *expect
+				srv, err := sim.NewServer(*sinkAddr, dl)
+				if err != nil {
+					return usageErrorf("-sink: %v", err)
+				}
+				defer srv.Close()
+				plan.Deliveries = dl
+			}
+			if *out != "" {
+				f, err := os.Create(*out)
+				if err != nil {
+					return usageErrorf("-out: %v", err)
+				}
+				defer f.Close()
+				plan.Out = f
+			}
+			// Check that the plot can be written before the run, not after.
+			if *plot != "" {
+				f, err := os.Create(*plot)
+				if err != nil {
+					return usageErrorf("-plot: %v", err)
+				}
+				f.Close()
+			}
+			if isTerminal(std.stderr) {
+				plan.Progress = func(p load.Progress) { printProgress(std.stderr, p) }
+			}
+
+			// The first Ctrl-C stops sending and drains; the second exits.
+			sig := make(chan os.Signal, 2)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sig)
+			go func() {
+				if _, ok := <-sig; !ok {
+					return
+				}
+				if plan.Progress != nil {
+					fmt.Fprintln(std.stderr)
+				}
+				fmt.Fprintln(std.stderr, "hooklab load: stopping: waiting for the requests in flight (Ctrl-C again to quit now)")
+				attacker.Stop()
+				if _, ok := <-sig; ok {
+					os.Exit(130)
+				}
+			}()
+
+			rep, runErr := load.Run(context.Background(), plan)
+			if plan.Progress != nil {
+				fmt.Fprint(std.stderr, "\r\033[K")
+			}
+			if err := writeLoadReports(std, rep, *asJSON, *plot); err != nil {
+				return err
+			}
+			if runErr != nil {
+				return &exitError{code: exitFailed, msg: runErr.Error()}
+			}
+			return loadVerdict(rep)
+		},
+	}
+}
+
+// loadSource builds the request source from the flags.
+func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset string, secrets *secretFlags,
+	body, bodyFile stringFlag, headers headerFlags, seed int64) (load.Source, error) {
+	if fixtureName != "" {
+		if given["body"] || given["body-file"] {
+			return nil, usageErrorf("give -fixture or -body/-body-file, not both")
+		}
+		if given["header"] {
+			return nil, usageErrorf("-header applies with -preset and a body only")
+		}
+		fsg, err := newFixtureSigner(std, "load", fixtureName, preset, secrets)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := fsg.f.Request(context.Background(), target, fsg.keys, nil); err != nil {
+			return nil, usageErrorf("%v", withNotes(err, fsg.notes))
+		}
+		return load.FixtureSource(fsg.f, target, fsg.keys, seed), nil
+	}
+	if given["seed"] {
+		return nil, usageErrorf("-seed applies only with -fixture")
+	}
+	if preset == "" {
+		return nil, usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body-file")
+	}
+	scheme, err := signer.Preset(preset)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	keys, notes, err := secrets.keys()
+	if err != nil {
+		return nil, err
+	}
+	b, err := readBody(std.stdin, body, bodyFile)
+	if err != nil {
+		return nil, err
+	}
+	h, _, err := buildHeader(headers, stringFlag{}, scheme)
+	if err != nil {
+		return nil, err
+	}
+	src, err := load.BodySource(scheme, keys, defaultMethod, target, h, b)
+	if err != nil {
+		return nil, usageErrorf("%v", withNotes(err, notes))
+	}
+	// Sign one now, so a bad key is a usage error and not a run of errors.
+	if _, err := src.Request(context.Background(), 0); err != nil {
+		return nil, usageErrorf("%v", withNotes(err, notes))
+	}
+	return src, nil
+}
+
+func loadClient(timeout time.Duration, conns int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conns, conns
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// parseShard reads "i/n" (i from 1) as the attacker's 0-based shard.
+func parseShard(s string) (i, n int, err error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("%q: want i/n with 1 <= i <= n, such as 2/4", s)
+	}
+	return i - 1, n, nil
+}
+
+// writeLoadReports writes the text or JSON report to stdout and the plot.
+func writeLoadReports(std *stdio, rep *load.Report, asJSON bool, plot string) error {
+	var err error
+	if asJSON {
+		err = rep.WriteJSON(std.stdout)
+	} else {
+		err = rep.WriteText(std.stdout)
+	}
+	if err != nil {
+		return &exitError{code: exitFailed, msg: "writing the report: " + err.Error()}
+	}
+	if plot != "" {
+		f, err := os.Create(plot)
+		if err != nil {
+			return usageErrorf("-plot: %v", err)
+		}
+		werr := rep.WritePlot(f, "hooklab load")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return &exitError{code: exitFailed, msg: "-plot: " + werr.Error()}
+		}
+	}
+	return nil
+}
+
+// loadVerdict is exit 1 when a request failed or a delivery was lost or
+// duplicated.
+func loadVerdict(rep *load.Report) error {
+	var why []string
+	if n := rep.Requests - rep.Success; n > 0 {
+		why = append(why, fmt.Sprintf("%d of %d requests were not answered 2xx", n, rep.Requests))
+	}
+	if rep.Requests == 0 {
+		why = append(why, "no request was sent")
+	}
+	if rep.Lost != nil && *rep.Lost > 0 {
+		why = append(why, fmt.Sprintf("%d deliveries lost", *rep.Lost))
+	}
+	if rep.Duplicated != nil && *rep.Duplicated > 0 {
+		why = append(why, fmt.Sprintf("%d deliveries duplicated", *rep.Duplicated))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return &exitError{code: exitFailed, msg: strings.Join(why, "; ")}
+}
+
+const loadMergeUsage = `Usage: hooklab load merge [--json] [--plot FILE] REPORT.json…
+
+Merge combines the --json reports of shards run at the same time
+(--shard i/n) into one report: counts add, latency histograms merge
+exactly. Flags may come before or after the files.`
+
+// loadMerge is "hooklab load merge".
+func loadMerge(std *stdio, args []string) error {
+	fs := flag.NewFlagSet("load merge", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	asJSON := fs.Bool("json", false, "print the merged report as one JSON object")
+	plot := fs.String("plot", "", "write latency over time to `FILE`")
+	var files []string
+	for rest := args; ; rest = fs.Args()[1:] {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(std.stdout, loadMergeUsage)
+				return nil
+			}
+			return usageErrorf("merge: %v", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+	}
+	if len(files) == 0 {
+		return usageErrorf("merge: give the --json reports of the shards")
+	}
+	var reps []*load.Report
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return usageErrorf("merge: %v", err)
+		}
+		r, err := load.ReadReport(name, data)
+		if err != nil {
+			return usageErrorf("merge: %v", err)
+		}
+		reps = append(reps, r)
+	}
+	rep := load.MergeReports(reps...)
+	if err := writeLoadReports(std, rep, *asJSON, *plot); err != nil {
+		return err
+	}
+	return loadVerdict(rep)
+}
+
+// printProgress rewrites one status line.
+func printProgress(w io.Writer, p load.Progress) {
+	ok := 100.0
+	if p.Requests > 0 {
+		ok = 100 * float64(p.Success) / float64(p.Requests)
+	}
+	line := fmt.Sprintf("%5.0fs  %d sent  %.0f/s  %.1f%% ok  p50 %s  p99 %s  in flight %d  dropped %d",
+		p.Elapsed.Seconds(), p.Requests, p.Rate, ok, p.P50.Round(10*time.Microsecond), p.P99.Round(10*time.Microsecond), p.InFlight, p.Dropped)
+	if p.Delivered > 0 {
+		line += fmt.Sprintf("  delivered %d", p.Delivered)
+	}
+	fmt.Fprint(w, "\r\033[K"+line)
+}

@@ -1,0 +1,235 @@
+package load
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/hooklab/hooklab/sim"
+)
+
+// Defaults of the Attacker.
+const (
+	// DefaultMaxInFlight bounds the requests an open-loop attack has in
+	// flight; a slot that comes due past it is dropped and counted.
+	DefaultMaxInFlight = 1000
+	// DefaultTimeout bounds one request.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxBody is how much of an answer is read to find the
+	// triggered ids; the rest is read and discarded.
+	DefaultMaxBody = 64 << 10
+)
+
+// An Attacker sends requests on a schedule (open loop: Pacer) or as fast
+// as Workers can (closed loop), and reports each as a Result. Create it
+// with NewAttacker; it is safe to Stop from another goroutine.
+type Attacker struct {
+	client      *http.Client
+	maxInFlight int
+	workers     int
+	stop        chan struct{}
+	stopOnce    sync.Once
+	stopped     atomic.Bool
+	inflight    atomic.Int64
+	shard, of   uint64
+}
+
+// An Option configures an Attacker. Options take values; the last wins.
+type Option func(*Attacker)
+
+// MaxInFlight bounds the requests in flight in open loop. Default
+// DefaultMaxInFlight.
+func MaxInFlight(n int) Option { return func(a *Attacker) { a.maxInFlight = max(n, 1) } }
+
+// Workers sets the closed-loop concurrency: each worker sends its next
+// request when the previous one is answered. Default 1.
+func Workers(n int) Option { return func(a *Attacker) { a.workers = max(n, 1) } }
+
+// Client sets the HTTP client. Default: DefaultTimeout, keep-alive,
+// connections enough for the concurrency, no redirects followed.
+func Client(c *http.Client) Option { return func(a *Attacker) { a.client = c } }
+
+// Shard makes the attacker run shard i of n (from 0): every n-th slot of
+// the schedule, starting at slot i, so n machines share one schedule.
+// Default 0 of 1.
+func Shard(i, n int) Option {
+	return func(a *Attacker) {
+		if n >= 1 && i >= 0 && i < n {
+			a.shard, a.of = uint64(i), uint64(n)
+		}
+	}
+}
+
+// NewAttacker returns an Attacker.
+func NewAttacker(opts ...Option) *Attacker {
+	a := &Attacker{maxInFlight: DefaultMaxInFlight, workers: 1, stop: make(chan struct{}), of: 1}
+	for _, o := range opts {
+		if o != nil {
+			o(a)
+		}
+	}
+	if a.client == nil {
+		conns := max(a.maxInFlight, a.workers)
+		tr := &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}
+		a.client = &http.Client{
+			Transport:     tr,
+			Timeout:       DefaultTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return a
+}
+
+// Stop ends the attack: no new request is sent, those in flight finish
+// and the results channel closes. It reports whether this call stopped it.
+func (a *Attacker) Stop() bool {
+	done := false
+	a.stopOnce.Do(func() {
+		a.stopped.Store(true)
+		close(a.stop)
+		done = true
+	})
+	return done
+}
+
+// Attack sends requests from src for duration d and returns their
+// results, which the caller must drain. With a Pacer it runs open loop:
+// request n is sent when the schedule says, whatever happened to earlier
+// ones, and latency is measured from that intended moment; a slot that
+// comes due while MaxInFlight requests are in flight is dropped. With a
+// nil Pacer it runs closed loop with Workers. The channel closes when the
+// run ends, ctx is done or Stop is called, after every request in flight
+// has finished.
+func (a *Attacker) Attack(ctx context.Context, src Source, p Pacer, d time.Duration) <-chan *Result {
+	out := make(chan *Result, 4096)
+	go func() {
+		defer close(out)
+		if p == nil {
+			a.closedLoop(ctx, src, d, out)
+		} else {
+			a.openLoop(ctx, src, p, d, out)
+		}
+	}()
+	return out
+}
+
+func (a *Attacker) openLoop(ctx context.Context, src Source, p Pacer, d time.Duration, out chan<- *Result) {
+	sem := make(chan struct{}, a.maxInFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	start := time.Now()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var prev time.Duration
+	for slot := a.shard; ; slot += a.of {
+		due, ok := Due(p, slot, prev, d)
+		if !ok {
+			return
+		}
+		prev = due
+		intended := start.Add(due)
+		if wait := time.Until(intended); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-a.stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		} else if a.stopped.Load() || ctx.Err() != nil {
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			out <- &Result{Seq: slot, Intended: intended, Dropped: true}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out <- a.hit(ctx, src, slot, intended)
+		}()
+	}
+}
+
+func (a *Attacker) closedLoop(ctx context.Context, src Source, d time.Duration, out chan<- *Result) {
+	var wg sync.WaitGroup
+	var next atomic.Uint64
+	deadline := time.Now().Add(d)
+	for range a.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !a.stopped.Load() && ctx.Err() == nil && time.Now().Before(deadline) {
+				slot := a.shard + next.Add(1)*a.of - a.of
+				out <- a.hit(ctx, src, slot, time.Now())
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, DefaultMaxBody); return &b }}
+
+// hit builds, sends and measures one request.
+func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended time.Time) *Result {
+	r := &Result{Seq: slot, Intended: intended}
+	a.inflight.Add(1)
+	defer a.inflight.Add(-1)
+	// In-flight requests finish after Stop; only ctx cancels them.
+	req, err := src.Request(context.WithoutCancel(ctx), slot)
+	if err != nil {
+		r.Sent = time.Now()
+		r.ErrorKind, r.Error = ErrBuild, err.Error()
+		return r
+	}
+	r.ID = req.Header.Get(sim.RequestIDHeader)
+	r.BytesOut = max(req.ContentLength, 0)
+	r.Sent = time.Now()
+	resp, err := a.client.Do(req)
+	if err != nil {
+		end := time.Now()
+		r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
+		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
+		return r
+	}
+	r.Status = resp.StatusCode
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	n, _ := io.ReadFull(resp.Body, buf)
+	rest, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	end := time.Now()
+	r.BytesIn = int64(n) + rest
+	r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
+	if err != nil {
+		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
+		return r
+	}
+	if n > 0 && r.OK() {
+		if t := gjson.GetBytes(buf[:n], "triggered"); t.IsArray() {
+			r.Triggered = []string{}
+			for _, id := range t.Array() {
+				r.Triggered = append(r.Triggered, id.String())
+			}
+		}
+	}
+	return r
+}

@@ -1,0 +1,147 @@
+package load
+
+import (
+	"strconv"
+	"time"
+)
+
+// Metrics accumulates Results into the numbers a report shows, in
+// constant memory: counts, HDR latency histograms and a latency-over-time
+// series. Add every Result, then Close. Metrics from shards Merge
+// exactly. It is not safe for concurrent use.
+type Metrics struct {
+	// Requests counts requests sent; Success those answered 2xx; Dropped
+	// the schedule slots not sent because max in flight was reached.
+	Requests uint64 `json:"requests"`
+	Success  uint64 `json:"success"`
+	Dropped  uint64 `json:"dropped"`
+	// StatusCodes counts answers by status ("200"); "0" counts requests
+	// that got no answer.
+	StatusCodes map[string]uint64 `json:"status_codes"`
+	// Errors counts failures by kind (ErrorKind), and "status" for answers
+	// that are not 2xx.
+	Errors   map[string]uint64 `json:"errors"`
+	BytesIn  uint64            `json:"bytes_in"`
+	BytesOut uint64            `json:"bytes_out"`
+	// First is the first slot's intended time, LastSlot the last one's,
+	// End the end of the last answer.
+	First    time.Time `json:"first"`
+	LastSlot time.Time `json:"last_slot"`
+	End      time.Time `json:"end"`
+	// Latency is measured from the intended send time (corrected for
+	// coordinated omission), Uncorrected from the actual send.
+	Latency     *Histogram `json:"latency"`
+	Uncorrected *Histogram `json:"latency_uncorrected"`
+	// Series is latency over time, for the plot.
+	Series *Series `json:"series"`
+	// Shards counts the runs merged into these metrics (1 for one run).
+	Shards int `json:"shards"`
+}
+
+// NewMetrics returns empty Metrics.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		StatusCodes: map[string]uint64{},
+		Errors:      map[string]uint64{},
+		Latency:     NewHistogram(),
+		Uncorrected: NewHistogram(),
+		Series:      NewSeries(),
+		Shards:      1,
+	}
+}
+
+// Add accounts for one Result.
+func (m *Metrics) Add(r *Result) {
+	if m.First.IsZero() || r.Intended.Before(m.First) {
+		m.First = r.Intended
+	}
+	if r.Intended.After(m.LastSlot) {
+		m.LastSlot = r.Intended
+	}
+	if r.Dropped {
+		m.Dropped++
+		return
+	}
+	m.Requests++
+	if end := r.Sent.Add(r.Uncorrected); end.After(m.End) {
+		m.End = end
+	}
+	m.StatusCodes[strconv.Itoa(r.Status)]++
+	m.BytesIn += uint64(max(r.BytesIn, 0))
+	m.BytesOut += uint64(max(r.BytesOut, 0))
+	switch {
+	case r.ErrorKind != "":
+		m.Errors[r.ErrorKind]++
+	case !r.OK():
+		m.Errors["status"]++
+	default:
+		m.Success++
+	}
+	if r.Status == 0 {
+		// No answer: no latency to record (it would be the timeout's).
+		m.Series.AddUnanswered(r.Intended)
+		return
+	}
+	m.Latency.Record(r.Latency)
+	m.Uncorrected.Record(r.Uncorrected)
+	m.Series.Add(r.Intended, r.Latency, r.Uncorrected, r.OK())
+}
+
+// Merge adds o's counts and values to m: the report of several shards.
+func (m *Metrics) Merge(o *Metrics) {
+	m.Requests += o.Requests
+	m.Success += o.Success
+	m.Dropped += o.Dropped
+	for k, v := range o.StatusCodes {
+		m.StatusCodes[k] += v
+	}
+	for k, v := range o.Errors {
+		m.Errors[k] += v
+	}
+	m.BytesIn += o.BytesIn
+	m.BytesOut += o.BytesOut
+	if m.First.IsZero() || (!o.First.IsZero() && o.First.Before(m.First)) {
+		m.First = o.First
+	}
+	if o.LastSlot.After(m.LastSlot) {
+		m.LastSlot = o.LastSlot
+	}
+	if o.End.After(m.End) {
+		m.End = o.End
+	}
+	m.Latency.Merge(o.Latency)
+	m.Uncorrected.Merge(o.Uncorrected)
+	if o.Series != nil {
+		m.Series.Merge(o.Series)
+	}
+	m.Shards += o.Shards
+}
+
+// Duration is how long sending lasted: first slot to last slot.
+func (m *Metrics) Duration() time.Duration { return m.LastSlot.Sub(m.First) }
+
+// RateAchieved is requests sent per second over the sending period.
+func (m *Metrics) RateAchieved() float64 { return perSecond(m.Requests, m.Duration()) }
+
+// RateScheduled is slots (sent and dropped) per second over the sending
+// period: the rate the schedule asked for.
+func (m *Metrics) RateScheduled() float64 { return perSecond(m.Requests+m.Dropped, m.Duration()) }
+
+// Throughput is successful answers per second, first slot to last answer.
+func (m *Metrics) Throughput() float64 { return perSecond(m.Success, m.End.Sub(m.First)) }
+
+// SuccessRatio is the share of requests answered 2xx.
+func (m *Metrics) SuccessRatio() float64 {
+	if m.Requests == 0 {
+		return 0
+	}
+	return float64(m.Success) / float64(m.Requests)
+}
+
+// perSecond is the rate of n events spread over d: n-1 intervals.
+func perSecond(n uint64, d time.Duration) float64 {
+	if n < 2 || d <= 0 {
+		return 0
+	}
+	return float64(n-1) / d.Seconds()
+}

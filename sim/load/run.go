@@ -1,0 +1,128 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// A Plan is one load run: where requests come from, the schedule, and
+// what to do with results. Run executes it.
+type Plan struct {
+	// Source builds each request. Required.
+	Source Source
+	// Pacer is the schedule; nil runs closed loop (the Attacker's Workers).
+	Pacer Pacer
+	// Duration is how long to send. Required.
+	Duration time.Duration
+	// Attacker sends; nil means NewAttacker().
+	Attacker *Attacker
+	// Out, if set, gets every Result as a JSON line as it happens.
+	Out io.Writer
+	// Deliveries, if set, is told about every Result, and measures the
+	// deliveries its sink receives; Run waits up to Grace after the last
+	// answer for the deliveries still expected.
+	Deliveries *Deliveries
+	Grace      time.Duration
+	// Progress, if set, is called about once a second with the figures so
+	// far, from Run's goroutine.
+	Progress func(Progress)
+	// Shards is the number of shards the schedule is split into (the
+	// Attacker's Shard option); the requested rate is this shard's share.
+	// 0 means 1.
+	Shards int
+}
+
+// Progress is a run's figures so far.
+type Progress struct {
+	Elapsed   time.Duration
+	Requests  uint64
+	Success   uint64
+	Dropped   uint64
+	Rate      float64 // requests sent a second, over the last second
+	P50, P99  time.Duration
+	InFlight  int64
+	Delivered uint64
+}
+
+// Run executes p and returns its report. When ctx is done or the
+// Attacker is stopped, sending stops, requests in flight finish and the
+// report covers what was sent (Report.Interrupted). The error is about
+// writing Out; the report is returned even then.
+func Run(ctx context.Context, p Plan) (*Report, error) {
+	if p.Source == nil || p.Duration <= 0 {
+		return nil, fmt.Errorf("load: a plan needs a Source and a positive Duration")
+	}
+	a := p.Attacker
+	if a == nil {
+		a = NewAttacker()
+	}
+	shards := max(p.Shards, 1)
+	requested := 0.0
+	if p.Pacer != nil {
+		requested = p.Pacer.Hits(p.Duration) / p.Duration.Seconds() / float64(shards)
+	}
+	m := NewMetrics()
+	var enc *Encoder
+	if p.Out != nil {
+		enc = NewEncoder(p.Out)
+	}
+	var werr error
+	start := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var lastReq uint64
+	results := a.Attack(ctx, p.Source, p.Pacer, p.Duration)
+loop:
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				break loop
+			}
+			m.Add(r)
+			if p.Deliveries != nil {
+				p.Deliveries.Sent(r)
+			}
+			if enc != nil && werr == nil {
+				werr = enc.Encode(r)
+			}
+		case <-tick.C:
+			if p.Progress != nil {
+				pr := Progress{Elapsed: time.Since(start), Requests: m.Requests, Success: m.Success, Dropped: m.Dropped,
+					Rate: float64(m.Requests - lastReq), P50: m.Latency.Quantile(50), P99: m.Latency.Quantile(99),
+					InFlight: a.inflight.Load()}
+				if p.Deliveries != nil {
+					pr.Delivered = p.Deliveries.Metrics().Delivered
+				}
+				p.Progress(pr)
+			}
+			lastReq = m.Requests
+		}
+	}
+	if enc != nil {
+		if err := enc.Flush(); err != nil && werr == nil {
+			werr = err
+		}
+	}
+	var dm *DeliveryMetrics
+	if p.Deliveries != nil {
+		grace := p.Grace
+		if grace <= 0 {
+			grace = 2 * time.Second
+		}
+		deadline := time.Now().Add(grace)
+		for p.Deliveries.Pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		p.Deliveries.Close()
+		dm = p.Deliveries.Metrics()
+	}
+	rep := NewReport(m, dm, requested)
+	rep.Interrupted = a.stopped.Load() || ctx.Err() != nil
+	if werr != nil {
+		werr = fmt.Errorf("load: writing results: %w", werr)
+	}
+	return rep, werr
+}

@@ -1,0 +1,97 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hooklab/hooklab/fixtures"
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
+)
+
+// A Source builds the request for one schedule slot. It is called at the
+// moment of sending, from many goroutines at once, so each request is
+// freshly signed (a new timestamp and message id) and carries a unique
+// sim.RequestIDHeader.
+type Source interface {
+	Request(ctx context.Context, seq uint64) (*http.Request, error)
+}
+
+// SourceFunc adapts a function to Source.
+type SourceFunc func(ctx context.Context, seq uint64) (*http.Request, error)
+
+// Request calls f.
+func (f SourceFunc) Request(ctx context.Context, seq uint64) (*http.Request, error) {
+	return f(ctx, seq)
+}
+
+var _ Source = SourceFunc(nil)
+
+// runID returns a random prefix that makes request ids unique across runs
+// and shards.
+func runID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func requestID(run string, seq uint64) string { return run + "-" + strconv.FormatUint(seq, 10) }
+
+// FixtureSource renders fixture f for every request with the seed
+// seed+seq (so every body differs and a run is reproducible), signs it
+// with the fixture's preset and keys at the moment of sending, and sends
+// it to target.
+func FixtureSource(f *fixtures.Fixture, target string, keys signer.KeySet, seed int64) Source {
+	run := runID()
+	return SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
+		req, err := f.Request(ctx, target, keys, fixtures.Seed(seed+int64(seq)))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(sim.RequestIDHeader, requestID(run, seq))
+		return req, nil
+	})
+}
+
+// BodySource sends body to target with method (default POST) and header,
+// signed with scheme and keys at the moment of sending.
+func BodySource(scheme signer.Scheme, keys signer.KeySet, method, target string, header http.Header, body []byte) (Source, error) {
+	sg, err := signer.NewSigner(scheme, keys)
+	if err != nil {
+		return nil, err
+	}
+	if method == "" {
+		method = http.MethodPost
+	}
+	header = header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if header.Get("Content-Type") == "" && len(body) > 0 {
+		header.Set("Content-Type", "application/json")
+	}
+	if header.Get("User-Agent") == "" {
+		header.Set("User-Agent", "hooklab-load")
+	}
+	run := runID()
+	return SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
+		h := header.Clone()
+		h.Set(sim.RequestIDHeader, requestID(run, seq))
+		p, err := sg.Sign(signer.Payload{Method: method, URL: target, Header: h, Body: body}, signer.At(time.Now()))
+		if err != nil {
+			return nil, fmt.Errorf("signing: %w", err)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, p.URL, bytes.NewReader(p.Body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header = p.Header
+		return req, nil
+	}), nil
+}
