@@ -101,6 +101,22 @@ func newLoadCmd() *command {
 		fs:      fs,
 		args:    "[merge REPORT…]",
 		run: func(std *stdio) error {
+			// Signals are caught first, so that a Ctrl-C during setup stops
+			// the run instead of killing the process: the first stops
+			// sending and drains, the second exits at once.
+			stopReq := make(chan struct{})
+			sig := make(chan os.Signal, 2)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sig)
+			go func() {
+				if _, ok := <-sig; !ok {
+					return
+				}
+				close(stopReq)
+				if _, ok := <-sig; ok {
+					os.Exit(130)
+				}
+			}()
 			if len(std.args) > 0 {
 				if std.args[0] != "merge" {
 					return usageErrorf("unexpected argument %q (the only subcommand is merge)", std.args[0])
@@ -191,22 +207,13 @@ func newLoadCmd() *command {
 				plan.Progress = func(p load.Progress) { printProgress(std.stderr, p) }
 			}
 
-			// The first Ctrl-C stops sending and drains; the second exits.
-			sig := make(chan os.Signal, 2)
-			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(sig)
 			go func() {
-				if _, ok := <-sig; !ok {
-					return
-				}
+				<-stopReq
 				if plan.Progress != nil {
 					fmt.Fprintln(std.stderr)
 				}
 				fmt.Fprintln(std.stderr, "hooklab load: stopping: waiting for the requests in flight (Ctrl-C again to quit now)")
 				attacker.Stop()
-				if _, ok := <-sig; ok {
-					os.Exit(130)
-				}
 			}()
 
 			rep, runErr := load.Run(context.Background(), plan)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -195,6 +196,29 @@ func sleep(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("sleep: %q: want a duration up to 1m", args[0])
 	}
 	time.Sleep(d)
+}
+
+// waitlines waits (up to 20 s) until FILE has at least N lines: a
+// background command has got going.
+func waitlines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitlines FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil || n < 1 {
+		ts.Fatalf("waitlines: %q: want a count", args[1])
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if bytes.Count(data, []byte("\n")) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitlines: %s has %d lines after 20s, want %d", args[0], bytes.Count(data, []byte("\n")), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // hangserver puts in $NAME the URL (http://127.0.0.1:PORT, no path) of a

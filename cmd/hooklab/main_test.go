@@ -55,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"freeaddr":   freeaddr,
 			"envsubst":   envsubst,
 			"sleep":      sleep,
+			"waitlines":  waitlines,
 			"hangserver": hangserver,
 		},
 	})

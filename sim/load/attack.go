@@ -192,7 +192,8 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 	r := &Result{Seq: slot, Intended: intended}
 	a.inflight.Add(1)
 	defer a.inflight.Add(-1)
-	// In-flight requests finish after Stop; only ctx cancels them.
+	// In-flight requests finish after Stop and after ctx is done: only the
+	// client timeout ends a request in flight.
 	req, err := src.Request(context.WithoutCancel(ctx), slot)
 	if err != nil {
 		r.Sent = time.Now()

@@ -36,11 +36,6 @@ type Constant struct{ Rate float64 }
 // Hits implements Pacer.
 func (c Constant) Hits(t time.Duration) float64 { return c.Rate * t.Seconds() }
 
-// due is the closed form of the n-th request's time.
-func (c Constant) due(n uint64) time.Duration {
-	return time.Duration(float64(n) / c.Rate * float64(time.Second))
-}
-
 // Linear ramps the rate from Start to End requests a second over Over,
 // then holds End.
 type Linear struct {
@@ -121,8 +116,14 @@ func Rate(p Pacer, elapsed time.Duration) float64 {
 // prev, and false when it is not due before end.
 func Due(p Pacer, n uint64, prev, end time.Duration) (time.Duration, bool) {
 	if c, ok := p.(Constant); ok && c.Rate > 0 {
-		d := c.due(n)
-		return d, d < end
+		// The closed form n/rate, rounded to the nanosecond, compared with
+		// end before the conversion so that a slot centuries away does not
+		// overflow Duration.
+		ns := math.Round(float64(n) * float64(time.Second) / c.Rate)
+		if ns >= float64(end) {
+			return 0, false
+		}
+		return time.Duration(ns), true
 	}
 	target := float64(n)
 	if p.Hits(end) <= target {

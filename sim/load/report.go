@@ -91,14 +91,19 @@ func ReadReport(name string, data []byte) (*Report, error) {
 	if r.Raw.Metrics == nil || r.Raw.Metrics.Latency == nil || r.Raw.Metrics.Uncorrected == nil {
 		return nil, fmt.Errorf("%s: not a hooklab load report: no raw.metrics histograms (write it with --json)", name)
 	}
-	if r.Raw.Metrics.Series == nil {
+	if s := r.Raw.Metrics.Series; s == nil || len(s.Buckets) == 0 {
 		r.Raw.Metrics.Series = NewSeries()
+	} else if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("%s: raw.metrics.series: %w", name, err)
 	}
 	if r.Raw.Metrics.StatusCodes == nil {
 		r.Raw.Metrics.StatusCodes = map[string]uint64{}
 	}
 	if r.Raw.Metrics.Errors == nil {
 		r.Raw.Metrics.Errors = map[string]uint64{}
+	}
+	if q := r.Raw.Requested; !(q >= 0 && q <= 1e9) {
+		return nil, fmt.Errorf("%s: raw.requested %g is not a rate (0 to 1e9 requests a second)", name, q)
 	}
 	if d := r.Raw.Deliveries; d != nil && d.Latency == nil {
 		return nil, fmt.Errorf("%s: raw.deliveries has no latency histogram", name)

@@ -18,7 +18,7 @@ type Result struct {
 	// Intended is when the schedule said to send; Sent when the request
 	// was sent (zero for a dropped slot).
 	Intended time.Time `json:"intended"`
-	Sent     time.Time `json:"sent,omitempty"`
+	Sent     time.Time `json:"sent,omitzero"`
 	// Latency runs from Intended to the end of the response: what a sender
 	// on that schedule experienced, corrected for coordinated omission.
 	Latency time.Duration `json:"latency_ns"`
@@ -35,7 +35,7 @@ type Result struct {
 	Dropped bool `json:"dropped,omitempty"`
 	// Triggered lists the trigger ids the answer named (the reference
 	// ingress's {"triggered": […]}), the deliveries to expect.
-	Triggered []string `json:"triggered,omitempty"`
+	Triggered []string `json:"triggered,omitzero"`
 }
 
 // OK reports a 2xx answer.

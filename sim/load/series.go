@@ -85,10 +85,15 @@ func (s *Series) bucket(t time.Time) *Bucket {
 		s.Start = s.align(t)
 	}
 	for t.Before(s.Start) {
-		// An earlier value (results arrive out of order): prepend.
-		s.Start = s.Start.Add(-s.Width)
-		s.Buckets = append([]Bucket{{}}, s.Buckets...)
-		s.fit()
+		// An earlier value (results arrive out of order): prepend the
+		// buckets up to it at once, coarsening first until they fit.
+		n := int64((s.Start.Sub(t) + s.Width - 1) / s.Width)
+		if n+int64(len(s.Buckets)) > seriesMaxBuckets {
+			s.coarsen()
+			continue
+		}
+		s.Buckets = append(make([]Bucket, n, n+int64(len(s.Buckets))), s.Buckets...)
+		s.Start = s.Start.Add(-time.Duration(n) * s.Width)
 	}
 	i := int(t.Sub(s.Start) / s.Width)
 	for i >= seriesMaxBuckets {
@@ -101,11 +106,25 @@ func (s *Series) bucket(t time.Time) *Bucket {
 	return &s.Buckets[i]
 }
 
-func (s *Series) fit() {
-	for len(s.Buckets) > seriesMaxBuckets {
-		s.coarsen()
+// validate checks a non-empty series read from a file, which the rest of
+// Series trusts: a width of one second doubled at most 23 times (97
+// days), at most seriesMaxBuckets buckets, and times between 1970 and 2200
+// (well inside what time.UnixNano represents).
+func (s *Series) validate() error {
+	if s.Width%time.Second != 0 || !isPow2(s.Width/time.Second) || s.Width > time.Second<<23 {
+		return fmt.Errorf("width_ns %d is not one second doubled at most 23 times", int64(s.Width))
 	}
+	if len(s.Buckets) > seriesMaxBuckets {
+		return fmt.Errorf("%d buckets, want at most %d", len(s.Buckets), seriesMaxBuckets)
+	}
+	end := s.Start.Add(time.Duration(len(s.Buckets)) * s.Width)
+	if s.Start.Year() < 1970 || end.Year() >= 2200 {
+		return fmt.Errorf("start %s: want a time between 1970 and 2200", s.Start.Format(time.RFC3339))
+	}
+	return nil
 }
+
+func isPow2(n time.Duration) bool { return n > 0 && n&(n-1) == 0 }
 
 // coarsen doubles the width, merging buckets pairwise.
 func (s *Series) coarsen() {

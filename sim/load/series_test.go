@@ -200,3 +200,28 @@ func TestSeriesJSONErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSeriesUnansweredCountButHaveNoLatency(t *testing.T) {
+	s := load.NewSeries()
+	for i := range 10 {
+		at := base.Add(time.Duration(i) * time.Millisecond)
+		if i < 3 {
+			s.Add(at, 10*time.Millisecond, 8*time.Millisecond, true)
+		} else {
+			s.AddUnanswered(at) // refused or timed out
+		}
+	}
+	ps := s.Points()
+	require.Len(t, ps, 1)
+	p := ps[0]
+	assert.Equal(t, uint32(10), p.Count, "Count: answered and unanswered")
+	assert.Equal(t, uint32(7), p.Errors, "Errors: the unanswered")
+	// The percentiles are of the 3 answered requests, all at 10 ms: the
+	// 7 unanswered do not pull them to zero.
+	for name, d := range map[string]time.Duration{"P50": p.P50, "P99": p.P99, "Max": p.Max} {
+		assert.Equal(t, 10*time.Millisecond, d, "%s", name)
+	}
+	for name, d := range map[string]time.Duration{"UP50": p.UP50, "UP99": p.UP99, "UMax": p.UMax} {
+		assert.Equal(t, 8*time.Millisecond, d, "%s", name)
+	}
+}
