@@ -287,6 +287,7 @@ func loadClient(timeout time.Duration, conns int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conns, conns
+	tr.WriteBufferSize = 64 << 10
 	return &http.Client{
 		Transport:     tr,
 		Timeout:       timeout,

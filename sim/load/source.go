@@ -81,12 +81,12 @@ func BodySource(scheme signer.Scheme, keys signer.KeySet, method, target string,
 	}
 	run := runID()
 	return SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
-		h := header.Clone()
-		h.Set(sim.RequestIDHeader, requestID(run, seq))
-		p, err := sg.Sign(signer.Payload{Method: method, URL: target, Header: h, Body: body}, signer.At(time.Now()))
+		// Sign returns a copy of header: the request id is set on it.
+		p, err := sg.Sign(signer.Payload{Method: method, URL: target, Header: header, Body: body}, signer.At(time.Now()))
 		if err != nil {
 			return nil, fmt.Errorf("signing: %w", err)
 		}
+		p.Header.Set(sim.RequestIDHeader, requestID(run, seq))
 		req, err := http.NewRequestWithContext(ctx, method, p.URL, bytes.NewReader(p.Body))
 		if err != nil {
 			return nil, err
