@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -31,13 +32,22 @@ func startApp(t *testing.T, spec sim.EndpointSpec, faults ...sim.Fault) string {
 	return srv.URL + sim.PathPrefix + spec.ID
 }
 
+// freeAddr returns a free loopback address below Linux's ephemeral port
+// range, so that no other connection takes it before the suite's sink
+// binds it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	for range 200 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
+	}
+	t.Fatal("no free port in 20000–31999")
+	return ""
 }
 
 func writeManifest(t *testing.T, m map[string]any) string {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -153,11 +154,21 @@ func freeaddr(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: freeaddr NAME")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	addr := l.Addr().String()
-	ts.Check(l.Close())
-	ts.Setenv(args[0], addr)
+	// A port below Linux's ephemeral range (32768–60999), so that the
+	// kernel does not hand it to another connection between now and the
+	// moment the script binds it, as it can a port from 127.0.0.1:0.
+	for i := 0; i < 200; i++ {
+		port := 20000 + mathrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		ts.Check(l.Close())
+		ts.Setenv(args[0], addr)
+		return
+	}
+	ts.Fatalf("freeaddr: no free port in 20000–31999")
 }
 
 // envsubst copies SRC to DST with $NAME and ${NAME} replaced by the
