@@ -8,7 +8,9 @@
 # vegeta (one static body, signed once) and with hooklab (every request
 # signed at the moment it is sent), alternating which goes first, for
 # several rounds. It prints each run's throughput (2xx answers a second)
-# and the median over rounds of the ratio hooklab/vegeta, on two lines:
+# and CPU, and the median over rounds of the ratio hooklab/vegeta (and of
+# requests per CPU second, which other load on the machine disturbs
+# less), on two lines:
 #
 #   body     hooklab load --preset github --body-file F: signs every request
 #   fixture  hooklab load --fixture github/pull_request: renders and signs
@@ -39,7 +41,7 @@ VEGETA_VERSION=v12.13.0
 
 usage() {
 	sed -n '/^# Usage:/,/^# See/p' "$0" | sed 's/^# \{0,1\}//'
-	exit 2
+	exit "${1:-2}"
 }
 
 while [ $# -gt 0 ]; do
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift 2 ;;
 	--hooklab) HOOKLAB_BIN=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) usage ;;
+	-h | --help) usage 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; usage ;;
 	esac
 done

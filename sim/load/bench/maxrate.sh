@@ -37,7 +37,7 @@ SECRET=${BENCH_SECRET:-bench-secret}
 
 usage() {
 	sed -n '/^# Usage:/,/^# See/p' "$0" | sed 's/^# \{0,1\}//'
-	exit 2
+	exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
 	--all) ALL=1; shift ;;
 	--hooklab) HOOKLAB_BIN=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) usage ;;
+	-h | --help) usage 0 ;;
 	*) echo "maxrate.sh: unknown argument $1" >&2; usage ;;
 	esac
 done

@@ -33,7 +33,7 @@ SECRET=${BENCH_SECRET:-bench-secret}
 
 usage() {
 	sed -n '/^# Usage:/,/^# See/p' "$0" | sed 's/^# \{0,1\}//'
-	exit 2
+	exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 	--delay) DELAY=$2; shift 2 ;;
 	--hooklab) HOOKLAB_BIN=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) usage ;;
+	-h | --help) usage 0 ;;
 	*) echo "memory.sh: unknown argument $1" >&2; usage ;;
 	esac
 done
