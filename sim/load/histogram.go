@@ -1,8 +1,13 @@
 package load
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -101,11 +106,49 @@ func (h *Histogram) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return fmt.Errorf("want an HDR histogram as a base64 string: %w", err)
 	}
+	if err := checkGeometry(s); err != nil {
+		return err
+	}
 	d, err := hdr.Decode([]byte(s))
 	if err != nil {
 		return fmt.Errorf("not an HDR histogram: %w", err)
 	}
 	h.h = hdr.New(histMin, histMax, histSigFigs)
 	h.h.Merge(d)
+	return nil
+}
+
+// checkGeometry reads the header of an encoded histogram (HDR V2
+// compressed: base64 of a cookie, a length and a zlib stream that starts
+// with a 40-byte header) and requires the bounds MarshalJSON writes.
+// hdr.Decode allocates the counts array the header asks for before
+// anything else can be checked, so a 60-byte histogram declaring 1 to
+// 2^62 at five significant digits would cost 49 MB: checked first, it is
+// an error.
+func checkGeometry(s string) error {
+	const headerSize = 40
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("not an HDR histogram: %w", err)
+	}
+	if len(raw) < 8 {
+		return fmt.Errorf("not an HDR histogram: %d bytes, want at least 8", len(raw))
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return fmt.Errorf("not an HDR histogram: %w", err)
+	}
+	defer z.Close()
+	var h [headerSize]byte
+	if _, err := io.ReadFull(z, h[:]); err != nil {
+		return fmt.Errorf("not an HDR histogram: header: %w", err)
+	}
+	sigFigs := int32(binary.BigEndian.Uint32(h[12:16]))
+	lowest := int64(binary.BigEndian.Uint64(h[16:24]))
+	highest := int64(binary.BigEndian.Uint64(h[24:32]))
+	if sigFigs != histSigFigs || lowest != histMin || highest != histMax {
+		return fmt.Errorf("HDR histogram of %d..%d at %d significant digits, want hooklab's %d..%d at %d",
+			lowest, highest, sigFigs, histMin, histMax, histSigFigs)
+	}
 	return nil
 }

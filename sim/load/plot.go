@@ -6,7 +6,6 @@ import (
 	"html"
 	"io"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -145,19 +144,7 @@ func (r *Report) writeSummary(b *bytes.Buffer) {
 
 // countsHTML writes "k: n" pairs sorted by key, escaped.
 func countsHTML(m map[string]uint64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s: %d", html.EscapeString(k), m[k])
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
+	return joinCounts(m, "%s: %d", ", ", html.EscapeString)
 }
 
 // fixed formats v with prec decimals, writing NaN, ±Inf and -0 as 0 so

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -174,18 +175,21 @@ func summaryText(s Summary) string {
 	return strings.Join([]string{f(s.P50), f(s.P90), f(s.P99), f(s.P999), f(s.Max), f(s.Mean)}, ", ")
 }
 
+// countsText writes "k:n" pairs sorted by key, or "-" when there are none.
 func countsText(m map[string]uint64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
-	}
-	if len(parts) == 0 {
+	return joinCounts(m, "%s:%d", " ", func(k string) string { return k })
+}
+
+// joinCounts formats each pair of m with format (key, count), in key
+// order, after passing the key through esc, and joins them with sep; it
+// returns "-" for an empty map.
+func joinCounts(m map[string]uint64, format, sep string, esc func(string) string) string {
+	if len(m) == 0 {
 		return "-"
 	}
-	return strings.Join(parts, " ")
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf(format, esc(k), m[k]))
+	}
+	return strings.Join(parts, sep)
 }

@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -162,6 +164,12 @@ func TestReadReportErrorsNameTheFile(t *testing.T) {
 	hist, err := json.Marshal(load.NewHistogram())
 	require.NoError(t, err)
 	metrics := `{"latency":` + string(hist) + `,"latency_uncorrected":` + string(hist) + `}`
+	// A histogram of 60 bytes whose header declares 1..2^62 at five
+	// significant digits: decoded, its counts array would take 49 MB.
+	wide, err := hdr.New(1, 1<<62, 5).Encode(hdr.V2CompressedEncodingCookieBase)
+	require.NoError(t, err)
+	// The first 8 bytes (cookie and length) of a real one, nothing after.
+	cut := base64.StdEncoding.EncodeToString(mustDecode64(t, hist)[:8])
 	tests := []struct {
 		name, in, want string
 	}{
@@ -174,6 +182,8 @@ func TestReadReportErrorsNameTheFile(t *testing.T) {
 		{"OneHistogram", `{"raw":{"metrics":{"latency":` + string(hist) + `}}}`, "shard-2.json: not a hooklab load report: no raw.metrics histograms (write it with --json)"},
 		{"HistogramNotAString", `{"raw":{"metrics":{"latency":5,"latency_uncorrected":5}}}`, "shard-2.json: not a hooklab load report: want an HDR histogram as a base64 string: json: cannot unmarshal number into Go value of type string"},
 		{"HistogramNotHDR", `{"raw":{"metrics":{"latency":"aGVsbG8=","latency_uncorrected":"aGVsbG8="}}}`, "shard-2.json: not a hooklab load report: not an HDR histogram: "},
+		{"HistogramOfOtherBounds", `{"raw":{"metrics":{"latency":"` + string(wide) + `","latency_uncorrected":` + string(hist) + `}}}`, "shard-2.json: not a hooklab load report: HDR histogram of 1..4611686018427387904 at 5 significant digits, want hooklab's 1..3600000000 at 3"},
+		{"HistogramHeaderCut", `{"raw":{"metrics":{"latency":"` + cut + `","latency_uncorrected":` + string(hist) + `}}}`, "shard-2.json: not a hooklab load report: not an HDR histogram: "},
 		{"DeliveriesWithoutLatency", `{"raw":{"metrics":` + metrics + `,"deliveries":{"delivered":3}}}`, "shard-2.json: raw.deliveries has no latency histogram"},
 	}
 	for _, tt := range tests {
@@ -189,6 +199,16 @@ func TestReadReportErrorsNameTheFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustDecode64 returns the bytes of a JSON string of base64.
+func mustDecode64(t *testing.T, jsonString []byte) []byte {
+	t.Helper()
+	var s string
+	require.NoError(t, json.Unmarshal(jsonString, &s))
+	b, err := base64.StdEncoding.DecodeString(s)
+	require.NoError(t, err)
+	return b
 }
 
 func TestReadReportFillsWhatIsMissing(t *testing.T) {
