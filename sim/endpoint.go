@@ -23,6 +23,8 @@ type endpoint struct {
 	loose *signer.Verifier
 	// first: the first-key-only fault's.
 	first *signer.Verifier
+	// td is the triggerdev-v2 profile's part.
+	td *tdEndpoint
 }
 
 type trigger struct {

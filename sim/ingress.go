@@ -91,8 +91,8 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	if cfg.Profile == "" {
 		cfg.Profile = Strict
 	}
-	if cfg.Profile != Strict {
-		return nil, fmt.Errorf("sim: unknown profile %q (have %q)", cfg.Profile, Strict)
+	if cfg.Profile != Strict && cfg.Profile != TriggerDevV2 {
+		return nil, fmt.Errorf("sim: unknown profile %q (have %q, %q)", cfg.Profile, Strict, TriggerDevV2)
 	}
 	fs, err := newFaultSet(cfg.Faults)
 	if err != nil {
@@ -124,6 +124,9 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 // is already served.
 func (in *Ingress) Add(spec EndpointSpec) error {
 	e, err := compile(spec, in.now)
+	if err == nil && in.cfg.Profile == TriggerDevV2 {
+		e.td, err = compileTD(e)
+	}
 	if err != nil {
 		if spec.ID != "" {
 			return fmt.Errorf("sim: endpoint %q: %w", spec.ID, err)
@@ -198,6 +201,10 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			in.cfg.Log.Info(r.Method+" "+r.URL.Path, "status", lw.status, "note", note, "took", in.now().Sub(start).Round(time.Microsecond))
 		}
 	}()
+	if in.cfg.Profile == TriggerDevV2 {
+		note = in.serveTriggerDev(lw, r, start)
+		return
+	}
 	note = in.serveStrict(lw, r, start)
 }
 
