@@ -377,7 +377,9 @@ function evalCall(c, ctx) {
     case "rawBody":
       return ctx.body;
     case "header":
-      return Buffer.from(ctx.headers.get(a[0].toString("latin1")) ?? "", "latin1");
+      // Headers.get gives a JS string (Node read the bytes as latin1);
+      // in a template it is that string's UTF-8, as in Go.
+      return Buffer.from(ctx.headers.get(a[0].toString("utf8")) ?? "", "utf8");
     case "query":
       return goQuery(ctx.url, a[0]);
     case "body":

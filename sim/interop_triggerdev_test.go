@@ -47,6 +47,10 @@ import (
 // tdRandomRequests is how many random requests the differential sends.
 const tdRandomRequests = 600
 
+// tdChunked is a header of the random series that asks sendOne to send the
+// body chunked; it is not sent.
+const tdChunked = "X-Td-Send-Chunked"
+
 func TestTriggerDevV2MatchesTheRealPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Node and runs the conformance suite twice over; not in -short")
@@ -315,6 +319,10 @@ func (f *tdFork) sendOne(s tdSide, method, target string, header http.Header, bo
 	if len(body) > 0 {
 		rb = bytes.NewReader(body)
 	}
+	chunked := header.Get(tdChunked) != ""
+	if chunked && rb != nil {
+		rb = io.MultiReader(rb) // no length: Transfer-Encoding: chunked
+	}
 	req, err := http.NewRequest(method, s.base+target, rb)
 	if err != nil {
 		return &tdAnswer{err: err}
@@ -323,6 +331,7 @@ func (f *tdFork) sendOne(s tdSide, method, target string, header http.Header, bo
 		req.Header[k] = append([]string(nil), vs...)
 	}
 	req.Header.Del("Content-Length")
+	req.Header.Del(tdChunked)
 	resp, err := f.client.Do(req)
 	if err != nil {
 		return &tdAnswer{err: err}
@@ -594,6 +603,13 @@ func tdRandomRequest(r *rand.Rand, ep tdEndpoint) (method, target string, h http
 	if r.IntN(10) == 0 {
 		h.Add("Cookie", "a=1")
 		h.Add("Cookie", "b=2")
+	}
+	if r.IntN(10) == 0 {
+		h.Add("X-Event", "caf\xe9")
+		h.Add("User-Agent", "second-agent")
+	}
+	if r.IntN(10) == 0 {
+		h.Set(tdChunked, "1") // sendOne sends the body chunked
 	}
 	label = fmt.Sprintf("body %q", body)
 	if ep.scheme != nil {
