@@ -684,7 +684,13 @@ async function hook(req, res, pathname, search) {
     await readBody(req, SAFETY_CAP);
     return writeResponse(res, 405, new Headers(), "", method);
   }
-  const id = pathname.slice(PATH_PREFIX.length);
+  // Remix hands the route its params percent-decoded.
+  let id = pathname.slice(PATH_PREFIX.length);
+  try {
+    id = decodeURIComponent(id);
+  } catch {
+    // a malformed escape stays as it is
+  }
   const ep = id !== "" && !id.includes("/") ? endpoints.get(id) : undefined;
   const bytes = await readBody(req, SAFETY_CAP);
   if (!ep) {

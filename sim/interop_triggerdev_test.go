@@ -51,6 +51,10 @@ const tdRandomRequests = 600
 // body chunked; it is not sent.
 const tdChunked = "X-Td-Send-Chunked"
 
+// tdHost is a header of the random series that sendOne sends as the Host
+// header instead of the side's host:port; it is not sent.
+const tdHost = "X-Td-Host"
+
 func TestTriggerDevV2MatchesTheRealPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Node and runs the conformance suite twice over; not in -short")
@@ -332,6 +336,10 @@ func (f *tdFork) sendOne(s tdSide, method, target string, header http.Header, bo
 	}
 	req.Header.Del("Content-Length")
 	req.Header.Del(tdChunked)
+	if host := header.Get(tdHost); host != "" {
+		req.Host = host
+		req.Header.Del(tdHost)
+	}
 	resp, err := f.client.Do(req)
 	if err != nil {
 		return &tdAnswer{err: err}
@@ -510,7 +518,7 @@ func (f *tdFork) random(t *testing.T, r *rand.Rand, n int) {
 			rw := &sim.RespondWithSpec{
 				Filter:         json.RawMessage(tdRespondFilters[r.IntN(len(tdRespondFilters))]),
 				SkipTriggering: r.IntN(2) == 0,
-				Response:       sim.ResponseSpec{Status: []int{0, 200, 202, 204, 400, 101}[r.IntN(6)], Body: tdTemplates[r.IntN(len(tdTemplates))]},
+				Response:       sim.ResponseSpec{Status: []int{0, 200, 202, 204, 400, 101, 500, 302}[r.IntN(8)], Body: tdTemplates[r.IntN(len(tdTemplates))]},
 			}
 			if r.IntN(2) == 0 {
 				rw.Response.Headers = map[string]string{"Content-Type": []string{"text/plain", "application/json", " x/y "}[r.IntN(3)]}
@@ -565,7 +573,7 @@ var tdContentTypes = []string{
 
 var tdQueries = []string{
 	"", "?", "?a=1", "?a=1&a=2", "?hub.mode=subscribe&hub.challenge=xyz", "?q=%zz+x&q=%41%42", "?q=a;b&hub.challenge=c%20d",
-	"?q='\"<>`{}^|", "?hub.mode=subscribe&q=caf%C3%A9",
+	"?q='\"<>`{}^|", "?hub.mode=subscribe&q=caf%C3%A9", "?q=%ff%c3%28&hub.challenge=%F0%90%80",
 }
 
 func tdRandomRequest(r *rand.Rand, ep tdEndpoint) (method, target string, h http.Header, body []byte, label string) {
@@ -578,6 +586,8 @@ func tdRandomRequest(r *rand.Rand, ep tdEndpoint) (method, target string, h http
 		path += "-missing"
 	case 2:
 		path = "/hooks//" + ep.id + "//"
+	case 3:
+		path = sim.PathPrefix + strings.Replace(ep.id, "o", "%6F", 1)
 	}
 	target = path + tdQueries[r.IntN(len(tdQueries))]
 	h = http.Header{}
@@ -598,7 +608,13 @@ func tdRandomRequest(r *rand.Rand, ep tdEndpoint) (method, target string, h http
 		h.Set("X-Request-Id", []string{"r1", "r2"}[r.IntN(2)])
 	}
 	if r.IntN(6) == 0 {
-		h.Set("X-Forwarded-Proto", []string{"https", "HTTPS", "http"}[r.IntN(3)])
+		h.Set("X-Forwarded-Proto", []string{"https", "HTTPS", "http", " https "}[r.IntN(4)])
+		if r.IntN(4) == 0 {
+			h.Add("X-Forwarded-Proto", "https")
+		}
+	}
+	if r.IntN(20) == 0 {
+		h.Set(tdHost, []string{"Example.COM:80", "example.com:8443", "EXAMPLE.com"}[r.IntN(3)])
 	}
 	if r.IntN(10) == 0 {
 		h.Add("Cookie", "a=1")
