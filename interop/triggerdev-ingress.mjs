@@ -496,14 +496,47 @@ function gjsonString(body, path) {
   }
   const raw = text.slice(span[0], span[1]);
   const c = raw[0];
-  if (c === '"') {
-    return Buffer.from(JSON.parse(Buffer.from(raw, "latin1").toString("utf8")), "utf8");
-  }
+  if (c === '"') return gjsonUnescape(Buffer.from(raw.slice(1, -1), "latin1"));
   if (c === "{" || c === "[") return Buffer.from(raw, "latin1");
   if (raw === "true" || raw === "false") return Buffer.from(raw);
   if (raw === "null") return Buffer.alloc(0);
   if (/^-?[0-9]+$/.test(raw)) return Buffer.from(raw);
   return Buffer.from(goFormatFloat(Number(raw)));
+}
+
+// gjsonUnescape is gjson's string unescaping over bytes: bytes that are
+// not part of an escape are kept as they are (invalid UTF-8 included); a
+// high surrogate \u escape followed by a low one is a pair, and any other
+// surrogate escape gives U+FFFD (tidwall/gjson 1.20.1, pinned in go.mod).
+function gjsonUnescape(b) {
+  if (!b.includes(0x5c)) return b;
+  const out = [];
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] !== 0x5c) {
+      out.push(b[i]);
+      continue;
+    }
+    const e = String.fromCharCode(b[++i]);
+    const simple = { '"': 0x22, "\\": 0x5c, "/": 0x2f, b: 0x08, f: 0x0c, n: 0x0a, r: 0x0d, t: 0x09 };
+    if (e in simple) {
+      out.push(simple[e]);
+      continue;
+    }
+    // e === "u"
+    let cp = parseInt(b.subarray(i + 1, i + 5).toString("latin1"), 16);
+    i += 4;
+    if (cp >= 0xd800 && cp < 0xdc00 && b[i + 1] === 0x5c && b[i + 2] === 0x75) {
+      // a high surrogate takes a low one that follows (gjson 1.20)
+      const lo = parseInt(b.subarray(i + 3, i + 7).toString("latin1"), 16);
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i += 6;
+      }
+    }
+    if (cp >= 0xd800 && cp < 0xe000) cp = 0xfffd;
+    for (const x of Buffer.from(String.fromCodePoint(cp), "utf8")) out.push(x);
+  }
+  return Buffer.from(out);
 }
 
 function skipWS(s, i) {
@@ -863,6 +896,11 @@ const server = http.createServer(async (req, res) => {
     res.end();
   }
 });
+
+// Idle keep-alive connections stay open a minute, so that a client reusing
+// one does not race Node's default 5 s close.
+server.keepAliveTimeout = 60000;
+server.headersTimeout = 65000;
 
 let addr = "127.0.0.1:0";
 const ai = process.argv.indexOf("--addr");

@@ -564,6 +564,7 @@ var tdBodies = []string{
 	`{"action":`, ``, `-1`, `null`, `"text"`, `[1,2]`, "\xef\xbb\xbf{\"action\":\"opened\"}",
 	"{\"action\":\"op\xffen\",\"challenge\":\"\xc3\x28\"}", "\xff\xfe\x00a", `a=1&b=2`, `<xml/>`,
 	"{\"challenge\":\"\\u00e9\\n\\u2028\",\"obj\":{ \"k\" : \"v\" },\"n\":-0}",
+	`{"challenge":"\ud83d\ude00 \ud800x \udc00\ud800 \/","token":"a\"b"}`,
 }
 
 var tdContentTypes = []string{
