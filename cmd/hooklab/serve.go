@@ -94,7 +94,11 @@ func newServeCmd() *command {
 				}
 			}
 			log := slog.New(newLineHandler(std.stderr))
-			in, err := sim.NewIngress(sim.Config{Faults: faults, Log: log}, specs...)
+			cfg, err := faults.config(sim.Config{Log: log})
+			if err != nil {
+				return usageErrorf("-fault: %v", err)
+			}
+			in, err := sim.NewIngress(cfg, specs...)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
@@ -276,29 +280,4 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
 		v = strconv.Quote(v)
 	}
 	b.WriteString(" " + prefix + a.Key + "=" + v)
-}
-
-// faultFlags collects repeated --fault NAME flags.
-type faultFlags []sim.Fault
-
-// String lists the faults, comma-separated.
-func (f *faultFlags) String() string {
-	if f == nil {
-		return ""
-	}
-	names := make([]string, len(*f))
-	for i, x := range *f {
-		names[i] = string(x)
-	}
-	return strings.Join(names, ", ")
-}
-
-// Set adds a fault, which must be one of sim.Faults.
-func (f *faultFlags) Set(s string) error {
-	x, err := sim.ParseFault(s)
-	if err != nil {
-		return errors.New("unknown fault; 'hooklab conformance --faults' lists them")
-	}
-	*f = append(*f, x)
-	return nil
 }
