@@ -26,7 +26,7 @@ func startApp(t *testing.T, spec sim.EndpointSpec, faults ...sim.Fault) string {
 	t.Helper()
 	in, err := sim.NewIngress(sim.Config{Faults: faults}, spec)
 	require.NoError(t, err)
-	srv, err := sim.NewServer("", sim.Handler(in, false))
+	srv, err := sim.NewServer("", sim.Handler(in))
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close(); in.Close() })
 	return srv.URL + sim.PathPrefix + spec.ID

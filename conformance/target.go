@@ -97,7 +97,7 @@ func Reference(faults ...sim.Fault) Target {
 		if err != nil {
 			return Endpoint{}, err
 		}
-		srv, err := sim.NewServer("", sim.Handler(in, false))
+		srv, err := sim.NewServer("", sim.Handler(in))
 		if err != nil {
 			in.Close()
 			return Endpoint{}, err
