@@ -62,6 +62,8 @@ type Config struct {
 	// means DefaultDeliveryAttempts and DefaultDeliveryBackoff.
 	DeliveryAttempts int
 	DeliveryBackoff  time.Duration
+	// DeliverHosts are the hosts besides loopback that a trigger's Deliver URL may name; nil means loopback only.
+	DeliverHosts []string
 }
 
 // An Ingress is the reference webhook receiver: an http.Handler that

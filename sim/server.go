@@ -104,19 +104,19 @@ func newHandler(in *Ingress, control bool, token string) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown endpoint", "no endpoint is served at "+r.URL.Path)
 	})
-	var h http.Handler = mux
+	var others http.Handler = mux
 	if control && token != "" {
-		h = requireBearer(mux, token)
+		others = requireBearer(mux, token)
 	}
 	// Endpoint paths go straight to the ingress: the mux would redirect
 	// "/hooks" and unclean paths, and a sender that follows a redirect
 	// re-POSTs to another URL.
-	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isIngressPath(r.URL.Path) {
 			in.ServeHTTP(w, r)
 			return
 		}
-		h.ServeHTTP(w, r)
+		others.ServeHTTP(w, r)
 	})
 	if in.cfg.Log != nil {
 		h = logRequests(h, in.cfg.Log)

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,61 +144,4 @@ func (p *servebgProc) stop(sig os.Signal) error {
 		<-p.done
 		return errors.New("servebg: hooklab serve did not stop within " + servebgWait.String() + " of " + sig.String())
 	}
-}
-
-// TestLineHandler checks serve's log format: one line per record, the
-// time to the millisecond, the level unless INFO, then key=value
-// attributes, quoted when needed, empty ones left out.
-func TestLineHandler(t *testing.T) {
-	at := time.Date(2025, 1, 2, 15, 4, 5, 678_000_000, time.UTC)
-	for _, tc := range []struct {
-		name  string
-		level slog.Level
-		msg   string
-		attrs []slog.Attr
-		with  func(slog.Handler) slog.Handler
-		want  string
-	}{
-		{
-			name: "request line", level: slog.LevelInfo, msg: "POST /hooks/github",
-			attrs: []slog.Attr{slog.Int("status", 200), slog.String("note", "triggered 2"), slog.Duration("took", 1500*time.Microsecond)},
-			want:  `15:04:05.678 POST /hooks/github status=200 note="triggered 2" took=1.5ms` + "\n",
-		},
-		{
-			name: "warning with an error", level: slog.LevelWarn, msg: "delivery failed",
-			attrs: []slog.Attr{slog.String("trigger", "all"), slog.Any("err", errors.New(`POST "x": refused`))},
-			want:  `15:04:05.678 WARN delivery failed trigger=all err="POST \"x\": refused"` + "\n",
-		},
-		{
-			name: "empty value left out", level: slog.LevelInfo, msg: "GET /",
-			attrs: []slog.Attr{slog.String("note", ""), slog.Int("status", 404)},
-			want:  "15:04:05.678 GET / status=404\n",
-		},
-		{
-			name: "control characters quoted", level: slog.LevelInfo, msg: "m",
-			attrs: []slog.Attr{slog.String("note", "a\nb")},
-			want:  `15:04:05.678 m note="a\nb"` + "\n",
-		},
-		{
-			name: "WithAttrs and WithGroup", level: slog.LevelInfo, msg: "m",
-			attrs: []slog.Attr{slog.Int("n", 1)},
-			with: func(h slog.Handler) slog.Handler {
-				return h.WithAttrs([]slog.Attr{slog.String("ep", "a")}).WithGroup("req")
-			},
-			want: "15:04:05.678 m ep=a req.n=1\n",
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var b bytes.Buffer
-			var h slog.Handler = newLineHandler(&b)
-			if tc.with != nil {
-				h = tc.with(h)
-			}
-			r := slog.NewRecord(at, tc.level, tc.msg, 0)
-			r.AddAttrs(tc.attrs...)
-			require.NoError(t, h.Handle(context.Background(), r))
-			assert.Equal(t, tc.want, b.String())
-		})
-	}
-	assert.False(t, newLineHandler(nil).Enabled(context.Background(), slog.LevelDebug), "DEBUG is enabled")
 }
