@@ -164,7 +164,7 @@ func newServeCmd() *command {
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			ln, err := net.Listen("tcp", listenAddr)
+			ln, err := net.Listen(listenNetwork(listenAddr), listenAddr)
 			if err != nil {
 				in.Close()
 				return usageErrorf("-addr: %v", err)
@@ -254,6 +254,16 @@ func resolveServeAddr(addr string) (listen string, loopback bool, err error) {
 	})
 	ip := ips[0].Unmap()
 	return net.JoinHostPort(ip.String(), port), ip.IsLoopback(), nil
+}
+
+// listenNetwork is "tcp4" for an IPv4 address, so that 0.0.0.0 listens
+// on (and reports) IPv4 only, and "tcp" otherwise.
+func listenNetwork(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
+		return "tcp4"
+	}
+	return "tcp"
 }
 
 func boolInt(b bool) int {
