@@ -47,13 +47,16 @@ func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >
 
 func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
+	b.Grow(128)
 	if !r.Time.IsZero() {
-		b.WriteString(r.Time.Format("15:04:05.000") + " ")
+		var buf [16]byte
+		b.Write(r.Time.AppendFormat(buf[:0], "15:04:05.000 "))
 	}
 	if r.Level != slog.LevelInfo {
-		b.WriteString(r.Level.String() + " ")
+		b.WriteString(r.Level.String())
+		b.WriteByte(' ')
 	}
-	b.WriteString(escape(r.Message, true))
+	writeEscaped(&b, r.Message, true)
 	b.WriteString(h.attrs)
 	r.Attrs(func(a slog.Attr) bool {
 		writeAttr(&b, h.prefix, a)
@@ -112,28 +115,50 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
 		return
 	}
 	b.WriteByte(' ')
-	b.WriteString(escape(prefix+a.Key, false))
+	if prefix == "" {
+		writeEscaped(b, a.Key, false)
+	} else {
+		writeEscaped(b, prefix+a.Key, false)
+	}
 	b.WriteByte('=')
-	b.WriteString(escape(v, false))
+	writeEscaped(b, v, false)
 }
 
-// escape returns s as it is when it is safe to write in a log line, and
-// strconv.Quote(s) otherwise. s is safe when it is not empty, is valid
-// UTF-8 and holds only runes strconv.IsPrint accepts other than '"' and
-// '='; a space is accepted only when message is true.
-func escape(s string, message bool) string {
+// writeEscaped writes s to b as it is when it is safe in a log line, and
+// as strconv.Quote writes it otherwise; see escape.
+func writeEscaped(b *strings.Builder, s string, message bool) {
+	if safe(s, message) {
+		b.WriteString(s)
+		return
+	}
+	var buf [64]byte
+	b.Write(strconv.AppendQuote(buf[:0], s))
+}
+
+// safe reports whether s can be written in a log line as it is: when it
+// is not empty, is valid UTF-8 and holds only runes strconv.IsPrint
+// accepts other than '"' and '='; a space is accepted only when message
+// is true.
+func safe(s string, message bool) bool {
 	if s == "" {
-		return `""`
+		return false
 	}
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case r == utf8.RuneError && size == 1, r == '"', r == '=', r == ' ' && !message, !strconv.IsPrint(r):
-			return strconv.Quote(s)
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			if c < ' ' || c == 0x7f || c == '"' || c == '=' || (c == ' ' && !message) {
+				return false
+			}
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || !strconv.IsPrint(r) {
+			return false
+		}
+		i += size
 	}
-	return s
+	return true
 }
 
 // logRequests logs, one line each, the requests that h answers and the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -245,4 +246,29 @@ func FuzzLogHandler(f *testing.F) {
 		}
 		assertOneSafeLine(t, b.String())
 	})
+}
+
+// BenchmarkLogHandler logs a request line through NewLogHandler and,
+// for scale, slog's TextHandler, which quotes the same way; "Hostile" is
+// a path that must be escaped.
+func BenchmarkLogHandler(b *testing.B) {
+	for _, path := range []struct{ name, path string }{
+		{"Plain", "/hooks/orders"},
+		{"Hostile", "/hooks/x\n12:00:00.000 POST /hooks/admin\x1b[31m"},
+	} {
+		for _, h := range []struct {
+			name string
+			h    slog.Handler
+		}{
+			{"NewLogHandler", sim.NewLogHandler(io.Discard)},
+			{"TextHandler", slog.NewTextHandler(io.Discard, nil)},
+		} {
+			b.Run(path.name+"/"+h.name, func(b *testing.B) {
+				log := slog.New(h.h)
+				for b.Loop() {
+					log.Info("POST "+path.path, "status", 200, "note", "triggered 2", "took", 1500*time.Microsecond)
+				}
+			})
+		}
+	}
 }

@@ -217,7 +217,8 @@ func listenerBase(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + a.String()
+	// url.URL escapes an IPv6 zone ("%eth0" → "%25eth0").
+	return (&url.URL{Scheme: scheme, Host: a.String()}).String()
 }
 
 func parseHTTPURL(s string) (*url.URL, error) {
