@@ -35,7 +35,7 @@ func startApp(t *testing.T, spec sim.EndpointSpec, faults ...string) string {
 	require.NoError(t, err)
 	in, err := sim.NewIngress(cfg, spec)
 	require.NoError(t, err)
-	srv, err := sim.NewServer("", sim.Handler(in, false))
+	srv, err := sim.NewServer("", sim.Handler(in))
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close(); in.Close() })
 	return srv.URL + sim.PathPrefix + spec.ID

@@ -102,7 +102,7 @@ func ReferenceWith(cfg sim.Config) Target {
 		if err != nil {
 			return Endpoint{}, err
 		}
-		srv, err := sim.NewServer("", sim.Handler(in, false))
+		srv, err := sim.NewServer("", sim.Handler(in))
 		if err != nil {
 			in.Close()
 			return Endpoint{}, err

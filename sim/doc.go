@@ -9,13 +9,13 @@
 // URL (a Sink) and recorded by an optional Recorder; this is how anyone, in
 // any language, observes fan-out. The ingress is a pipeline of named
 // stages (route, read, respondWith, verify, match, deliver, answer), and a
-// Profile is a composition of them. Handler adds the control API through
-// which the conformance suite provisions endpoints.
+// Profile is a composition of them. ControlHandler adds the control API
+// through which the conformance suite provisions endpoints.
 //
 //	specs, err := sim.LoadSpecs("hooks.yaml")
 //	in, err := sim.NewIngress(sim.Config{}, specs...)
 //	defer in.Close()
-//	http.ListenAndServe("127.0.0.1:8080", sim.Handler(in, false))
+//	http.ListenAndServe("127.0.0.1:8080", sim.Handler(in))
 //
 // The sending side is Send, which fires one request and reports what came
 // back, with timings; the load generator in sim/load builds on it.

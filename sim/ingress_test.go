@@ -772,7 +772,7 @@ func TestNewIngressRejectsBadConfig(t *testing.T) {
 func TestIngressConcurrentRequests(t *testing.T) {
 	const n = 200
 	in, rec := newIngress(t, sim.Config{}, ghSpec(trig("issues", `{"headers":{"x-github-event":["issues"]}}`), trig("all", "")))
-	srv := httptest.NewServer(sim.Handler(in, false))
+	srv := httptest.NewServer(sim.Handler(in))
 	defer srv.Close()
 	client := srv.Client()
 
@@ -883,7 +883,7 @@ func (s *syncBuffer) String() string {
 // created endpoint is served.
 func TestHandlerControlAPI(t *testing.T) {
 	in, rec := newIngress(t, sim.Config{})
-	srv, err := sim.NewServer("", sim.Handler(in, true))
+	srv, err := sim.NewServer("", sim.ControlHandler(in, ""))
 	require.NoError(t, err)
 	defer srv.Close()
 	assert.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), "NewServer binds loopback: %s", srv.URL)
@@ -942,11 +942,11 @@ func TestHandlerControlAPI(t *testing.T) {
 	assert.Equal(t, `{"error":"unknown endpoint","reason":"no endpoint is served at /elsewhere"}`+"\n", body)
 }
 
-// TestHandlerWithoutControlServesNoControlAPI checks that Handler(in,
-// false) answers the control paths with 404.
+// TestHandlerWithoutControlServesNoControlAPI checks that Handler(in)
+// answers the control paths with 404.
 func TestHandlerWithoutControlServesNoControlAPI(t *testing.T) {
 	in, _ := newIngress(t, sim.Config{})
-	h := sim.Handler(in, false)
+	h := sim.Handler(in)
 	for _, m := range []string{"GET", "POST"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, request(m, "/endpoints", `{"id":"gh"}`))

@@ -469,7 +469,7 @@ func fixtureRequest(name, secret string) func(t *testing.T, url string) *http.Re
 func driveOverHTTP(t *testing.T, specs []sim.EndpointSpec, path string, req func(t *testing.T, url string) *http.Request, wantIDs []string) {
 	t.Helper()
 	in, rec := newIngress(t, sim.Config{}, specs...)
-	srv := httptest.NewServer(sim.Handler(in, false))
+	srv := httptest.NewServer(sim.Handler(in))
 	defer srv.Close()
 	r := req(t, srv.URL+path)
 	resp, err := srv.Client().Do(r)

@@ -308,7 +308,7 @@ func newReference(t *testing.T, wrap func(http.Handler) http.Handler, faults ...
 	in, err := sim.NewIngress(cfg, spec)
 	require.NoError(t, err, "NewIngress")
 	t.Cleanup(func() { in.Close() })
-	var h http.Handler = sim.Handler(in, false)
+	var h http.Handler = sim.Handler(in)
 	if wrap != nil {
 		h = wrap(h)
 	}
