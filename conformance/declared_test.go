@@ -16,17 +16,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hooklab/hooklab/conformance"
+	"github.com/hooklab/hooklab/internal/fault"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 )
 
 // startApp serves spec with the reference ingress, standing in for an
 // existing app, and returns its endpoint URL.
-func startApp(t *testing.T, spec sim.EndpointSpec, faults ...sim.Fault) string {
+func startApp(t *testing.T, spec sim.EndpointSpec, faults ...string) string {
 	t.Helper()
-	in, err := sim.NewIngress(sim.Config{Faults: faults}, spec)
+	var fs []fault.Fault
+	for _, name := range faults {
+		f, err := fault.Lookup(sim.Strict, name)
+		require.NoError(t, err)
+		fs = append(fs, f)
+	}
+	cfg, err := fault.With(sim.Config{}, fs...)
 	require.NoError(t, err)
-	srv, err := sim.NewServer("", sim.Handler(in, false))
+	in, err := sim.NewIngress(cfg, spec)
+	require.NoError(t, err)
+	srv, err := sim.NewServer("", sim.Handler(in))
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close(); in.Close() })
 	return srv.URL + sim.PathPrefix + spec.ID
@@ -100,7 +109,7 @@ func TestDeclaredCatchesABrokenApp(t *testing.T) {
 	secret := "declared-app-secret-0123456789"
 	app := sim.EndpointSpec{ID: "gh", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
 		Triggers: []sim.TriggerSpec{{ID: "all"}}}
-	url := startApp(t, app, sim.SkipVerify)
+	url := startApp(t, app, "skip-verify")
 	path := writeManifest(t, map[string]any{"url": url, "endpoint": map[string]any{
 		"verify": map[string]any{"preset": "github", "secret": secret}}})
 	target, err := conformance.Declared(path)

@@ -27,5 +27,5 @@
 // The rules come from Trigger.dev v2's HTTP endpoints (verifyRequestSignature,
 // respondWith, onRequest filters: https://trigger.dev/docs/v2) and from the
 // providers' signature documentation; the reference ingress, sim.Ingress,
-// passes every case, and each of its faults (sim.Faults) fails at least one.
+// passes every case, and each of its faults (hooklab conformance --faults) fails at least one.
 package conformance

@@ -28,7 +28,7 @@ import (
 func TestReferenceOverHTTP(t *testing.T) {
 	in, err := sim.NewIngress(sim.Config{})
 	require.NoError(t, err)
-	srv, err := sim.NewServer("", sim.Handler(in, true))
+	srv, err := sim.NewServer("", sim.ControlHandler(in, ""))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		srv.Close()
@@ -126,7 +126,7 @@ func TestHTTPTargetProvisionErrors(t *testing.T) {
 func TestHTTPTargetRealControlAPIRejects(t *testing.T) {
 	in, err := sim.NewIngress(sim.Config{})
 	require.NoError(t, err)
-	srv, err := sim.NewServer("", sim.Handler(in, true))
+	srv, err := sim.NewServer("", sim.ControlHandler(in, ""))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		srv.Close()

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,53 +21,42 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hooklab/hooklab/conformance"
+	"github.com/hooklab/hooklab/internal/fault"
 	"github.com/hooklab/hooklab/sim"
 )
 
 // caughtBy names, for each fault of the reference ingress, cases that
 // must fail against it (rule 22: test the tester). A fault may fail more
 // cases than these; the test logs every case that failed.
-var caughtBy = map[sim.Fault][]string{
-	sim.SkipVerify:            {"Verify/WrongSecret", "Verify/BodyChangedByOneByte", "FanOut/RejectedRequestWakesNothing", "FanOut/DeliveryEnvelope"},
-	sim.VerifyAfterTrigger:    {"Verify/WrongSecret", "FanOut/RejectedRequestWakesNothing", "FanOut/EndpointIsolation"},
-	sim.CaseSensitiveHeaders:  {"Verify/HeaderNameCase", "Filter/HeaderNameCaseInsensitive", "FanOut/PartialMatches"},
-	sim.FirstMatchOnly:        {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/ConcurrentRequests"},
-	sim.IgnoreSkipTriggering:  {"RespondWith/SkipTriggeringDeliversNothing"},
-	sim.NoRespondWith:         {"RespondWith/MatchAnswersDeclaredResponse", "RespondWith/MetaHubChallenge"},
-	sim.QueryFilterIgnored:    {"Filter/QueryParameter", "FanOut/NoneMatchAccepted"},
-	sim.DropUnderConcurrency:  {"FanOut/ConcurrentRequests"},
-	sim.DuplicateDelivery:     {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/IdenticalRequestsEachFire", "FanOut/ConcurrentRequests"},
-	sim.ReserializeBody:       {"Verify/ReserializedJSON", "FanOut/DeliveryEnvelope"},
-	sim.NoTolerance:           {"Verify/StaleTimestamp", "Verify/FutureTimestamp"},
-	sim.FirstKeyOnly:          {"Verify/RotatedSecrets"},
-	sim.FirstHeaderValueOnly:  {"Verify/DuplicatedHeader"},
-	sim.NoContentLimit:        {"Robustness/OversizeBody", "Robustness/OversizeChunkedBody"},
-	sim.AnyMethod:             {"Robustness/UnsupportedMethod"},
-	sim.UnknownEndpointOK:     {"Robustness/UnknownEndpoint"},
-	sim.ParseJSONFirst:        {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType"},
-	sim.UTF8DecodeBody:        {"Robustness/InvalidUTF8Body"},
-	sim.LeakExpectedSignature: {"Robustness/RejectionLeaksNoSecret"},
-	sim.JSONContentTypeOnly:   {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
-	sim.URLWithoutQuery:       {"Verify/QueryString"},
-	sim.SHA1Fallback:          {"Verify/AlgorithmDowngrade"},
-}
-
-// A broken target is a deliberately non-conformant implementation that
-// is not one of the reference's faults, and the cases it must fail.
-type broken struct {
-	name     string
-	target   func() conformance.Target
-	caughtBy []string
-}
-
-var brokenTargets = []broken{
-	{"shared-trigger-table", sharedTriggerTable, []string{"FanOut/EndpointIsolation"}},
-	{"dedup-by-body", dedupByBody, []string{"FanOut/IdenticalRequestsEachFire"}},
+var caughtBy = map[string][]string{
+	"skip-verify":             {"Verify/WrongSecret", "Verify/BodyChangedByOneByte", "FanOut/RejectedRequestWakesNothing", "FanOut/DeliveryEnvelope"},
+	"verify-after-trigger":    {"Verify/WrongSecret", "FanOut/RejectedRequestWakesNothing", "FanOut/EndpointIsolation"},
+	"case-sensitive-headers":  {"Verify/HeaderNameCase", "Filter/HeaderNameCaseInsensitive", "FanOut/PartialMatches"},
+	"first-match-only":        {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/ConcurrentRequests"},
+	"ignore-skip-triggering":  {"RespondWith/SkipTriggeringDeliversNothing"},
+	"no-respond-with":         {"RespondWith/MatchAnswersDeclaredResponse", "RespondWith/MetaHubChallenge"},
+	"query-filter-ignored":    {"Filter/QueryParameter", "FanOut/NoneMatchAccepted"},
+	"drop-under-concurrency":  {"FanOut/ConcurrentRequests"},
+	"duplicate-delivery":      {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/IdenticalRequestsEachFire", "FanOut/ConcurrentRequests"},
+	"reserialize-body":        {"Verify/ReserializedJSON", "FanOut/DeliveryEnvelope"},
+	"no-tolerance":            {"Verify/StaleTimestamp", "Verify/FutureTimestamp"},
+	"first-key-only":          {"Verify/RotatedSecrets"},
+	"first-header-value-only": {"Verify/DuplicatedHeader"},
+	"no-content-limit":        {"Robustness/OversizeBody", "Robustness/OversizeChunkedBody"},
+	"any-method":              {"Robustness/UnsupportedMethod"},
+	"unknown-endpoint-ok":     {"Robustness/UnknownEndpoint"},
+	"parse-json-first":        {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType"},
+	"utf8-decode-body":        {"Robustness/InvalidUTF8Body"},
+	"leak-expected-signature": {"Robustness/RejectionLeaksNoSecret"},
+	"json-content-type-only":  {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
+	"url-without-query":       {"Verify/QueryString"},
+	"sha1-fallback":           {"Verify/AlgorithmDowngrade"},
+	"dedup-by-body":           {"FanOut/IdenticalRequestsEachFire"},
+	"shared-trigger-table":    {"FanOut/EndpointIsolation"},
 }
 
 // TestFaultsAreCaught runs the groups of the suite that should catch each
-// fault against the reference ingress built with it, and each broken
-// target against its cases, and checks that the expected cases fail and
+// fault against the reference ingress built with it, and checks that the expected cases fail and
 // that Check's error names them.
 func TestFaultsAreCaught(t *testing.T) {
 	if testing.Short() {
@@ -81,21 +66,17 @@ func TestFaultsAreCaught(t *testing.T) {
 	for _, c := range conformance.Cases() {
 		ids[c.ID()] = true
 	}
-	for _, f := range sim.Faults() {
-		require.NotEmptyf(t, caughtBy[f], "caughtBy[%s]: no case named to catch the fault", f)
+	for _, f := range fault.Of(sim.Strict) {
+		require.NotEmptyf(t, caughtBy[f.Name], "caughtBy[%s]: no case named to catch the fault", f)
 	}
 	start := time.Now()
 	t.Cleanup(func() { t.Logf("every mutation run: %s", time.Since(start).Round(10*time.Millisecond)) })
-	for _, f := range sim.Faults() {
-		t.Run(string(f), func(t *testing.T) {
+	for _, f := range fault.Of(sim.Strict) {
+		t.Run(f.Name, func(t *testing.T) {
 			t.Parallel()
-			wantCaught(t, ids, conformance.Reference(f), caughtBy[f], groupsOf(caughtBy[f]))
-		})
-	}
-	for _, b := range brokenTargets {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			wantCaught(t, ids, b.target(), b.caughtBy, exactly(b.caughtBy))
+			cfg, err := fault.With(sim.Config{}, f)
+			require.NoError(t, err)
+			wantCaught(t, ids, conformance.ReferenceWith(cfg), caughtBy[f.Name], groupsOf(caughtBy[f.Name]))
 		})
 	}
 }
@@ -175,15 +156,6 @@ func groupsOf(ids []string) string {
 	return "^(" + strings.Join(gs, "|") + ")/"
 }
 
-// exactly returns a Select pattern for exactly the case ids.
-func exactly(ids []string) string {
-	qs := make([]string, len(ids))
-	for i, id := range ids {
-		qs[i] = regexp.QuoteMeta(id)
-	}
-	return "^(" + strings.Join(qs, "|") + ")$"
-}
-
 func TestReferencePassesEveryCase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole suite; skipped with -short")
@@ -198,67 +170,6 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	assert.Zero(t, failed, "Check(Reference()): failed cases, want none:\n%s", text.String())
 	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference()): cases in the report, want every case")
 	assert.Positive(t, passed, "Check(Reference()): no case passed")
-}
-
-// sharedTriggerTable is a broken target that keeps one trigger table for
-// all its endpoints, as an ingress that indexes triggers by id alone
-// would: a request to an endpoint also wakes the triggers of every
-// endpoint provisioned before it.
-func sharedTriggerTable() conformance.Target {
-	var (
-		mu    sync.Mutex
-		table []sim.TriggerSpec
-	)
-	return conformance.TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (conformance.Endpoint, error) {
-		mu.Lock()
-		for _, t := range spec.Triggers {
-			dup := false
-			for _, have := range table {
-				dup = dup || have.ID == t.ID
-			}
-			if !dup {
-				table = append(table, t)
-			}
-		}
-		spec.Triggers = append([]sim.TriggerSpec(nil), table...)
-		mu.Unlock()
-		return conformance.Reference().Provision(ctx, spec)
-	})
-}
-
-// dedupByBody is a broken target that drops a request whose body it has
-// seen before (answering 200, delivering nothing), as a receiver that
-// mistakes a content hash for an idempotency key does.
-func dedupByBody() conformance.Target {
-	return conformance.HandlerTarget(func(spec sim.EndpointSpec) (http.Handler, error) {
-		in, err := sim.NewIngress(sim.Config{}, spec)
-		if err != nil {
-			return nil, err
-		}
-		var (
-			mu   sync.Mutex
-			seen = map[[sha256.Size]byte]bool{}
-		)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			sum := sha256.Sum256(body)
-			mu.Lock()
-			dup := seen[sum]
-			seen[sum] = true
-			mu.Unlock()
-			if dup {
-				w.Header().Set("Content-Type", "application/json")
-				fmt.Fprintln(w, `{"ok":true,"duplicate":true}`)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			in.ServeHTTP(w, r)
-		}), nil
-	})
 }
 
 // TestDeliveryEnvelopeChecks shows that FanOut/DeliveryEnvelope fails,

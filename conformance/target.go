@@ -88,16 +88,21 @@ func HandlerTarget(newHandler func(spec sim.EndpointSpec) (http.Handler, error))
 	})
 }
 
-// Reference is the reference ingress, sim.Ingress, with the given faults
-// built in (none: the suite's baseline, which passes every case). Each
+// Reference is the reference ingress, sim.Ingress, with the zero Config:
+// the strict profile, the suite's baseline, which passes every case. Each
 // endpoint gets an ingress and a loopback server of its own.
-func Reference(faults ...sim.Fault) Target {
+func Reference() Target { return ReferenceWith(sim.Config{}) }
+
+// ReferenceWith is the reference ingress built with cfg (a profile, a
+// clock, a Recorder …), each endpoint with an ingress and a loopback
+// server of its own.
+func ReferenceWith(cfg sim.Config) Target {
 	return TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
-		in, err := sim.NewIngress(sim.Config{Faults: faults}, spec)
+		in, err := sim.NewIngress(cfg, spec)
 		if err != nil {
 			return Endpoint{}, err
 		}
-		srv, err := sim.NewServer("", sim.Handler(in, false))
+		srv, err := sim.NewServer("", sim.Handler(in))
 		if err != nil {
 			in.Close()
 			return Endpoint{}, err

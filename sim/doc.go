@@ -7,14 +7,15 @@
 // (with skipTriggering), verify, then deliver to every matching trigger
 // exactly once. Each trigger's Delivery envelope is POSTed to its Deliver
 // URL (a Sink) and recorded by an optional Recorder; this is how anyone, in
-// any language, observes fan-out. Faults build deliberate defects into the
-// ingress, to test the conformance suite itself. Handler adds the control
-// API through which the conformance suite provisions endpoints.
+// any language, observes fan-out. The ingress is a pipeline of named
+// stages (route, read, respondWith, verify, match, deliver, answer), and a
+// Profile is a composition of them. ControlHandler adds the control API
+// through which the conformance suite provisions endpoints.
 //
 //	specs, err := sim.LoadSpecs("hooks.yaml")
 //	in, err := sim.NewIngress(sim.Config{}, specs...)
 //	defer in.Close()
-//	http.ListenAndServe("127.0.0.1:8080", sim.Handler(in, false))
+//	http.ListenAndServe("127.0.0.1:8080", sim.Handler(in))
 //
 // The sending side is Send, which fires one request and reports what came
 // back, with timings; the load generator in sim/load builds on it.

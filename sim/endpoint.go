@@ -2,53 +2,34 @@ package sim
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/hooklab/hooklab/internal/stage"
 	"github.com/hooklab/hooklab/matcher"
 	"github.com/hooklab/hooklab/signer"
 )
 
-// endpoint is an EndpointSpec compiled for serving.
-type endpoint struct {
-	spec     EndpointSpec
-	maxBody  int64
-	verifier *signer.Verifier // nil: no verification
-	scheme   signer.Scheme
-	respond  *responder // nil: no respondWith
-	triggers []trigger
-	// loose verifier: the no-tolerance fault's.
-	loose *signer.Verifier
-	// first: the first-key-only fault's.
-	first *signer.Verifier
-	// td is the triggerdev-v2 profile's part.
-	td *tdEndpoint
-}
-
-type trigger struct {
-	id      string
-	filter  *matcher.RequestFilter // nil: every request
-	noQuery *matcher.RequestFilter // the filter without its query part (query-filter-ignored)
-	deliver string
-}
+// MaxMaxBody is the largest MaxBody a spec may set: 1 GiB.
+const MaxMaxBody = 1 << 30
 
 // compile checks a spec and builds what serving it needs. now is the
 // verifier's clock (nil: time.Now).
-func compile(s EndpointSpec, now func() time.Time) (*endpoint, error) {
+func compile(s EndpointSpec, now func() time.Time) (*stage.Endpoint, error) {
 	if s.ID == "" {
 		return nil, specErrorf("id", "missing")
 	}
 	if !idPattern.MatchString(s.ID) {
 		return nil, specErrorf("id", "%q: want letters, digits and -._~ only", s.ID)
 	}
-	e := &endpoint{spec: s, maxBody: s.MaxBody}
-	if s.MaxBody < 0 {
-		return nil, specErrorf("maxBody", "%d is negative", s.MaxBody)
+	e := &stage.Endpoint{ID: s.ID, MaxBody: s.MaxBody}
+	if s.MaxBody < 0 || s.MaxBody > MaxMaxBody {
+		return nil, specErrorf("maxBody", "%d is out of range: want 1 to %d bytes, or 0 for the default of %d", s.MaxBody, MaxMaxBody, DefaultMaxBody)
 	}
-	if e.maxBody == 0 {
-		e.maxBody = DefaultMaxBody
+	if e.MaxBody == 0 {
+		e.MaxBody = DefaultMaxBody
 	}
 	if v := s.Verify; v != nil {
 		scheme, err := v.resolveScheme("verify")
@@ -66,26 +47,34 @@ func compile(s EndpointSpec, now func() time.Time) (*endpoint, error) {
 		if v.Tolerance < 0 {
 			return nil, specErrorf("verify.tolerance", "%s is negative", v.Tolerance)
 		}
-		opts := []signer.Option{signer.MaxBody(e.maxBody)}
+		opts := []signer.Option{signer.MaxBody(e.MaxBody)}
 		if now != nil {
 			opts = append(opts, signer.Now(now))
 		}
 		if v.Tolerance > 0 {
 			opts = append(opts, signer.Tolerance(v.Tolerance))
 		}
-		if e.verifier, err = signer.NewVerifier(scheme, v.Secrets, opts...); err != nil {
+		if e.Verifier, err = signer.NewVerifier(scheme, v.Secrets, opts...); err != nil {
 			return nil, &specError{Path: "verify", Err: err}
 		}
-		e.scheme = scheme
-		e.loose, _ = signer.NewVerifier(scheme, v.Secrets, append(opts, signer.Tolerance(0))...)
-		e.first, _ = signer.NewVerifier(scheme, v.Secrets[:1], opts...)
+		e.Scheme, e.Secrets, e.VerifyOptions = scheme, v.Secrets, opts
 	}
 	if r := s.RespondWith; r != nil {
-		resp, err := newResponder(r, s.Verify)
+		rs, err := newResponder(r, s.Verify)
 		if err != nil {
 			return nil, err
 		}
-		e.respond = resp
+		e.Respond = &stage.Responder{
+			Filter: &stage.Filter{RequestFilter: rs.filter, Raw: bytes.TrimSpace(r.Filter)},
+			Skip:   rs.skip,
+			Render: func(req matcher.Request) (*stage.Response, error) {
+				d, err := rs.render(req)
+				if err != nil {
+					return nil, err
+				}
+				return &stage.Response{Status: d.status, Header: d.header, Body: d.body}, nil
+			},
+		}
 	}
 	seen := map[string]bool{}
 	for i, t := range s.Triggers {
@@ -97,51 +86,60 @@ func compile(s EndpointSpec, now func() time.Time) (*endpoint, error) {
 			return nil, specErrorf(path+".id", "%q used twice", t.ID)
 		}
 		seen[t.ID] = true
-		tr := trigger{id: t.ID, deliver: t.Deliver}
-		if len(bytes.TrimSpace(t.Filter)) > 0 && string(bytes.TrimSpace(t.Filter)) != "null" {
-			f, err := matcher.ParseRequestFilter(t.Filter)
+		tr := stage.Trigger{ID: t.ID, Deliver: t.Deliver}
+		if raw := bytes.TrimSpace(t.Filter); len(raw) > 0 && string(raw) != "null" {
+			f, err := matcher.ParseRequestFilter(raw)
 			if err != nil {
 				return nil, filterError(path+".filter", err)
 			}
-			tr.filter = f
-			tr.noQuery = withoutQuery(t.Filter, f)
+			tr.Filter = &stage.Filter{RequestFilter: f, Raw: raw}
 		}
 		if t.Deliver != "" {
-			if err := checkDeliverURL(t.Deliver); err != nil {
+			if _, err := parseHTTPURL(t.Deliver); err != nil {
 				return nil, specErrorf(path+".deliver", "%v", err)
 			}
 		}
-		e.triggers = append(e.triggers, tr)
+		e.Triggers = append(e.Triggers, tr)
 	}
 	return e, nil
 }
 
-// withoutQuery compiles f without its "query" key.
-func withoutQuery(raw json.RawMessage, f *matcher.RequestFilter) *matcher.RequestFilter {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return f
+// checkDeliverHosts refuses a trigger whose deliver URL names a host that
+// is neither loopback nor one of hosts, so that a spec cannot make the
+// ingress post to any address it can reach (a cloud metadata service, an
+// internal admin port).
+func checkDeliverHosts(s EndpointSpec, hosts []string) error {
+	for i, t := range s.Triggers {
+		if t.Deliver == "" {
+			continue
+		}
+		u, err := parseHTTPURL(t.Deliver)
+		if err != nil {
+			continue // compile reports it
+		}
+		host := u.Hostname()
+		if isLoopbackHost(host) {
+			continue
+		}
+		allowed := false
+		for _, h := range hosts {
+			if strings.EqualFold(h, host) {
+				allowed = true
+				break
+			}
+		}
+		if !allowed {
+			return specErrorf("triggers["+strconv.Itoa(i)+"].deliver", "host %q is not loopback and not an allowed deliver host (allow it with --allow-deliver-host or Config.DeliverHosts)", host)
+		}
 	}
-	if _, ok := m["query"]; !ok {
-		return f
-	}
-	delete(m, "query")
-	b, _ := json.Marshal(m)
-	g, err := matcher.ParseRequestFilter(b)
-	if err != nil {
-		return f
-	}
-	return g
-}
-
-func checkDeliverURL(s string) error {
-	u, err := parseHTTPURL(s)
-	if err != nil {
-		return err
-	}
-	_ = u
 	return nil
 }
 
-// String names the endpoint for logs.
-func (e *endpoint) String() string { return fmt.Sprintf("endpoint %q", e.spec.ID) }
+// isLoopbackHost reports whether host is "localhost" or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

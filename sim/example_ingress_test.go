@@ -103,7 +103,7 @@ func ExampleNewSink() {
 		return
 	}
 	defer in.Close()
-	srv := httptest.NewServer(sim.Handler(in, false))
+	srv := httptest.NewServer(sim.Handler(in))
 	defer srv.Close()
 
 	for _, body := range []string{`{"status":"pending"}`, `{"status":"paid"}`} {
@@ -140,7 +140,7 @@ func ExampleHandler() {
 		return
 	}
 	defer in.Close()
-	srv := httptest.NewServer(sim.Handler(in, true))
+	srv := httptest.NewServer(sim.ControlHandler(in, ""))
 	defer srv.Close()
 
 	// Create an endpoint through the control API, then send to it.

@@ -10,21 +10,21 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hooklab/hooklab/internal/whatwg"
-	"github.com/hooklab/hooklab/matcher"
-	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/internal/stage"
 )
 
 // PathPrefix is where the Ingress serves endpoints: an endpoint with id X
 // is at /hooks/X.
-const PathPrefix = "/hooks/"
+const PathPrefix = stage.PathPrefix
 
-// A Profile is a behaviour the Ingress can follow.
+// A Profile is a behaviour the Ingress can follow: a composition of
+// stages (route, read, respondWith, verify, match, deliver, answer).
 type Profile string
 
 // Strict verifies at the door: route, read the body (413 past the limit),
@@ -32,6 +32,29 @@ type Profile string
 // trigger, deliver to each match exactly once, answer. It is the default
 // and the behaviour the conformance suite checks.
 const Strict Profile = "strict"
+
+// Profiles returns every profile, with a phrase that says what it is.
+func Profiles() map[Profile]string {
+	m := map[Profile]string{}
+	for p, def := range profiles {
+		m[p] = def.doc
+	}
+	return m
+}
+
+// A profileDef builds a profile's stages for one Ingress.
+type profileDef struct {
+	doc    string
+	stages func(in *Ingress) *stage.Stages
+	// prepare, if set, builds an endpoint's State when it is added.
+	prepare func(e *stage.Endpoint) error
+}
+
+var profiles = map[Profile]profileDef{
+	Strict: {doc: "verifies at the door: 401 and nothing delivered for a bad signature, 413 past maxBody, JSON answers", stages: strictStages},
+	TriggerDevV2: {doc: "Trigger.dev v2 as it ships: 200 to the sender, verification per run, the dispatcher's filter rules, no body limit",
+		stages: triggerDevStages, prepare: prepareTriggerDev},
+}
 
 // DefaultDeliveryAttempts is how many times the Ingress tries to POST one
 // delivery before it gives up.
@@ -42,12 +65,13 @@ const DefaultDeliveryAttempts = 5
 const DefaultDeliveryBackoff = 100 * time.Millisecond
 
 // Config configures an Ingress. The zero value is the strict profile with
-// no faults, time.Now, no logging and a client of its own.
+// time.Now, no logging and a client of its own.
 type Config struct {
 	// Profile is the behaviour; "" means Strict.
 	Profile Profile
-	// Faults are defects to build in (tests of the tester only).
-	Faults []Fault
+	// DeliverHosts are the hosts, besides loopback, that triggers'
+	// deliver URLs may name; Add refuses a spec that names another.
+	DeliverHosts []string
 	// Recorder, if set, records every delivery, in addition to the POST to
 	// the trigger's Deliver URL.
 	Recorder *Recorder
@@ -62,6 +86,16 @@ type Config struct {
 	// means DefaultDeliveryAttempts and DefaultDeliveryBackoff.
 	DeliveryAttempts int
 	DeliveryBackoff  time.Duration
+
+	// changes are applied to the profile's stages (internal/fault).
+	changes []func(*stage.Stages)
+}
+
+func init() {
+	stage.Wrap = func(cfg any, change func(*stage.Stages)) {
+		c := cfg.(*Config)
+		c.changes = append(c.changes[:len(c.changes):len(c.changes)], change)
+	}
 }
 
 // An Ingress is the reference webhook receiver: an http.Handler that
@@ -70,12 +104,13 @@ type Config struct {
 // it serves. Call Close to stop pending deliveries.
 type Ingress struct {
 	cfg    Config
-	faults faultSet
+	stages *stage.Stages
 	client *http.Client
 	now    func() time.Time
+	lookup func(id string) *stage.Endpoint
 
 	mu  sync.RWMutex
-	eps map[string]*endpoint
+	eps map[string]*stage.Endpoint
 
 	inflight atomic.Int64
 	pending  pending // delivery goroutines
@@ -91,12 +126,14 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	if cfg.Profile == "" {
 		cfg.Profile = Strict
 	}
-	if cfg.Profile != Strict && cfg.Profile != TriggerDevV2 {
-		return nil, fmt.Errorf("sim: unknown profile %q (have %q, %q)", cfg.Profile, Strict, TriggerDevV2)
-	}
-	fs, err := newFaultSet(cfg.Faults)
-	if err != nil {
-		return nil, err
+	def, ok := profiles[cfg.Profile]
+	if !ok {
+		names := make([]string, 0, len(profiles))
+		for p := range profiles {
+			names = append(names, strconv.Quote(string(p)))
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("sim: unknown profile %q (have %s)", cfg.Profile, strings.Join(names, ", "))
 	}
 	if cfg.DeliveryAttempts <= 0 {
 		cfg.DeliveryAttempts = DefaultDeliveryAttempts
@@ -104,7 +141,12 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	if cfg.DeliveryBackoff <= 0 {
 		cfg.DeliveryBackoff = DefaultDeliveryBackoff
 	}
-	in := &Ingress{cfg: cfg, faults: fs, client: cfg.Client, now: cfg.Now, eps: map[string]*endpoint{}}
+	in := &Ingress{cfg: cfg, client: cfg.Client, now: cfg.Now, eps: map[string]*stage.Endpoint{}}
+	in.lookup = func(id string) *stage.Endpoint {
+		in.mu.RLock()
+		defer in.mu.RUnlock()
+		return in.eps[id]
+	}
 	if in.client == nil {
 		in.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -112,6 +154,10 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 		in.now = time.Now
 	}
 	in.ctx, in.cancel = context.WithCancel(context.Background())
+	in.stages = def.stages(in)
+	for _, change := range cfg.changes {
+		change(in.stages)
+	}
 	for _, s := range specs {
 		if err := in.Add(s); err != nil {
 			return nil, err
@@ -124,8 +170,11 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 // is already served.
 func (in *Ingress) Add(spec EndpointSpec) error {
 	e, err := compile(spec, in.now)
-	if err == nil && in.cfg.Profile == TriggerDevV2 {
-		e.td, err = compileTD(e)
+	if err == nil {
+		err = checkDeliverHosts(spec, in.cfg.DeliverHosts)
+	}
+	if prepare := profiles[in.cfg.Profile].prepare; err == nil && prepare != nil {
+		err = prepare(e)
 	}
 	if err != nil {
 		if spec.ID != "" {
@@ -185,270 +234,38 @@ func (in *Ingress) Flush(ctx context.Context) error {
 	}
 }
 
-const allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-
-var methodAllowed = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
-
-// ServeHTTP handles one request to PathPrefix+id.
+// ServeHTTP passes one request through the profile's stages.
 func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	in.inflight.Add(1)
+	n := in.inflight.Add(1)
 	defer in.inflight.Add(-1)
 	start := in.now()
 	lw := &loggedWriter{ResponseWriter: w, status: http.StatusOK}
-	var note string
-	defer func() {
-		if in.cfg.Log != nil {
-			in.cfg.Log.Info(r.Method+" "+r.URL.Path, "status", lw.status, "note", note, "took", in.now().Sub(start).Round(time.Microsecond))
-		}
-	}()
-	if in.cfg.Profile == TriggerDevV2 {
-		note = in.serveTriggerDev(lw, r, start)
-		return
+	c := &stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup}
+	in.stages.Run(c)
+	if in.cfg.Log != nil {
+		in.cfg.Log.Info(r.Method+" "+r.URL.Path, "status", lw.status, "note", c.Note, "took", in.now().Sub(start).Round(time.Microsecond))
 	}
-	note = in.serveStrict(lw, r, start)
 }
 
-// serveStrict is the strict profile; it returns a note for the log line.
-func (in *Ingress) serveStrict(w http.ResponseWriter, r *http.Request, received time.Time) string {
-	id, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
-	if !ok || id == "" || strings.Contains(id, "/") {
-		writeError(w, http.StatusNotFound, "unknown endpoint", "no endpoint is served at "+r.URL.Path)
-		return "no such path"
+// send hands one delivery of c's request to t: the Stages.Send of every
+// profile.
+func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
+	req := c.Req
+	if c.Sent > 0 { // the first delivery keeps the request's header map
+		req.Header = req.Header.Clone()
 	}
-	in.mu.RLock()
-	ep := in.eps[id]
-	in.mu.RUnlock()
-	if ep == nil && in.faults[UnknownEndpointOK] {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Write([]byte(`{"ok":true}` + "\n"))
-		return "unknown endpoint answered 200"
-	}
-	if ep == nil {
-		writeError(w, http.StatusNotFound, "unknown endpoint", fmt.Sprintf("no endpoint %q", id))
-		return "unknown endpoint"
-	}
-	if !methodAllowed[r.Method] && !in.faults[AnyMethod] {
-		w.Header().Set("Allow", allowedMethods)
-		writeError(w, http.StatusMethodNotAllowed, "method not allowed", r.Method+" is not one of "+allowedMethods)
-		return "bad method"
-	}
-
-	body, status, err := in.readBody(r, ep.maxBody)
-	if err != nil {
-		writeError(w, status, err.Error(), "")
-		return "body: " + err.Error()
-	}
-	req := matcher.Request{Method: r.Method, URL: requestURL(r), Header: r.Header.Clone(), Body: body}
-	if r.Host != "" {
-		req.Header.Set("Host", r.Host)
-	}
-	if in.faults[ParseJSONFirst] && strings.Contains(r.Header.Get("Content-Type"), "json") && !json.Valid(body) {
-		writeError(w, http.StatusBadRequest, "invalid JSON body", "")
-		return "body is not JSON"
-	}
-
-	var early *declared
-	if rw := ep.respond; rw != nil && !in.faults[NoRespondWith] {
-		if in.match(rw.filter, rw.noQuery, req) {
-			d, err := rw.render(req)
-			if err != nil {
-				writeError(w, http.StatusInternalServerError, err.Error(), "")
-				return "respondWith failed"
-			}
-			if rw.skip && !in.faults[IgnoreSkipTriggering] {
-				d.write(w)
-				return "respondWith, skipTriggering"
-			}
-			if d.status != http.StatusOK {
-				// As Trigger.dev: only a 200 handler response goes on to trigger.
-				d.write(w)
-				return "respondWith, not 200"
-			}
-			early = d
-		}
-	}
-
-	ver := Verification{}
-	var verr error
-	if ep.verifier != nil && !in.faults[SkipVerify] {
-		verr = in.verify(ep, req)
-		if verr != nil {
-			ver.Reason = verr.Error()
-			if in.faults[LeakExpectedSignature] {
-				ver.Reason += in.expected(ep, req)
-			}
-			if !in.faults[VerifyAfterTrigger] {
-				writeError(w, http.StatusUnauthorized, "signature verification failed", ver.Reason)
-				return "rejected"
-			}
-		} else {
-			ver.Verified = true
-		}
-	}
-
-	var ids []string
-	shared := true // the first delivery may keep req.Header, later ones get copies
-	for i := range ep.triggers {
-		t := &ep.triggers[i]
-		if t.filter != nil && !in.match(t.filter, t.noQuery, req) {
-			continue
-		}
-		ids = append(ids, t.id)
-		if !(in.faults[DropUnderConcurrency] && in.inflight.Load() > 4) {
-			n := 1
-			if in.faults[DuplicateDelivery] {
-				n = 2
-			}
-			for range n {
-				d := req
-				if !shared {
-					d.Header = req.Header.Clone()
-				}
-				shared = false
-				in.deliver(ep, t, d, ver, received)
-			}
-		}
-		if in.faults[FirstMatchOnly] {
-			break
-		}
-	}
-	if verr != nil { // VerifyAfterTrigger
-		writeError(w, http.StatusUnauthorized, "signature verification failed", ver.Reason)
-		return "rejected after triggering"
-	}
-	if early != nil {
-		early.write(w)
-		return fmt.Sprintf("respondWith, triggered %d", len(ids))
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	b, _ := json.Marshal(struct {
-		OK        bool     `json:"ok"`
-		Endpoint  string   `json:"endpoint"`
-		Triggered []string `json:"triggered"`
-	}{true, id, ids})
-	w.Write(append(b, '\n'))
-	return fmt.Sprintf("triggered %d", len(ids))
-}
-
-// readBody reads at most max bytes: the status to answer with on error.
-func (in *Ingress) readBody(r *http.Request, max int64) ([]byte, int, error) {
-	if r.Body == nil {
-		return nil, 0, nil
-	}
-	if in.faults[NoContentLimit] {
-		max = 1 << 40
-	}
-	if r.ContentLength > max {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, max)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %v", err)
-	}
-	if int64(len(body)) > max {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", max)
-	}
-	return body, 0, nil
-}
-
-// match applies a filter, with the faults that change matching.
-func (in *Ingress) match(f, noQuery *matcher.RequestFilter, req matcher.Request) bool {
-	if in.faults[QueryFilterIgnored] {
-		f = noQuery
-	}
-	if in.faults[JSONContentTypeOnly] && !strings.Contains(req.Header.Get("Content-Type"), "application/json") {
-		req.Body = nil // body filters then never match
-	}
-	if in.faults[CaseSensitiveHeaders] {
-		// A filter's lower-case names looked up exactly in Go's
-		// canonicalised map: only names with no upper-case letter survive.
-		h := http.Header{}
-		for k, vs := range req.Header {
-			if k == strings.ToLower(k) {
-				h[k] = vs
-			}
-		}
-		req.Header = h
-	}
-	return f.Match(req)
-}
-
-// verify checks req's signature, with the faults that change verification.
-func (in *Ingress) verify(ep *endpoint, req matcher.Request) error {
-	v := ep.verifier
-	switch {
-	case in.faults[NoTolerance]:
-		v = ep.loose
-	case in.faults[FirstKeyOnly]:
-		v = ep.first
-	}
-	p := signer.Payload{Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body}
-	if in.faults[UTF8DecodeBody] {
-		p.Body = whatwg.DecodeUTF8(p.Body)
-	}
-	if in.faults[URLWithoutQuery] {
-		p.URL, _, _ = strings.Cut(p.URL, "?")
-	}
-	if in.faults[ReserializeBody] {
-		var x any
-		if json.Unmarshal(req.Body, &x) == nil {
-			p.Body, _ = json.Marshal(x)
-		}
-	}
-	if in.faults[FirstHeaderValueOnly] {
-		h := p.Header.Clone()
-		for _, name := range ep.scheme.Headers() {
-			if vs := h.Values(name); len(vs) > 1 {
-				h.Set(name, vs[0])
-			}
-		}
-		p.Header = h
-	}
-	if in.faults[CaseSensitiveHeaders] {
-		h := p.Header.Clone()
-		for _, name := range ep.scheme.Headers() {
-			if _, ok := req.Header[name]; !ok {
-				delete(h, http.CanonicalHeaderKey(name))
-			}
-		}
-		p.Header = h
-	}
-	err := v.Verify(p)
-	if err != nil && in.faults[SHA1Fallback] && ep.scheme.Name == signer.GitHub.Name && errors.Is(err, signer.ErrMissingHeader) {
-		return signer.Verify(signer.GitHubSHA1, ep.spec.Verify.Secrets, p)
-	}
-	return err
-}
-
-// expected returns what the LeakExpectedSignature fault leaks: the
-// signature headers the endpoint's first key would have written.
-func (in *Ingress) expected(ep *endpoint, req matcher.Request) string {
-	p := signer.Payload{Method: req.Method, URL: req.URL, Header: http.Header{}, Body: req.Body}
-	signed, err := signer.Sign(ep.scheme, ep.spec.Verify.Secrets[:1], p, signer.Now(in.now))
-	if err != nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, name := range ep.scheme.Headers() {
-		if v := signed.Header.Get(name); v != "" {
-			b.WriteString("; expected " + name + ": " + v)
-		}
-	}
-	return b.String()
+	c.Sent++
+	in.deliver(c.Endpoint.ID, t, Delivery{
+		Endpoint:     c.Endpoint.ID,
+		Trigger:      t.ID,
+		Request:      DeliveredRequest{Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body},
+		Verification: Verification{Verified: c.Verification.Verified, Reason: c.Verification.Reason},
+		ReceivedAt:   c.Received,
+	})
 }
 
 // deliver hands one delivery to a goroutine of its own.
-func (in *Ingress) deliver(ep *endpoint, t *trigger, req matcher.Request, ver Verification, received time.Time) {
-	d := Delivery{
-		Endpoint:     ep.spec.ID,
-		Trigger:      t.id,
-		Request:      DeliveredRequest{Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body},
-		Verification: ver,
-		ReceivedAt:   received,
-	}
+func (in *Ingress) deliver(_ string, t *stage.Trigger, d Delivery) {
 	in.pending.add()
 	go func() {
 		defer in.pending.done()
@@ -456,12 +273,12 @@ func (in *Ingress) deliver(ep *endpoint, t *trigger, req matcher.Request, ver Ve
 		if in.cfg.Recorder != nil {
 			in.cfg.Recorder.Record(d)
 		}
-		if t.deliver == "" {
+		if t.Deliver == "" {
 			return
 		}
-		if err := in.post(t.deliver, d); err != nil && in.cfg.Log != nil {
+		if err := in.post(t.Deliver, d); err != nil && in.cfg.Log != nil {
 			// The URL may carry a token: log its host only.
-			msg := strings.ReplaceAll(err.Error(), t.deliver, hostOf(t.deliver))
+			msg := strings.ReplaceAll(err.Error(), t.Deliver, hostOf(t.Deliver))
 			in.cfg.Log.Warn("delivery failed", "endpoint", d.Endpoint, "trigger", d.Trigger, "err", msg)
 		}
 	}()

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hooklab/hooklab/internal/fault"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 )
@@ -749,7 +750,6 @@ func TestNewIngressRejectsBadConfig(t *testing.T) {
 		wantIs  error
 	}{
 		{"UnknownProfile", sim.Config{Profile: "lenient"}, nil, `sim: unknown profile "lenient" (have "strict")`, nil},
-		{"UnknownFault", sim.Config{Faults: []sim.Fault{"slow"}}, nil, "sim: unknown fault \"slow\" (want one of " + faultNames() + ")", nil},
 		{"InvalidSpec", sim.Config{}, []sim.EndpointSpec{{ID: "gh", Verify: &sim.VerifySpec{Preset: "gihub", Secrets: signer.Keys(ghSecret)}}},
 			`sim: endpoint "gh": verify.preset: unknown preset "gihub" (hooklab presets lists them)`, sim.ErrInvalidSpec},
 		{"DuplicateSpec", sim.Config{}, []sim.EndpointSpec{{ID: "gh"}, {ID: "gh"}}, `sim: endpoint "gh": endpoint already exists`, sim.ErrEndpointExists},
@@ -766,21 +766,13 @@ func TestNewIngressRejectsBadConfig(t *testing.T) {
 	}
 }
 
-func faultNames() string {
-	var names []string
-	for _, f := range sim.Faults() {
-		names = append(names, string(f))
-	}
-	return strings.Join(names, ", ")
-}
-
 // TestIngressConcurrentRequests sends 200 signed requests at once, while
 // endpoints are added and removed beside them, and checks that every
 // request got its two deliveries, no more, no fewer. Run it with -race.
 func TestIngressConcurrentRequests(t *testing.T) {
 	const n = 200
 	in, rec := newIngress(t, sim.Config{}, ghSpec(trig("issues", `{"headers":{"x-github-event":["issues"]}}`), trig("all", "")))
-	srv := httptest.NewServer(sim.Handler(in, false))
+	srv := httptest.NewServer(sim.Handler(in))
 	defer srv.Close()
 	client := srv.Client()
 
@@ -891,7 +883,7 @@ func (s *syncBuffer) String() string {
 // created endpoint is served.
 func TestHandlerControlAPI(t *testing.T) {
 	in, rec := newIngress(t, sim.Config{})
-	srv, err := sim.NewServer("", sim.Handler(in, true))
+	srv, err := sim.NewServer("", sim.ControlHandler(in, ""))
 	require.NoError(t, err)
 	defer srv.Close()
 	assert.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), "NewServer binds loopback: %s", srv.URL)
@@ -950,11 +942,11 @@ func TestHandlerControlAPI(t *testing.T) {
 	assert.Equal(t, `{"error":"unknown endpoint","reason":"no endpoint is served at /elsewhere"}`+"\n", body)
 }
 
-// TestHandlerWithoutControlServesNoControlAPI checks that Handler(in,
-// false) answers the control paths with 404.
+// TestHandlerWithoutControlServesNoControlAPI checks that Handler(in)
+// answers the control paths with 404.
 func TestHandlerWithoutControlServesNoControlAPI(t *testing.T) {
 	in, _ := newIngress(t, sim.Config{})
-	h := sim.Handler(in, false)
+	h := sim.Handler(in)
 	for _, m := range []string{"GET", "POST"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, request(m, "/endpoints", `{"id":"gh"}`))
@@ -997,19 +989,19 @@ func handshakeSpec(triggers ...sim.TriggerSpec) sim.EndpointSpec {
 	return s
 }
 
-// TestIngressFaults shows, for every fault in sim.Faults, the behaviour
+// TestIngressFaults shows, for every fault of the strict profile, the behaviour
 // change it introduces at the ingress: the same scenario run against the
 // strict Ingress and against one built with the fault. (The conformance
 // suite proves each fault is caught; this test proves each does what its
 // doc says.)
 func TestIngressFaults(t *testing.T) {
 	tests := []struct {
-		fault          sim.Fault
+		fault          string
 		scenario       func(t *testing.T, cfg sim.Config) string
 		strict, faulty string
 	}{
 		{
-			fault: sim.SkipVerify,
+			fault: "skip-verify",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
 				return observe(serve(t, in, request("POST", "/hooks/gh", `{}`)), rec)
@@ -1018,7 +1010,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "200 [all]",
 		},
 		{
-			fault: sim.VerifyAfterTrigger,
+			fault: "verify-after-trigger",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
 				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, "forged"))
@@ -1032,7 +1024,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: `401 [all][verified=false reason="signer: github: X-Hub-Signature-256: no matching signature"]`,
 		},
 		{
-			fault: sim.CaseSensitiveHeaders,
+			fault: "case-sensitive-headers",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// A header filter, and a scheme whose header names are
 				// lower-case (Zoom's x-zm-signature).
@@ -1047,7 +1039,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "filter: 200 []; zoom: 401 []",
 		},
 		{
-			fault: sim.FirstMatchOnly,
+			fault: "first-match-only",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("a", ""), trig("b", `{"method":["POST"]}`), trig("c", "")))
 				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
@@ -1057,7 +1049,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: `200 [a] {"ok":true,"endpoint":"gh","triggered":["a"]}`,
 		},
 		{
-			fault: sim.IgnoreSkipTriggering,
+			fault: "ignore-skip-triggering",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, handshakeSpec(trig("all", "")))
 				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: ping"), signer.GitHub, ghSecret)), rec)
@@ -1066,7 +1058,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "200 pong [all]",
 		},
 		{
-			fault: sim.NoRespondWith,
+			fault: "no-respond-with",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, handshakeSpec(trig("all", "")))
 				return observe(serve(t, in, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: ping")), rec)
@@ -1075,7 +1067,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 []",
 		},
 		{
-			fault: sim.QueryFilterIgnored,
+			fault: "query-filter-ignored",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// A trigger's query filter, and a Meta-style handshake whose
 				// verify token is a query filter.
@@ -1095,7 +1087,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "trigger: 200 [acme]; wrong verify token: 200 1158201444 []",
 		},
 		{
-			fault: sim.DropUnderConcurrency,
+			fault: "drop-under-concurrency",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Five requests are held inside ServeHTTP, reading bodies
 				// that block; a sixth is sent while they are in flight.
@@ -1131,7 +1123,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: `200 {"ok":true,"endpoint":"open","triggered":["all"]}; deliveries of the sixth: 0`,
 		},
 		{
-			fault: sim.DuplicateDelivery,
+			fault: "duplicate-delivery",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("a", ""), trig("b", "")))
 				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
@@ -1140,7 +1132,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "200 [a a b b]",
 		},
 		{
-			fault: sim.ReserializeBody,
+			fault: "reserialize-body",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Signed as sent: spaces, and keys out of Go's sorted order.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
@@ -1150,7 +1142,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 []",
 		},
 		{
-			fault: sim.NoTolerance,
+			fault: "no-tolerance",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Stripe-signed an hour before the Ingress's clock.
 				spec := sim.EndpointSpec{ID: "stripe", Verify: &sim.VerifySpec{Preset: "stripe", Secrets: signer.Keys("whsec_test")},
@@ -1164,7 +1156,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "200 [all]",
 		},
 		{
-			fault: sim.FirstKeyOnly,
+			fault: "first-key-only",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// The receiver rotated to "new"; the sender still signs
 				// with "old".
@@ -1177,7 +1169,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 []",
 		},
 		{
-			fault: sim.FirstHeaderValueOnly,
+			fault: "first-header-value-only",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Two signature headers (a relay added one): a stale
 				// signature first, the good one second.
@@ -1191,7 +1183,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 []",
 		},
 		{
-			fault: sim.AnyMethod,
+			fault: "any-method",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, sim.EndpointSpec{ID: "open", Triggers: []sim.TriggerSpec{trig("all", "")}})
 				return observe(serve(t, in, request("TRACE", "/hooks/open", "")), rec)
@@ -1200,7 +1192,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "200 [all]",
 		},
 		{
-			fault: sim.UnknownEndpointOK,
+			fault: "unknown-endpoint-ok",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
 				w := serve(t, in, signed(t, request("POST", "/hooks/gh-typo", `{}`), signer.GitHub, ghSecret))
@@ -1210,7 +1202,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: `200 [] {"ok":true}`,
 		},
 		{
-			fault: sim.ParseJSONFirst,
+			fault: "parse-json-first",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Declared JSON, but not JSON: a trigger without a filter
 				// still takes it.
@@ -1222,7 +1214,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "400 []",
 		},
 		{
-			fault: sim.UTF8DecodeBody,
+			fault: "utf8-decode-body",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Signed over bytes that are not valid UTF-8.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
@@ -1232,7 +1224,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 []",
 		},
 		{
-			fault: sim.LeakExpectedSignature,
+			fault: "leak-expected-signature",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				body := `{"action":"opened"}`
 				want := hex.EncodeToString(mac(sha256.New, ghSecret, body))
@@ -1244,7 +1236,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 [] quotes the expected signature: true",
 		},
 		{
-			fault: sim.JSONContentTypeOnly,
+			fault: "json-content-type-only",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				var out []string
 				for _, ct := range []string{"application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json", ""} {
@@ -1261,7 +1253,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: `"application/json; charset=utf-8": 200 [opened]; "Application/JSON": 200 []; "application/vnd.api+json": 200 []; "": 200 []`,
 		},
 		{
-			fault: sim.URLWithoutQuery,
+			fault: "url-without-query",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Twilio signs the full URL, query included.
 				const secret = "twilio-auth-token"
@@ -1284,7 +1276,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 []",
 		},
 		{
-			fault: sim.SHA1Fallback,
+			fault: "sha1-fallback",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Only the legacy X-Hub-Signature (SHA-1), correctly keyed.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
@@ -1294,7 +1286,7 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "200 [all]",
 		},
 		{
-			fault: sim.NoContentLimit,
+			fault: "no-content-limit",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				spec := ghSpec(trig("all", ""))
 				spec.MaxBody = 16
@@ -1306,34 +1298,91 @@ func TestIngressFaults(t *testing.T) {
 		},
 	}
 
-	covered := map[sim.Fault]bool{}
+	// The faults that break fan-out across requests and endpoints.
+	tests = append(tests, []struct {
+		fault          string
+		scenario       func(t *testing.T, cfg sim.Config) string
+		strict, faulty string
+	}{
+		{
+			fault: "dedup-by-body",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
+				serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
+			},
+			strict: "200 [all all]",
+			faulty: "200 [all]",
+		},
+		{
+			fault: "shared-trigger-table",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				other := ghSpec(trig("other", ""))
+				other.ID = "other"
+				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")), other)
+				serve(t, in, signed(t, request("POST", "/hooks/other", `{}`), signer.GitHub, ghSecret))
+				rec.Reset()
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
+			},
+			strict: "200 [all]",
+			faulty: "200 [all other]",
+		},
+	}...)
+
+	covered := map[string]bool{}
 	for _, tt := range tests {
 		covered[tt.fault] = true
-		t.Run(string(tt.fault), func(t *testing.T) {
-			assert.NotEmpty(t, tt.fault.Doc(), "Doc")
+		t.Run(tt.fault, func(t *testing.T) {
+			f, err := fault.Lookup(sim.Strict, tt.fault)
+			require.NoError(t, err)
+			assert.NotEmpty(t, f.Doc, "Doc")
 			t.Run("Strict", func(t *testing.T) {
 				assert.Equal(t, tt.strict, tt.scenario(t, sim.Config{}))
 			})
 			t.Run("Faulty", func(t *testing.T) {
-				assert.Equal(t, tt.faulty, tt.scenario(t, sim.Config{Faults: []sim.Fault{tt.fault}}))
+				cfg, err := fault.With(sim.Config{}, f)
+				require.NoError(t, err)
+				assert.Equal(t, tt.faulty, tt.scenario(t, cfg))
 			})
 		})
 	}
-	for _, f := range sim.Faults() {
-		assert.True(t, covered[f], "fault %q has no focused test here", f)
+	for _, f := range fault.Of(sim.Strict) {
+		assert.True(t, covered[f.Name], "fault %q has no focused test here", f)
 	}
 }
 
-// TestParseFault checks that every fault parses back from its name and
-// that an unknown name is an error listing the known ones.
-func TestParseFault(t *testing.T) {
-	fs := sim.Faults()
-	assert.True(t, slices.IsSorted(fs), "Faults() is sorted: %v", fs)
-	for _, f := range fs {
-		got, err := sim.ParseFault(string(f))
-		assert.NoError(t, err, "ParseFault(%q)", f)
-		assert.Equal(t, f, got)
+// TestAddRefusesDeliverHosts checks that a trigger may deliver only to
+// loopback or to a host the Config allows, so that a spec posted to the
+// control API cannot make the ingress reach any address it can.
+func TestAddRefusesDeliverHosts(t *testing.T) {
+	tests := []struct {
+		name    string
+		allow   []string
+		deliver string
+		wantErr string
+	}{
+		{"LoopbackV4", nil, "http://127.0.0.1:9/d", ""},
+		{"LoopbackV4Range", nil, "http://127.3.2.1:9/d", ""},
+		{"LoopbackV6", nil, "http://[::1]:9/d", ""},
+		{"Localhost", nil, "http://LOCALHOST:9/d", ""},
+		{"MetadataAddress", nil, "http://169.254.169.254/latest/meta-data/", `sim: endpoint "gh": triggers[0].deliver: host "169.254.169.254" is not loopback and not an allowed deliver host (allow it with --allow-deliver-host or Config.DeliverHosts)`},
+		{"OtherHost", nil, "https://sink.example.com/d", `sim: endpoint "gh": triggers[0].deliver: host "sink.example.com" is not loopback and not an allowed deliver host (allow it with --allow-deliver-host or Config.DeliverHosts)`},
+		{"AllowedHost", []string{"sink.example.com"}, "https://Sink.Example.com/d", ""},
+		{"AllowedOtherHost", []string{"sink.example.com"}, "https://evil.example.com/d", `sim: endpoint "gh": triggers[0].deliver: host "evil.example.com" is not loopback and not an allowed deliver host (allow it with --allow-deliver-host or Config.DeliverHosts)`},
 	}
-	_, err := sim.ParseFault("Skip-Verify")
-	assert.EqualError(t, err, `sim: unknown fault "Skip-Verify" (want one of `+faultNames()+`)`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := sim.NewIngress(sim.Config{DeliverHosts: tt.allow})
+			require.NoError(t, err)
+			defer in.Close()
+			err = in.Add(ghSpec(sim.TriggerSpec{ID: "t", Deliver: tt.deliver}))
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.EqualError(t, err, tt.wantErr)
+			assert.ErrorIs(t, err, sim.ErrInvalidSpec)
+			assert.Empty(t, in.Endpoints(), "a refused spec is not served")
+		})
+	}
 }

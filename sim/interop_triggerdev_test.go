@@ -59,7 +59,7 @@ func TestTriggerDevV2MatchesTheRealPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Node and runs the conformance suite twice over; not in -short")
 	}
-	f := newTDFork(t)
+	f := newTDFork(t, sim.Config{Profile: sim.TriggerDevV2})
 
 	rep, _ := conformance.Check(t.Context(), f.target(), conformance.DeliveryWait(20*time.Millisecond), conformance.Settle(0))
 	var skipped []string
@@ -115,7 +115,9 @@ type tdFork struct {
 	labels map[string]string // request id → what it was, for reports
 }
 
-func newTDFork(t *testing.T) *tdFork {
+// newTDFork starts the adapter and a Go reference built from cfg (the
+// triggerdev-v2 profile, perhaps with faults) and a proxy in front of both.
+func newTDFork(t *testing.T, cfg sim.Config) *tdFork {
 	dir := tdInteropDir(t)
 	f := &tdFork{client: &http.Client{
 		Timeout:       30 * time.Second,
@@ -152,11 +154,11 @@ func newTDFork(t *testing.T) *tdFork {
 	f.node = tdSide{name: "node", base: base, sink: tdNewSink(t)}
 
 	// The Go reference.
-	in, err := sim.NewIngress(sim.Config{Profile: sim.TriggerDevV2})
+	in, err := sim.NewIngress(cfg)
 	if err != nil {
 		t.Fatalf("sim.NewIngress(triggerdev-v2) = %v", err)
 	}
-	srv, err := sim.NewServer("", sim.Handler(in, true))
+	srv, err := sim.NewServer("", sim.ControlHandler(in, ""))
 	if err != nil {
 		t.Fatalf("sim.NewServer = %v", err)
 	}

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
-	"github.com/hooklab/hooklab/matcher"
+	"github.com/hooklab/hooklab/internal/stage"
+	"github.com/hooklab/hooklab/signer"
 )
 
 // TriggerDevV2 is Trigger.dev v2 as it ships, platform and SDK together
@@ -77,144 +77,203 @@ import (
 // Fetch adds.
 const TriggerDevV2 Profile = "triggerdev-v2"
 
-// tdEndpoint is what the triggerdev-v2 profile adds to a compiled
-// endpoint.
+// triggerDev is the triggerdev-v2 profile's stages. Through Verify and
+// Match the call's request is the platform's (tdPlatformRequest); Deliver
+// swaps in the run's, which the deliveries carry.
+type triggerDev struct {
+	in *Ingress
+	s  *stage.Stages
+}
+
+func triggerDevStages(in *Ingress) *stage.Stages {
+	p := &triggerDev{in: in, s: &stage.Stages{}}
+	*p.s = stage.Stages{
+		Route: p.route, Read: p.read, Respond: p.respond, Verify: p.verify,
+		Match: p.match, Deliver: p.deliver, Answer: p.answer,
+		Allow:  func(m string) bool { return tdMethods[m] },
+		Filter: matchFilter,
+		Check:  tdCheck,
+		Send:   in.send,
+	}
+	return p.s
+}
+
+// tdEndpoint is an endpoint's State in the triggerdev-v2 profile.
 type tdEndpoint struct {
-	dispatchers []tdDispatcher
-	verifier    tdVerifier // nil: no verify
+	dispatchers []tdDispatcher // one per trigger, in order
 	ids         tdEventIDs
 }
 
-// compileTD builds the profile's part of an endpoint.
-func compileTD(e *endpoint) (*tdEndpoint, error) {
+// prepareTriggerDev compiles each trigger's filter as its dispatcher's
+// EventFilter.
+func prepareTriggerDev(e *stage.Endpoint) error {
 	td := &tdEndpoint{}
-	for i, t := range e.spec.Triggers {
-		d, err := newTDDispatcher(t.Filter)
+	for i, t := range e.Triggers {
+		var raw []byte
+		if t.Filter != nil {
+			raw = t.Filter.Raw
+		}
+		d, err := newTDDispatcher(raw)
 		if err != nil {
-			return nil, filterError(fmt.Sprintf("triggers[%d].filter", i), err)
+			return filterError(fmt.Sprintf("triggers[%d].filter", i), err)
 		}
 		td.dispatchers = append(td.dispatchers, d)
 	}
-	if e.verifier != nil {
-		if sdkVerifiable(e.scheme) {
-			v := tdSDKVerifier{header: strings.ToLower(e.scheme.Header), encoding: e.scheme.Encoding}
-			for _, k := range e.spec.Verify.Secrets {
-				v.secrets = append(v.secrets, k.Bytes())
-			}
-			td.verifier = v
-		} else {
-			td.verifier = tdSignerVerifier{v: e.verifier}
-		}
+	e.State = td
+	return nil
+}
+
+// tdCheck is Stages.Check: verifyRequestSignature for the schemes it can
+// check; for the others, hooklab's verifier, as a verify function the user
+// wrote with the provider's library would.
+func tdCheck(c *stage.Call, p signer.Payload) error {
+	if sdkVerifiable(c.Endpoint.Scheme) {
+		return tdSDKVerify(c.Endpoint.Scheme, c.Endpoint.Secrets, p)
 	}
-	return td, nil
+	return c.Endpoint.Verifier.Verify(p)
 }
 
 var slashRuns = regexp.MustCompile(`/+`)
 
-// serveTriggerDev is the triggerdev-v2 profile; it returns a note for the
-// log line.
-func (in *Ingress) serveTriggerDev(w http.ResponseWriter, r *http.Request, received time.Time) string {
-	w.Header().Set("Strict-Transport-Security", tdSTS)
-	rawPath, rawQuery, hasQuery := strings.Cut(r.RequestURI, "?")
-	if r.URL.IsAbs() {
-		rawPath = r.URL.EscapedPath()
+// route answers a path that ends in "/" with express's redirect, a method
+// the Remix route does not serve with 405, and an unknown endpoint with
+// the platform's 404.
+func (p *triggerDev) route(c *stage.Call) bool {
+	c.W.Header().Set("Strict-Transport-Security", tdSTS)
+	rawPath, rawQuery, hasQuery := strings.Cut(c.R.RequestURI, "?")
+	if c.R.URL.IsAbs() || rawPath == "" {
+		rawPath = c.R.URL.EscapedPath()
 	}
 	if len(rawPath) > 1 && strings.HasSuffix(rawPath, "/") {
 		loc := slashRuns.ReplaceAllString(rawPath[:len(rawPath)-1], "/")
 		if hasQuery {
 			loc += "?" + rawQuery
 		}
-		io.Copy(io.Discard, io.LimitReader(r.Body, tdMaxBody))
-		w.Header().Set("Location", loc)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusMovedPermanently)
-		if r.Method != http.MethodHead {
-			io.WriteString(w, "Moved Permanently. Redirecting to "+loc)
-		}
-		return "trailing slash"
+		c.W.Header().Set("Location", loc)
+		c.W.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		c.W.WriteHeader(http.StatusMovedPermanently)
+		io.WriteString(c.W, "Moved Permanently. Redirecting to "+loc)
+		c.Note = "trailing slash"
+		return false
 	}
-	if !tdMethods[r.Method] {
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return "bad method"
+	if !p.s.Allow(c.R.Method) {
+		c.W.WriteHeader(http.StatusMethodNotAllowed)
+		c.Note = "bad method"
+		return false
 	}
-	id, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
-	var ep *endpoint
-	if ok && id != "" && !strings.Contains(id, "/") {
-		in.mu.RLock()
-		ep = in.eps[id]
-		in.mu.RUnlock()
+	if id, ok := stage.EndpointID(c.R.URL.Path); ok {
+		c.Endpoint = c.Lookup(id)
 	}
-	if ep == nil {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		if r.Method != http.MethodHead {
-			io.WriteString(w, `{"error":true,"message":"Could not find http endpoint"}`)
-		}
-		return "unknown endpoint"
+	if c.Endpoint == nil {
+		c.W.Header().Set("Content-Type", "application/json; charset=utf-8")
+		c.W.WriteHeader(http.StatusNotFound)
+		io.WriteString(c.W, `{"error":true,"message":"Could not find http endpoint"}`)
+		c.Note = "unknown endpoint"
+		return false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, tdMaxBody+1))
+	return true
+}
+
+// read reads the body (up to the safety cap: the platform has no limit)
+// and builds the request as the platform sees it.
+func (p *triggerDev) read(c *stage.Call) bool {
+	body, err := io.ReadAll(io.LimitReader(c.R.Body, tdMaxBody+1))
 	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return "reading body: " + err.Error()
+		c.W.WriteHeader(http.StatusBadRequest)
+		c.Note = "reading body: " + err.Error()
+		return false
 	}
 	if len(body) > tdMaxBody {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		return "body over the safety cap"
+		c.W.WriteHeader(http.StatusRequestEntityTooLarge)
+		c.Note = "body over the safety cap"
+		return false
 	}
-	td := ep.td
-	p := tdPlatformRequest(r, body)
+	c.Req = tdPlatformRequest(c.R, body).matcherRequest()
+	return true
+}
 
-	var early *declared
-	if rw := ep.respond; rw != nil && rw.filter.Match(p.matcherRequest()) {
-		d, err := tdImmediate(rw, p)
-		if err != nil {
-			w.WriteHeader(http.StatusInternalServerError)
-			return "respondWith threw"
-		}
-		if rw.skip || d.status != http.StatusOK {
-			d.writeHead(w, r.Method)
-			return "respondWith, no event"
-		}
-		early = d
+// respond calls the handler when respondWith's filter matches the
+// platform's request; its answer ends the request when skipTriggering is
+// set or its status is not 200.
+func (p *triggerDev) respond(c *stage.Call) bool {
+	rw := c.Endpoint.Respond
+	if rw == nil || !p.s.Filter(c, rw.Filter) {
+		return true
 	}
+	resp, err := tdImmediate(rw.Render, tdFromMatcher(c.Req))
+	if err != nil {
+		c.W.WriteHeader(http.StatusInternalServerError)
+		c.Note = "respondWith threw"
+		return false
+	}
+	if rw.Skip || resp.Status != http.StatusOK {
+		resp.Write(c.W)
+		c.Note = "respondWith, no event"
+		return false
+	}
+	c.Early = resp
+	return true
+}
 
-	ev := tdNewEvent(p)
-	dup := ev.HasID && !td.ids.first(ev.ID)
-	if early != nil {
-		early.writeHead(w, r.Method)
+// verify is each run's verification, the same for every run of a request:
+// the run's request checked by Stages.Check, or the reason the run failed
+// before it (GET and HEAD). It never answers.
+func (p *triggerDev) verify(c *stage.Call) bool {
+	if c.Endpoint.Verifier == nil {
+		return true
+	}
+	run, failed := tdRun(tdNewEvent(tdFromMatcher(c.Req)))
+	if failed != "" {
+		c.Verification.Reason = failed
+		return true
+	}
+	r := run.matcherRequest()
+	if err := p.s.Check(c, signer.Payload{Method: r.Method, URL: r.URL, Header: r.Header, Body: r.Body}); err != nil {
+		c.Verification.Reason = err.Error()
+		return true
+	}
+	c.Verification.Verified = true
+	return true
+}
+
+// match stores the event, or finds its id already stored (no runs), and
+// collects the triggers whose dispatcher matches it.
+func (p *triggerDev) match(c *stage.Call) bool {
+	td := c.Endpoint.State.(*tdEndpoint)
+	ev := tdNewEvent(tdFromMatcher(c.Req))
+	if ev.HasID && !td.ids.first(ev.ID) {
+		c.Note = "duplicate event id"
+		return true
+	}
+	for _, i := range tdMatch(td.dispatchers, ev) {
+		c.Matched = append(c.Matched, &c.Endpoint.Triggers[i])
+	}
+	return true
+}
+
+// deliver starts one run per matched trigger: each delivery carries the
+// run's request.
+func (p *triggerDev) deliver(c *stage.Call) bool {
+	if len(c.Matched) == 0 {
+		return true
+	}
+	run, _ := tdRun(tdNewEvent(tdFromMatcher(c.Req)))
+	c.Req = run.delivered()
+	for _, t := range c.Matched {
+		p.s.Send(c, t)
+	}
+	return true
+}
+
+// answer sends the handler's 200 response, or 200 with an empty body.
+func (p *triggerDev) answer(c *stage.Call) bool {
+	if c.Early != nil {
+		c.Early.Write(c.W)
 	} else {
-		w.WriteHeader(http.StatusOK)
+		c.W.WriteHeader(http.StatusOK)
 	}
-	if dup {
-		return "duplicate event id"
+	if c.Note == "" {
+		c.Note = fmt.Sprintf("runs %d", len(c.Matched))
 	}
-	matched := tdMatch(td.dispatchers, ev)
-	for _, i := range matched {
-		req, failed := tdRun(ev)
-		ver := Verification{}
-		switch {
-		case failed != "":
-			ver.Reason = failed
-		case td.verifier != nil:
-			ver = td.verifier.verify(req)
-		}
-		in.deliver(ep, &ep.triggers[i], matcherOf(req), ver, received)
-	}
-	return fmt.Sprintf("runs %d", len(matched))
-}
-
-// writeHead writes d, without its body for HEAD.
-func (d *declared) writeHead(w http.ResponseWriter, method string) {
-	for k, vs := range d.header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(d.status)
-	if method != http.MethodHead {
-		w.Write(d.body)
-	}
-}
-
-// matcherOf is a delivered request in the form Ingress.deliver takes.
-func matcherOf(d DeliveredRequest) matcher.Request {
-	return matcher.Request{Method: d.Method, URL: d.URL, Header: http.Header(d.Header), Body: d.Body}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hooklab/hooklab/internal/stage"
 	"github.com/hooklab/hooklab/internal/whatwg"
 	"github.com/hooklab/hooklab/matcher"
 	"github.com/hooklab/hooklab/signer"
@@ -215,6 +216,18 @@ func (q tdRequest) matcherRequest() matcher.Request {
 	return matcher.Request{Method: q.Method, URL: q.URL, Header: q.httpHeader(), Body: q.Body}
 }
 
+// tdFromMatcher is the inverse of matcherRequest: the headers of r (one
+// value each) with lower-case names.
+func tdFromMatcher(r matcher.Request) tdRequest {
+	h := make(map[string]string, len(r.Header))
+	for k, vs := range r.Header {
+		if len(vs) > 0 {
+			h[strings.ToLower(k)] = vs[0]
+		}
+	}
+	return tdRequest{Method: r.Method, URL: r.URL, Headers: h, Body: r.Body}
+}
+
 // tdPlatformRequest is the request as the platform's service receives it
 // from Remix: the URL from Host and the request target, Node's headers,
 // and no body for GET and HEAD.
@@ -249,7 +262,7 @@ var errTDHandler = errors.New("triggerdev: respondWith handler threw")
 // DELIVER_HTTP_ENDPOINT_REQUEST_FOR_RESPONSE): the handler, the spec's
 // declared response, rendered against the SDK's rebuilt request and
 // passed through new Response twice. An error means a throw (500).
-func tdImmediate(rs *responder, p tdRequest) (*declared, error) {
+func tdImmediate(render func(matcher.Request) (*stage.Response, error), p tdRequest) (*stage.Response, error) {
 	if p.Method == http.MethodHead {
 		// The SDK rebuilds HEAD with the platform's body stream.
 		return nil, errTDHandler
@@ -258,17 +271,17 @@ func tdImmediate(rs *responder, p tdRequest) (*declared, error) {
 	if p.Method != http.MethodGet {
 		sdk.Body = p.Body
 	}
-	d, err := rs.render(sdk.matcherRequest())
+	d, err := render(sdk.matcherRequest())
 	if err != nil {
 		return nil, errTDHandler
 	}
 	// new Response(text, {status, headers}) in the handler.
-	if d.status < 200 || d.status > 599 || d.status == 204 || d.status == 205 || d.status == 304 {
+	if d.Status < 200 || d.Status > 599 || d.Status == 204 || d.Status == 205 || d.Status == 304 {
 		return nil, errTDHandler
 	}
-	out := &declared{status: d.status, header: http.Header{}}
-	names := make([]string, 0, len(d.header))
-	for name := range d.header {
+	out := &stage.Response{Status: d.Status, Header: http.Header{}}
+	names := make([]string, 0, len(d.Header))
+	for name := range d.Header {
 		names = append(names, name)
 	}
 	sort.Strings(names)
@@ -276,21 +289,21 @@ func tdImmediate(rs *responder, p tdRequest) (*declared, error) {
 		if !validToken(name) {
 			return nil, errTDHandler
 		}
-		for _, v := range d.header[name] {
+		for _, v := range d.Header[name] {
 			b, ok := fetchHeaderValue(v)
 			if !ok {
 				return nil, errTDHandler
 			}
-			if old := out.header.Get(name); old != "" || len(out.header.Values(name)) > 0 {
-				b = old + ", " + b
+			if len(out.Header.Values(name)) > 0 {
+				b = out.Header.Get(name) + ", " + b
 			}
-			out.header.Set(name, b)
+			out.Header.Set(name, b)
 		}
 	}
-	if out.header.Get("Content-Type") == "" && len(out.header.Values("Content-Type")) == 0 {
-		out.header.Set("Content-Type", "text/plain;charset=UTF-8")
+	if len(out.Header.Values("Content-Type")) == 0 {
+		out.Header.Set("Content-Type", "text/plain;charset=UTF-8")
 	}
-	out.body = whatwg.BodyText(d.body)
+	out.Body = whatwg.BodyText(d.Body)
 	return out, nil
 }
 
@@ -450,51 +463,57 @@ func tdPayloadJSON(ev tdEvent) []byte {
 // the event (new Request(url, {method, headers, body: rawBody}); Fetch
 // adds content-type text/plain;charset=UTF-8 to a string body that has
 // none), or for GET and HEAD the constructor's throw, which fails the run
-// before verification.
-func tdRun(ev tdEvent) (req DeliveredRequest, failed string) {
-	h := make(map[string][]string, len(ev.Headers)+1)
+// before verification: then the request is the event's, with no body.
+func tdRun(ev tdEvent) (req tdRequest, failed string) {
+	h := make(map[string]string, len(ev.Headers)+1)
 	for k, v := range ev.Headers {
-		h[k] = []string{v}
+		h[k] = v
 	}
-	req = DeliveredRequest{Method: ev.Method, URL: ev.URL, Header: h, Body: []byte{}}
+	req = tdRequest{Method: ev.Method, URL: ev.URL, Headers: h, Body: []byte{}}
 	if ev.Method == http.MethodGet || ev.Method == http.MethodHead {
 		return req, tdGetHeadBody
 	}
 	if _, ok := h["content-type"]; !ok {
-		h["content-type"] = []string{"text/plain;charset=UTF-8"}
+		h["content-type"] = "text/plain;charset=UTF-8"
 	}
 	req.Body = []byte(ev.RawBody)
 	return req, ""
 }
 
-// tdVerifier is a run's verify function.
-type tdVerifier interface {
-	verify(req DeliveredRequest) Verification
-}
-
-// tdSDKVerifier is verifyRequestSignature (@trigger.dev/sdk 2.3.19) with
-// each secret in turn, newest first: the header looked up by name (one
-// value, Fetch's), missing or empty → "Missing header"; the HMAC-SHA256 of
-// the body's UTF-8 in the encoding, compared with plain string equality
-// to the header value with its first "hmac-sha256=" and then its first
-// "sha256=" removed, wherever they are.
-type tdSDKVerifier struct {
-	header   string // lower-case
-	encoding signer.Encoding
-	secrets  [][]byte
-}
-
-func (v tdSDKVerifier) verify(req DeliveredRequest) Verification {
-	vs := req.Header[v.header]
-	if len(vs) == 0 || vs[0] == "" {
-		return Verification{Reason: "Missing header"}
+// delivered is the run's request as its delivery carries it: lower-case
+// names, one value each.
+func (q tdRequest) delivered() matcher.Request {
+	h := make(http.Header, len(q.Headers))
+	for k, v := range q.Headers {
+		h[k] = []string{v}
 	}
-	sig := strings.Replace(strings.Replace(vs[0], "hmac-sha256=", "", 1), "sha256=", "", 1)
-	for _, k := range v.secrets {
-		m := hmac.New(sha256.New, k)
-		m.Write(req.Body)
+	return matcher.Request{Method: q.Method, URL: q.URL, Header: h, Body: q.Body}
+}
+
+// Reasons of verifyRequestSignature's VerifyResult.
+var (
+	errTDMissingHeader = errors.New("Missing header")
+	errTDFailed        = errors.New("Failed sha256 verification")
+)
+
+// tdSDKVerify is verifyRequestSignature (@trigger.dev/sdk 2.3.19) with each
+// secret in turn, newest first: the header looked up by name (the run's
+// request has one value per name), missing or empty → "Missing header";
+// the HMAC-SHA256 of the body in the scheme's encoding, compared with
+// plain string equality to the header value with its first "hmac-sha256="
+// and then its first "sha256=" removed, wherever they are → "Failed
+// sha256 verification".
+func tdSDKVerify(s signer.Scheme, secrets signer.KeySet, p signer.Payload) error {
+	v := p.Header.Get(s.Header)
+	if v == "" {
+		return errTDMissingHeader
+	}
+	sig := strings.Replace(strings.Replace(v, "hmac-sha256=", "", 1), "sha256=", "", 1)
+	for _, k := range secrets {
+		m := hmac.New(sha256.New, k.Bytes())
+		m.Write(p.Body)
 		var digest string
-		switch v.encoding {
+		switch s.Encoding {
 		case signer.Base64:
 			digest = base64.StdEncoding.EncodeToString(m.Sum(nil))
 		case signer.Base64URL:
@@ -503,26 +522,10 @@ func (v tdSDKVerifier) verify(req DeliveredRequest) Verification {
 			digest = hex.EncodeToString(m.Sum(nil))
 		}
 		if sig == digest {
-			return Verification{Verified: true}
+			return nil
 		}
 	}
-	return Verification{Reason: "Failed sha256 verification"}
-}
-
-// tdSignerVerifier is a verify function the user wrote with a provider's
-// own library, for schemes verifyRequestSignature cannot check: hooklab's
-// signer over the run's request; the reason is the signer's error.
-type tdSignerVerifier struct{ v *signer.Verifier }
-
-func (v tdSignerVerifier) verify(req DeliveredRequest) Verification {
-	p := signer.Payload{Method: req.Method, URL: req.URL, Header: http.Header{}, Body: req.Body}
-	for k, vs := range req.Header {
-		p.Header[http.CanonicalHeaderKey(k)] = vs
-	}
-	if err := v.v.Verify(p); err != nil {
-		return Verification{Reason: err.Error()}
-	}
-	return Verification{Verified: true}
+	return errTDFailed
 }
 
 // sdkVerifiable reports whether verifyRequestSignature can check scheme:

@@ -151,7 +151,7 @@ func TestRegressionHandlerAnswers404ForPathsTheIngressRejects(t *testing.T) {
 	in, err := sim.NewIngress(sim.Config{}, sim.EndpointSpec{ID: "gh"})
 	require.NoError(t, err)
 	defer in.Close()
-	h := sim.Handler(in, false)
+	h := sim.Handler(in)
 	for _, p := range []string{"/hooks", "/hooks//gh", "/hooks/./gh"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("POST", p, strings.NewReader("{}")))

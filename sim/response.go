@@ -25,7 +25,6 @@ import (
 // responder is a compiled RespondWithSpec.
 type responder struct {
 	filter  *matcher.RequestFilter
-	noQuery *matcher.RequestFilter
 	skip    bool
 	status  int
 	headers []headerTemplate
@@ -58,7 +57,7 @@ func newResponder(r *RespondWithSpec, v *VerifySpec) (*responder, error) {
 	if err != nil {
 		return nil, filterError("respondWith.filter", err)
 	}
-	rs := &responder{filter: f, noQuery: withoutQuery(raw, f), skip: r.SkipTriggering, status: r.Response.Status}
+	rs := &responder{filter: f, skip: r.SkipTriggering, status: r.Response.Status}
 	if rs.status == 0 {
 		rs.status = http.StatusOK
 	}
@@ -172,12 +171,4 @@ type declared struct {
 	status int
 	header http.Header
 	body   []byte
-}
-
-func (d *declared) write(w http.ResponseWriter) {
-	for k, vs := range d.header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(d.status)
-	w.Write(d.body)
 }

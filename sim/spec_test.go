@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -245,7 +246,10 @@ func TestEndpointSpecValidate(t *testing.T) {
 		{"MissingID", gh(func(s *sim.EndpointSpec) { s.ID = "" }), "id: missing"},
 		{"IDWithSlash", gh(func(s *sim.EndpointSpec) { s.ID = "a/b" }), `id: "a/b": want letters, digits and -._~ only`},
 		{"IDWithAllowedPunctuation", gh(func(s *sim.EndpointSpec) { s.ID = "A-z_0.9~" }), ""},
-		{"NegativeMaxBody", gh(func(s *sim.EndpointSpec) { s.MaxBody = -1 }), "maxBody: -1 is negative"},
+		{"NegativeMaxBody", gh(func(s *sim.EndpointSpec) { s.MaxBody = -1 }), "maxBody: -1 is out of range: want 1 to 1073741824 bytes, or 0 for the default of 1048576"},
+		// max+1 in io.LimitReader overflowed: every body read as empty.
+		{"MaxBodyOverflows", gh(func(s *sim.EndpointSpec) { s.MaxBody = math.MaxInt64 }), "maxBody: 9223372036854775807 is out of range: want 1 to 1073741824 bytes, or 0 for the default of 1048576"},
+		{"MaxBodyOverOneGiB", gh(func(s *sim.EndpointSpec) { s.MaxBody = 1<<30 + 1 }), "maxBody: 1073741825 is out of range: want 1 to 1073741824 bytes, or 0 for the default of 1048576"},
 		{"UnknownPreset", gh(func(s *sim.EndpointSpec) { s.Verify.Preset = "gihub" }), `verify.preset: unknown preset "gihub" (hooklab presets lists them)`},
 		{"PresetAndScheme", gh(func(s *sim.EndpointSpec) { s.Verify.Scheme = &signer.GitHub }), `verify: both "preset" and "scheme"`},
 		{"NeitherPresetNorScheme", gh(func(s *sim.EndpointSpec) { s.Verify.Preset = "" }), `verify: want "preset" or "scheme"`},
@@ -465,7 +469,7 @@ func fixtureRequest(name, secret string) func(t *testing.T, url string) *http.Re
 func driveOverHTTP(t *testing.T, specs []sim.EndpointSpec, path string, req func(t *testing.T, url string) *http.Request, wantIDs []string) {
 	t.Helper()
 	in, rec := newIngress(t, sim.Config{}, specs...)
-	srv := httptest.NewServer(sim.Handler(in, false))
+	srv := httptest.NewServer(sim.Handler(in))
 	defer srv.Close()
 	r := req(t, srv.URL+path)
 	resp, err := srv.Client().Do(r)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hooklab/hooklab/conformance"
+	"github.com/hooklab/hooklab/internal/fault"
 	"github.com/hooklab/hooklab/sim"
 )
 
@@ -86,8 +87,8 @@ func newConformanceCmd() *command {
 				if len(given) > 1 {
 					return usageErrorf("-faults lists the faults and takes no other flag")
 				}
-				for _, f := range sim.Faults() {
-					if _, err := fmt.Fprintf(std.stdout, "%s\t%s\n", f, f.Doc()); err != nil {
+				for _, f := range fault.Of(sim.Strict) {
+					if _, err := fmt.Fprintf(std.stdout, "%s\t%s\n", f.Name, f.Doc); err != nil {
 						return err
 					}
 				}
@@ -206,7 +207,11 @@ func conformanceTarget(targetURL, declared string, faults faultFlags) (conforman
 		}
 		return t, declared, nil
 	case len(faults) > 0:
-		return conformance.Reference(faults...), "reference with fault " + faults.String(), nil
+		cfg, err := faults.config(sim.Config{})
+		if err != nil {
+			return nil, "", usageErrorf("-fault: %v", err)
+		}
+		return conformance.ReferenceWith(cfg), "reference with fault " + faults.String(), nil
 	}
 	return conformance.Reference(), "reference", nil
 }

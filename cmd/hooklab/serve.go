@@ -1,19 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,9 +27,24 @@ const (
 	// serveShutdownWait bounds the graceful shutdown after SIGINT or
 	// SIGTERM: requests in flight get this long to finish.
 	serveShutdownWait = 10 * time.Second
+	// controlTokenEnv is the environment variable --control-token
+	// defaults to.
+	controlTokenEnv = "HOOKLAB_CONTROL_TOKEN"
+	// serveResolveWait bounds the lookup of a host name in --addr.
+	serveResolveWait = 5 * time.Second
 )
 
-const serveUsage = `Usage: hooklab serve [--spec FILE] [--addr HOST:PORT] [--control] [--fault NAME]...
+// serveTimeouts are the timeouts of serve's http.Server: a client gets
+// readHeader to send a request's header and read to send all of it, body
+// included; write bounds the time from the end of the header to the end
+// of the answer; a keep-alive connection idle for idle is closed.
+type serveTimeouts struct{ readHeader, read, write, idle time.Duration }
+
+// defaultServeTimeouts are those serve runs with (and -h states).
+var defaultServeTimeouts = serveTimeouts{readHeader: 10 * time.Second, read: 60 * time.Second, write: 90 * time.Second, idle: 60 * time.Second}
+
+const serveUsage = `Usage: hooklab serve [--spec FILE] [--addr HOST:PORT] [--control [--control-token T]]
+                     [--allow-deliver-host HOST]... [--fault NAME]...
 
 Serve runs the reference webhook ingress: every endpoint of spec FILE (JSON
 or YAML: one EndpointSpec, a list of them, or {"endpoints": [...]}) is
@@ -41,25 +57,48 @@ endpoints can be created and removed over HTTP:
 	DELETE /endpoints/{id}  → 204, or 404 for an unknown id
 	GET    /endpoints       → 200 {"endpoints": [ids]}
 
+The control API lets whoever reaches it make the ingress POST to URLs of
+their choosing, so --control refuses an --addr that is not loopback
+unless a token is set with --control-token T or the environment variable
+HOOKLAB_CONTROL_TOKEN (prefer the variable: a flag shows in the process
+list). With a token, every control request must carry "Authorization:
+Bearer T", or it is answered 401. The token is never printed or logged.
+The "url" of a created endpoint is built from the address the request
+came in on, never from its Host header.
+
+--addr is HOST:PORT with HOST an IP address or a name that resolves
+(it listens on the first address, IPv4 preferred); an empty HOST
+(":8080") means every interface, which is not loopback.
+
+A trigger's "deliver" URL may name a loopback host only, unless
+--allow-deliver-host HOST (repeatable) allows that host too.
+
 The first line on stdout says where it listens ("hooklab serve: listening
 on http://HOST:PORT"), which endpoints it serves and where the control API
 is; --addr 127.0.0.1:0 picks a free port. Then each request is logged on
 one line to stderr (method, path, status, what happened, duration; never a
-secret or a body). SIGINT or SIGTERM stops it gracefully: requests in
-flight finish and pending deliveries are cancelled.
+secret or a body); a field with a space, a quote, "=", a control character
+or invalid UTF-8 is quoted and escaped, so no request can forge a line.
+A client gets 10s to send a request's header and 60s for all of it; an
+answer must be written within 90s; a connection idle for 60s is closed.
+SIGINT or SIGTERM stops it gracefully: requests in flight finish and
+pending deliveries are cancelled.
 
 --fault builds a named defect into the ingress (see 'hooklab conformance
 --faults'), to check that a conformance runner catches it.
 
 Exit codes: 0 stopped by a signal, 1 the server failed, 2 bad usage, an
-invalid spec file (the error names file:line: path) or an address that
-cannot be listened on.
+invalid spec file (the error names file:line: path), an invalid address
+or one that cannot be listened on, or --control on a non-loopback address
+without a token.
 
 Examples:
 
 	hooklab serve --spec hooks.yaml
 	hooklab serve --control --addr 127.0.0.1:0
 	hooklab serve --control --fault skip-verify
+	HOOKLAB_CONTROL_TOKEN=$(openssl rand -hex 16) hooklab serve --control --addr 0.0.0.0:8080
+	hooklab serve --spec hooks.yaml --allow-deliver-host receiver.internal
 
 	# the control API, checked by the conformance suite over HTTP:
 	hooklab serve --control --addr 127.0.0.1:8080    # in one shell
@@ -67,10 +106,16 @@ Examples:
 
 func newServeCmd() *command {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var faults faultFlags
+	var (
+		faults       faultFlags
+		token        tokenFlag
+		deliverHosts hostFlags
+	)
 	spec := fs.String("spec", "", "serve the endpoints of spec `FILE` (JSON or YAML)")
 	addr := fs.String("addr", defaultServeAddr, "listen on `HOST:PORT`; port 0 picks a free port")
 	control := fs.Bool("control", false, "serve the control API at "+sim.ControlPath+" (create and remove endpoints over HTTP)")
+	fs.Var(&token, "control-token", "require `TOKEN` as a bearer token on the control API (default: $"+controlTokenEnv+"); needed for a non-loopback -addr")
+	fs.Var(&deliverHosts, "allow-deliver-host", "let deliver URLs name `HOST` besides loopback (repeatable)")
 	fs.Var(&faults, "fault", "build in fault `NAME` (repeatable; 'hooklab conformance --faults' lists them)")
 
 	return &command{
@@ -81,6 +126,27 @@ func newServeCmd() *command {
 		run: func(std *stdio) error {
 			if *spec == "" && !*control {
 				return usageErrorf("nothing to serve: give -spec FILE, -control, or both")
+			}
+			if token.set && !*control {
+				return usageErrorf("-control-token is for the control API: give -control too")
+			}
+			tok := token.value
+			if !token.set {
+				tok = os.Getenv(controlTokenEnv)
+			}
+			if err := checkControlToken(tok); err != nil {
+				src := "-control-token"
+				if !token.set {
+					src = controlTokenEnv
+				}
+				return usageErrorf("%s: %v", src, err)
+			}
+			listenAddr, loopback, err := resolveServeAddr(*addr)
+			if err != nil {
+				return usageErrorf("-addr: %v", err)
+			}
+			if *control && !loopback && tok == "" {
+				return usageErrorf("-control on %s, which is not a loopback address, would let anyone who reaches it make this server POST anywhere: set -control-token or %s, or listen on 127.0.0.1", *addr, controlTokenEnv)
 			}
 			var specs []sim.EndpointSpec
 			if *spec != "" {
@@ -93,23 +159,28 @@ func newServeCmd() *command {
 					return usageErrorf("%v", err)
 				}
 			}
-			log := slog.New(newLineHandler(std.stderr))
-			in, err := sim.NewIngress(sim.Config{Faults: faults, Log: log}, specs...)
+			log := slog.New(sim.NewLogHandler(std.stderr))
+			cfg, err := faults.config(sim.Config{Log: log, DeliverHosts: deliverHosts})
+			if err != nil {
+				return usageErrorf("-fault: %v", err)
+			}
+			in, err := sim.NewIngress(cfg, specs...)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			ln, err := net.Listen("tcp", *addr)
+			ln, err := net.Listen(listenNetwork(listenAddr), listenAddr)
 			if err != nil {
 				in.Close()
 				return usageErrorf("-addr: %v", err)
 			}
 			base := "http://" + ln.Addr().String()
-			srv := &http.Server{
-				Handler:           logOthers(sim.Handler(in, *control), log),
-				ReadHeaderTimeout: 30 * time.Second,
+			h := sim.Handler(in)
+			if *control {
+				h = sim.ControlHandler(in, tok)
 			}
+			srv := newServeServer(h, defaultServeTimeouts)
 
-			if _, err := fmt.Fprintln(std.stdout, startLine(base, specs, *control)); err != nil {
+			if _, err := fmt.Fprintln(std.stdout, startLine(base, specs, *control, tok != "")); err != nil {
 				ln.Close()
 				in.Close()
 				return err
@@ -144,11 +215,133 @@ func newServeCmd() *command {
 	}
 }
 
+// newServeServer is serve's http.Server for h, with timeouts t.
+func newServeServer(h http.Handler, t serveTimeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+	}
+}
+
+// resolveServeAddr checks that addr is HOST:PORT and returns the address
+// to listen on and whether it is loopback. A HOST that is not an IP
+// address is resolved and replaced by its first address (IPv4 first),
+// so that the address checked is the one listened on; an empty HOST is
+// every interface, not loopback. Its errors name addr, never anything
+// else from the command line.
+func resolveServeAddr(addr string) (listen string, loopback bool, err error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", false, fmt.Errorf("%q is not HOST:PORT: %v", addr, strings.TrimPrefix(err.Error(), "address "+addr+": "))
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || (len(port) > 1 && port[0] == '0') {
+		return "", false, fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if host == "" {
+		return addr, false, nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return addr, ip.IsLoopback(), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), serveResolveWait)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return "", false, fmt.Errorf("%q: host %q does not resolve; give an IP address such as 127.0.0.1", addr, host)
+	}
+	slices.SortStableFunc(ips, func(a, b netip.Addr) int {
+		// IPv4 first.
+		return cmp.Compare(boolInt(!a.Unmap().Is4()), boolInt(!b.Unmap().Is4()))
+	})
+	ip := ips[0].Unmap()
+	return net.JoinHostPort(ip.String(), port), ip.IsLoopback(), nil
+}
+
+// listenNetwork is "tcp4" for an IPv4 address, so that 0.0.0.0 listens
+// on (and reports) IPv4 only, and "tcp" otherwise.
+func listenNetwork(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
+		return "tcp4"
+	}
+	return "tcp"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkControlToken checks a control token ("" means none): printable
+// ASCII without spaces, so that it fits an Authorization header. Its
+// errors never quote the token.
+func checkControlToken(tok string) error {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f {
+			return errors.New("the token must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// tokenFlag is --control-token. Like the secret flags, its String is
+// always empty and its Set never fails, so neither -h nor the flag
+// package's errors can print the token.
+type tokenFlag struct {
+	value string
+	set   bool
+}
+
+// String is always empty: the token is never printed.
+func (*tokenFlag) String() string { return "" }
+
+// Set records the token; an empty one is an error found later, by run.
+func (f *tokenFlag) Set(s string) error {
+	f.value, f.set = s, true
+	return nil
+}
+
+// hostFlags collects repeated --allow-deliver-host HOST flags.
+type hostFlags []string
+
+// String lists the hosts, comma-separated.
+func (f *hostFlags) String() string {
+	if f == nil {
+		return ""
+	}
+	return strings.Join(*f, ", ")
+}
+
+// Set adds a host: a name or an IP address, without scheme, port or path.
+func (f *hostFlags) Set(s string) error {
+	h := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	switch {
+	case h == "":
+		return errors.New("empty host")
+	case strings.Contains(s, "://"):
+		return errors.New("want a host, not a URL")
+	case strings.ContainsAny(h, "/?#@ \t\r\n"):
+		return errors.New("want a host name or an IP address")
+	}
+	if _, err := netip.ParseAddr(h); err != nil {
+		if strings.Contains(h, ":") {
+			return errors.New("want a host without a port")
+		}
+	}
+	*f = append(*f, h)
+	return nil
+}
+
 // startLine is the first line serve prints: where it listens, the
 // endpoints it serves and the control API.
 //
 //	hooklab serve: listening on http://127.0.0.1:8080; endpoints /hooks/github, /hooks/stripe; control API http://127.0.0.1:8080/endpoints
-func startLine(base string, specs []sim.EndpointSpec, control bool) string {
+func startLine(base string, specs []sim.EndpointSpec, control, token bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hooklab serve: listening on %s; ", base)
 	switch len(specs) {
@@ -165,140 +358,9 @@ func startLine(base string, specs []sim.EndpointSpec, control bool) string {
 	}
 	if control {
 		fmt.Fprintf(&b, "; control API %s%s", base, sim.ControlPath)
+		if token {
+			b.WriteString(" (bearer token required)")
+		}
 	}
 	return b.String()
-}
-
-// logOthers logs, one line each, the requests the Ingress does not log
-// itself: the control API's and those to paths that name no endpoint.
-func logOthers(h http.Handler, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, sim.PathPrefix) {
-			h.ServeHTTP(w, r) // the Ingress logs it
-			return
-		}
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
-		log.Info(r.Method+" "+r.URL.Path, "status", sw.status, "took", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-// statusWriter records the status a handler answered with.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// lineHandler is a compact slog.Handler: one line per record, the time
-// (to the millisecond), the level unless INFO, the message, then the
-// attributes as key=value, values quoted when they hold a space. It is
-// safe for concurrent use.
-type lineHandler struct {
-	mu     *sync.Mutex
-	w      io.Writer
-	attrs  []slog.Attr
-	prefix string // group prefix for attributes added later, "g." or ""
-}
-
-func newLineHandler(w io.Writer) *lineHandler { return &lineHandler{mu: new(sync.Mutex), w: w} }
-
-func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
-
-func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	if !r.Time.IsZero() {
-		b.WriteString(r.Time.Format("15:04:05.000") + " ")
-	}
-	if r.Level != slog.LevelInfo {
-		b.WriteString(r.Level.String() + " ")
-	}
-	b.WriteString(r.Message)
-	for _, a := range h.attrs {
-		writeAttr(&b, "", a)
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		writeAttr(&b, h.prefix, a)
-		return true
-	})
-	b.WriteByte('\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
-	return err
-}
-
-func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	h2 := *h
-	h2.attrs = append([]slog.Attr(nil), h.attrs...)
-	for _, a := range as {
-		a.Key = h.prefix + a.Key
-		h2.attrs = append(h2.attrs, a)
-	}
-	return &h2
-}
-
-func (h *lineHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
-	}
-	h2 := *h
-	h2.prefix = h.prefix + name + "."
-	return &h2
-}
-
-// writeAttr writes " key=value"; empty values and attributes are left out.
-func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
-	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
-		return
-	}
-	if a.Value.Kind() == slog.KindGroup {
-		p := prefix + a.Key + "."
-		if a.Key == "" {
-			p = prefix
-		}
-		for _, g := range a.Value.Group() {
-			writeAttr(b, p, g)
-		}
-		return
-	}
-	v := a.Value.String()
-	if v == "" {
-		return
-	}
-	if strings.ContainsAny(v, " \t\r\n\"=") || !strconv.CanBackquote(v) {
-		v = strconv.Quote(v)
-	}
-	b.WriteString(" " + prefix + a.Key + "=" + v)
-}
-
-// faultFlags collects repeated --fault NAME flags.
-type faultFlags []sim.Fault
-
-// String lists the faults, comma-separated.
-func (f *faultFlags) String() string {
-	if f == nil {
-		return ""
-	}
-	names := make([]string, len(*f))
-	for i, x := range *f {
-		names[i] = string(x)
-	}
-	return strings.Join(names, ", ")
-}
-
-// Set adds a fault, which must be one of sim.Faults.
-func (f *faultFlags) Set(s string) error {
-	x, err := sim.ParseFault(s)
-	if err != nil {
-		return errors.New("unknown fault; 'hooklab conformance --faults' lists them")
-	}
-	*f = append(*f, x)
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hooklab/hooklab/fixtures"
+	"github.com/hooklab/hooklab/internal/fault"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 	"github.com/hooklab/hooklab/sim/load"
@@ -281,7 +282,7 @@ type reference struct {
 	keys   signer.KeySet
 }
 
-func newReference(t *testing.T, wrap func(http.Handler) http.Handler, faults ...sim.Fault) *reference {
+func newReference(t *testing.T, wrap func(http.Handler) http.Handler, faults ...string) *reference {
 	t.Helper()
 	dl := load.NewDeliveries()
 	sink, err := sim.NewServer("", dl)
@@ -296,10 +297,18 @@ func newReference(t *testing.T, wrap func(http.Handler) http.Handler, faults ...
 			{ID: "t2", Deliver: sink.URL + "/t2"},
 		},
 	}
-	in, err := sim.NewIngress(sim.Config{Faults: faults}, spec)
+	var fs []fault.Fault
+	for _, name := range faults {
+		f, err := fault.Lookup(sim.Strict, name)
+		require.NoError(t, err)
+		fs = append(fs, f)
+	}
+	cfg, err := fault.With(sim.Config{}, fs...)
+	require.NoError(t, err)
+	in, err := sim.NewIngress(cfg, spec)
 	require.NoError(t, err, "NewIngress")
 	t.Cleanup(func() { in.Close() })
-	var h http.Handler = sim.Handler(in, false)
+	var h http.Handler = sim.Handler(in)
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -342,7 +351,7 @@ func TestDeliveriesEndToEnd(t *testing.T) {
 
 func TestDeliveriesSeeDuplicateDelivery(t *testing.T) {
 	t.Parallel()
-	ref := newReference(t, nil, sim.DuplicateDelivery)
+	ref := newReference(t, nil, "duplicate-delivery")
 	rep := ref.run(t, 100, 500*time.Millisecond, 10*time.Second)
 	const triggers = 2
 	require.Equal(t, uint64(50), rep.Requests, "requests")
@@ -372,7 +381,7 @@ func TestDeliveriesSeeDropUnderConcurrency(t *testing.T) {
 	slow := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(slowWriter{w}, r) })
 	}
-	ref := newReference(t, slow, sim.DropUnderConcurrency)
+	ref := newReference(t, slow, "drop-under-concurrency")
 	rep := ref.run(t, 200, 500*time.Millisecond, 500*time.Millisecond)
 	const triggers = 2
 	require.Equal(t, uint64(100), rep.Requests, "requests")

@@ -41,7 +41,15 @@ func run(addr string, delay time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: handler(delay), ReadHeaderTimeout: 10 * time.Second}
+	// Every timeout is set, so that no client holds a connection forever;
+	// the write timeout leaves room for the answer's delay.
+	srv := &http.Server{
+		Handler:           handler(delay),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      delay + 60*time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if _, err := fmt.Println("http://" + ln.Addr().String()); err != nil {

@@ -1,0 +1,202 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/hooklab/hooklab/internal/stage"
+	"github.com/hooklab/hooklab/matcher"
+	"github.com/hooklab/hooklab/signer"
+)
+
+// strict is the strict profile: the reference's own contract, verified at
+// the door. Each method is one stage; s is the profile's Stages, through
+// which the stages reach the shared decisions (Allow, Filter, Check, Send)
+// so that a wrapper of one is seen by all.
+type strict struct {
+	in *Ingress
+	s  *stage.Stages
+}
+
+func strictStages(in *Ingress) *stage.Stages {
+	p := &strict{in: in, s: &stage.Stages{}}
+	*p.s = stage.Stages{
+		Route: p.route, Read: p.read, Respond: p.respond, Verify: p.verify,
+		Match: p.match, Deliver: p.deliver, Answer: p.answer,
+		Allow:  allowMethod,
+		Filter: matchFilter,
+		Check:  checkSignature,
+		Send:   in.send,
+	}
+	return p.s
+}
+
+const allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+// allowMethod is Stages.Allow of the strict profile: the methods of RFC
+// 9110 a webhook sender may use; TRACE, CONNECT and made-up ones are 405.
+func allowMethod(m string) bool {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return true
+	}
+	return false
+}
+
+// matchFilter is Stages.Filter: the request filter over the request as
+// received.
+func matchFilter(c *stage.Call, f *stage.Filter) bool { return f.Match(c.Req) }
+
+// checkSignature is Stages.Check: the endpoint's verifier.
+func checkSignature(c *stage.Call, p signer.Payload) error { return c.Endpoint.Verifier.Verify(p) }
+
+// route finds the endpoint (404 when there is none) and checks the method
+// (405).
+func (p *strict) route(c *stage.Call) bool {
+	id, ok := stage.EndpointID(c.R.URL.Path)
+	if !ok {
+		stage.WriteError(c.W, http.StatusNotFound, "unknown endpoint", "no endpoint is served at "+c.R.URL.Path)
+		c.Note = "no such path"
+		return false
+	}
+	if c.Endpoint = c.Lookup(id); c.Endpoint == nil {
+		stage.WriteError(c.W, http.StatusNotFound, "unknown endpoint", fmt.Sprintf("no endpoint %q", id))
+		c.Note = "unknown endpoint"
+		return false
+	}
+	if !p.s.Allow(c.R.Method) {
+		c.W.Header().Set("Allow", allowedMethods)
+		stage.WriteError(c.W, http.StatusMethodNotAllowed, "method not allowed", c.R.Method+" is not one of "+allowedMethods)
+		c.Note = "bad method"
+		return false
+	}
+	return true
+}
+
+// read reads the body up to the endpoint's limit (413 past it) and builds
+// the request that filters and verification see.
+func (p *strict) read(c *stage.Call) bool {
+	body, status, err := readBody(c.R, c.Endpoint.MaxBody)
+	if err != nil {
+		stage.WriteError(c.W, status, err.Error(), "")
+		c.Note = "body: " + err.Error()
+		return false
+	}
+	c.Req = receivedRequest(c.R, body)
+	return true
+}
+
+// respond answers with the declared response when respondWith's filter
+// matches: at once with skipTriggering or a status other than 200 (as
+// Trigger.dev), otherwise after the triggers are woken.
+func (p *strict) respond(c *stage.Call) bool {
+	rw := c.Endpoint.Respond
+	if rw == nil || !p.s.Filter(c, rw.Filter) {
+		return true
+	}
+	resp, err := rw.Render(c.Req)
+	if err != nil {
+		stage.WriteError(c.W, http.StatusInternalServerError, err.Error(), "")
+		c.Note = "respondWith failed"
+		return false
+	}
+	switch {
+	case rw.Skip:
+		resp.Write(c.W)
+		c.Note = "respondWith, skipTriggering"
+		return false
+	case resp.Status != http.StatusOK:
+		resp.Write(c.W)
+		c.Note = "respondWith, not 200"
+		return false
+	}
+	c.Early = resp
+	return true
+}
+
+// verify checks the signature: 401 with the reason, nothing delivered.
+func (p *strict) verify(c *stage.Call) bool {
+	if c.Endpoint.Verifier == nil {
+		return true
+	}
+	if err := p.s.Check(c, stage.Payload(c)); err != nil {
+		c.Verification.Reason = err.Error()
+		stage.WriteError(c.W, http.StatusUnauthorized, "signature verification failed", c.Verification.Reason)
+		c.Note = "rejected"
+		return false
+	}
+	c.Verification.Verified = true
+	return true
+}
+
+// match collects every trigger whose filter matches, in spec order.
+func (p *strict) match(c *stage.Call) bool {
+	for i := range c.Endpoint.Triggers {
+		t := &c.Endpoint.Triggers[i]
+		if t.Filter == nil || p.s.Filter(c, t.Filter) {
+			c.Matched = append(c.Matched, t)
+		}
+	}
+	return true
+}
+
+// deliver hands each matched trigger its delivery, once.
+func (p *strict) deliver(c *stage.Call) bool {
+	for _, t := range c.Matched {
+		p.s.Send(c, t)
+	}
+	return true
+}
+
+// answer sends respondWith's response, or {"ok":true,…} naming the
+// triggers woken.
+func (p *strict) answer(c *stage.Call) bool {
+	if c.Early != nil {
+		c.Early.Write(c.W)
+		c.Note = fmt.Sprintf("respondWith, triggered %d", len(c.Matched))
+		return true
+	}
+	ids := make([]string, len(c.Matched))
+	for i, t := range c.Matched {
+		ids[i] = t.ID
+	}
+	c.W.Header().Set("Content-Type", "application/json; charset=utf-8")
+	b, _ := json.Marshal(struct {
+		OK        bool     `json:"ok"`
+		Endpoint  string   `json:"endpoint"`
+		Triggered []string `json:"triggered"`
+	}{true, c.Endpoint.ID, ids})
+	c.W.Write(append(b, '\n'))
+	c.Note = fmt.Sprintf("triggered %d", len(ids))
+	return true
+}
+
+// readBody reads at most max bytes: the status to answer with on error.
+func readBody(r *http.Request, max int64) ([]byte, int, error) {
+	if r.Body == nil {
+		return nil, 0, nil
+	}
+	if r.ContentLength > max {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, max)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %v", err)
+	}
+	if int64(len(body)) > max {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body is over the limit of %d bytes", max)
+	}
+	return body, 0, nil
+}
+
+// receivedRequest is r as filters and verification see it: the URL the
+// sender addressed, the headers with Host, the body read.
+func receivedRequest(r *http.Request, body []byte) matcher.Request {
+	req := matcher.Request{Method: r.Method, URL: requestURL(r), Header: r.Header.Clone(), Body: body}
+	if r.Host != "" {
+		req.Header.Set("Host", r.Host)
+	}
+	return req
+}
