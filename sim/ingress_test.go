@@ -749,7 +749,7 @@ func TestNewIngressRejectsBadConfig(t *testing.T) {
 		wantErr string
 		wantIs  error
 	}{
-		{"UnknownProfile", sim.Config{Profile: "lenient"}, nil, `sim: unknown profile "lenient" (have "strict")`, nil},
+		{"UnknownProfile", sim.Config{Profile: "lenient"}, nil, `sim: unknown profile "lenient" (have "strict", "triggerdev-v2")`, nil},
 		{"InvalidSpec", sim.Config{}, []sim.EndpointSpec{{ID: "gh", Verify: &sim.VerifySpec{Preset: "gihub", Secrets: signer.Keys(ghSecret)}}},
 			`sim: endpoint "gh": verify.preset: unknown preset "gihub" (hooklab presets lists them)`, sim.ErrInvalidSpec},
 		{"DuplicateSpec", sim.Config{}, []sim.EndpointSpec{{ID: "gh"}, {ID: "gh"}}, `sim: endpoint "gh": endpoint already exists`, sim.ErrEndpointExists},
