@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,7 +45,7 @@ type serveTimeouts struct{ readHeader, read, write, idle time.Duration }
 var defaultServeTimeouts = serveTimeouts{readHeader: 10 * time.Second, read: 60 * time.Second, write: 90 * time.Second, idle: 60 * time.Second}
 
 const serveUsage = `Usage: hooklab serve [--spec FILE] [--addr HOST:PORT] [--control [--control-token T]]
-                     [--allow-deliver-host HOST]... [--fault NAME]...
+                     [--profile NAME] [--allow-deliver-host HOST]... [--fault NAME]...
 
 Serve runs the reference webhook ingress: every endpoint of spec FILE (JSON
 or YAML: one EndpointSpec, a list of them, or {"endpoints": [...]}) is
@@ -84,6 +85,13 @@ answer must be written within 90s; a connection idle for 60s is closed.
 SIGINT or SIGTERM stops it gracefully: requests in flight finish and
 pending deliveries are cancelled.
 
+--profile picks the behaviour (default strict, what the conformance suite
+checks); triggerdev-v2 behaves as Trigger.dev v2 ships: the sender gets
+200 with an empty body unless respondWith answers, each run verifies on
+its own and its delivery says whether it verified, and triggers match
+with the dispatcher's rules (see 'go doc sim.TriggerDevV2'). The Flags
+section lists the profiles.
+
 --fault builds a named defect into the ingress (see 'hooklab conformance
 --faults'), to check that a conformance runner catches it.
 
@@ -117,6 +125,7 @@ func newServeCmd() *command {
 	fs.Var(&token, "control-token", "require `TOKEN` as a bearer token on the control API (default: $"+controlTokenEnv+"); needed for a non-loopback -addr")
 	fs.Var(&deliverHosts, "allow-deliver-host", "let deliver URLs name `HOST` besides loopback (repeatable)")
 	fs.Var(&faults, "fault", "build in fault `NAME` (repeatable; 'hooklab conformance --faults' lists them)")
+	profile := fs.String("profile", string(sim.Strict), "behave as profile `NAME`: "+profileList())
 
 	return &command{
 		name:    "serve",
@@ -160,7 +169,10 @@ func newServeCmd() *command {
 				}
 			}
 			log := slog.New(sim.NewLogHandler(std.stderr))
-			cfg, err := faults.config(sim.Config{Log: log, DeliverHosts: deliverHosts})
+			if _, ok := sim.Profiles()[sim.Profile(*profile)]; !ok {
+				return usageErrorf("-profile: unknown profile %q (want %s)", *profile, profileNames())
+			}
+			cfg, err := faults.config(sim.Config{Profile: sim.Profile(*profile), Log: log, DeliverHosts: deliverHosts})
 			if err != nil {
 				return usageErrorf("-fault: %v", err)
 			}
@@ -361,6 +373,34 @@ func startLine(base string, specs []sim.EndpointSpec, control, token bool) strin
 		if token {
 			b.WriteString(" (bearer token required)")
 		}
+	}
+	return b.String()
+}
+
+// profileNames lists the profiles' names, sorted and comma-separated.
+func profileNames() string {
+	var names []string
+	for p := range sim.Profiles() {
+		names = append(names, string(p))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// profileList lists the profiles with what each is, for -h.
+func profileList() string {
+	ps := sim.Profiles()
+	var names []string
+	for p := range ps {
+		names = append(names, string(p))
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(n + " (" + ps[sim.Profile(n)] + ")")
 	}
 	return b.String()
 }
