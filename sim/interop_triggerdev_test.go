@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/hooklab/hooklab/conformance"
+	"github.com/hooklab/hooklab/internal/fault"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 )
@@ -57,20 +58,9 @@ const tdHost = "X-Td-Host"
 
 func TestTriggerDevV2MatchesTheRealPackages(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts Node and runs the conformance suite twice over; not in -short")
+		t.Skip("starts Node and runs the conformance suite through both implementations; not in -short")
 	}
 	f := newTDFork(t, sim.Config{Profile: sim.TriggerDevV2})
-
-	rep, _ := conformance.Check(t.Context(), f.target(), conformance.DeliveryWait(20*time.Millisecond), conformance.Settle(0))
-	var skipped []string
-	for _, c := range rep.Cases {
-		if c.Status == conformance.StatusSkip {
-			skipped = append(skipped, c.Case.ID())
-		}
-	}
-	caseRequests := f.requests()
-	t.Logf("conformance: %d cases, %d skipped (%s), %d requests forked", len(rep.Cases), len(skipped), strings.Join(skipped, ", "), caseRequests)
-
 	seed := uint64(20261205)
 	if s := os.Getenv("HOOKLAB_TD_SEED"); s != "" {
 		var err error
@@ -79,11 +69,10 @@ func TestTriggerDevV2MatchesTheRealPackages(t *testing.T) {
 		}
 	}
 	t.Logf("random requests: seed %d (HOOKLAB_TD_SEED=<n> picks another)", seed)
-	f.random(t, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), tdRandomRequests)
-
-	n := f.compareDeliveries(t)
+	st := f.run(t, seed, tdRandomRequests)
+	t.Logf("conformance: %d cases, %d skipped (%s)", st.cases, len(st.skipped), strings.Join(st.skipped, ", "))
 	t.Logf("differential: %d conformance cases, %d case requests, %d random requests, %d deliveries each side, %d differences",
-		len(rep.Cases), caseRequests, f.requests()-caseRequests, n, len(f.diffs))
+		st.cases, st.caseRequests, st.randomRequests, st.deliveries, len(f.diffs))
 	for i, d := range f.diffs {
 		if i == 30 {
 			t.Errorf("… and %d more differences", len(f.diffs)-30)
@@ -91,9 +80,61 @@ func TestTriggerDevV2MatchesTheRealPackages(t *testing.T) {
 		}
 		t.Error(d)
 	}
-	if f.requests()-caseRequests < 500 {
-		t.Errorf("random requests sent = %d, want at least 500", f.requests()-caseRequests)
+	if st.randomRequests < 500 {
+		t.Errorf("random requests sent = %d, want at least 500", st.randomRequests)
 	}
+}
+
+// TestTriggerDevV2FaultsAreCaught builds the Go side with each fault of the
+// profile in turn: the differential must find at least one difference.
+func TestTriggerDevV2FaultsAreCaught(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Node once per fault; not in -short")
+	}
+	fs := fault.Of(sim.TriggerDevV2)
+	if len(fs) < 5 {
+		t.Errorf("faults of %s = %d, want at least 5", sim.TriggerDevV2, len(fs))
+	}
+	for _, flt := range fs {
+		t.Run(flt.Name, func(t *testing.T) {
+			cfg, err := fault.With(sim.Config{Profile: sim.TriggerDevV2}, flt)
+			if err != nil {
+				t.Fatalf("fault.With(%s) = %v", flt.Name, err)
+			}
+			f := newTDFork(t, cfg)
+			st := f.run(t, 20261205, 300)
+			if len(f.diffs) == 0 {
+				t.Errorf("differential with fault %s (%s) = 0 differences over %d requests, want at least 1",
+					flt.Name, flt.Doc, st.caseRequests+st.randomRequests)
+				return
+			}
+			t.Logf("%d differences; the first: %s", len(f.diffs), f.diffs[0])
+		})
+	}
+}
+
+// tdStats counts what one differential run sent.
+type tdStats struct {
+	cases, caseRequests, randomRequests, deliveries int
+	skipped                                         []string
+}
+
+// run sends every conformance case's requests and n random ones (from
+// seed) to both sides, then compares the deliveries.
+func (f *tdFork) run(t *testing.T, seed uint64, n int) tdStats {
+	var st tdStats
+	rep, _ := conformance.Check(t.Context(), f.target(), conformance.DeliveryWait(20*time.Millisecond), conformance.Settle(0))
+	st.cases = len(rep.Cases)
+	for _, c := range rep.Cases {
+		if c.Status == conformance.StatusSkip {
+			st.skipped = append(st.skipped, c.Case.ID())
+		}
+	}
+	st.caseRequests = f.requests()
+	f.random(t, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), n)
+	st.randomRequests = f.requests() - st.caseRequests
+	st.deliveries = f.compareDeliveries(t)
+	return st
 }
 
 // tdSide is one implementation: its control base URL and its sink.
