@@ -46,6 +46,12 @@
 // | verification | per run, verifyRequestSignature({request, headerName, headerEncoding, secret, algorithm: "sha256"}) for each secret, newest first, until one succeeds; the delivery says verified:true, or verified:false with the VerifyResult reason ("Missing header", "Failed sha256 verification"); for GET/HEAD the reason is the Request constructor's message ("Request with GET/HEAD method cannot have body."); with no verify, verified:false and no reason |
 // | delivery | one envelope per run, POSTed to the trigger's deliver URL: the run's request (method, url, headers one value per lower-case name, body = UTF-8 of rawBody, base64), a fresh id per delivery ("id", the same on every retry), receivedAt, deliveredAt; 5 attempts, 100 ms backoff doubling, retried only after a network error or a non-2xx answer |
 //
+// Specs are checked as the platform would take them: trigger filters with
+// EventFilterSchema, respondWith's with RequestFilterSchema (which drops
+// unknown keys). hooklab checks both against its own RequestFilter grammar,
+// so a few filters this adapter takes (a "url" key, an upper-case header
+// name) the Go profile refuses with 400; the differential sends none.
+//
 // What it cannot express, it declines with 501 {"error":"not implemented"}:
 // a verify scheme that verifyRequestSignature cannot check (anything but
 // HMAC-SHA256 of the body alone, one header, hex, base64 or base64url, a

@@ -75,6 +75,13 @@ import (
 // as received, so no text/plain content-type); the run, its verification
 // and the delivery have the SDK's rebuilt request, with the content-type
 // Fetch adds.
+//
+// What it does not model: the platform's Postgres (a body with U+0000
+// cannot be stored there and would be a 500), compression, the hosted
+// cloud's edge limits, the webhook-integration path, and the spec grammar:
+// filters are parsed as hooklab's RequestFilters in every profile, so a
+// trigger filter Trigger.dev would take as an untyped EventFilter (a "url"
+// key, an upper-case header name) is refused when the endpoint is added.
 const TriggerDevV2 Profile = "triggerdev-v2"
 
 // triggerDev is the triggerdev-v2 profile's stages. Through Verify and

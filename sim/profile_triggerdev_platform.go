@@ -490,10 +490,16 @@ func (q tdRequest) delivered() matcher.Request {
 	return matcher.Request{Method: q.Method, URL: q.URL, Header: h, Body: q.Body}
 }
 
-// Reasons of verifyRequestSignature's VerifyResult.
-var (
-	errTDMissingHeader = errors.New("Missing header")
-	errTDFailed        = errors.New("Failed sha256 verification")
+// sdkReason is a reason of verifyRequestSignature's VerifyResult, as an
+// error: the SDK's text exactly, capital letter included.
+type sdkReason string
+
+func (r sdkReason) Error() string { return string(r) }
+
+// The reasons verifyRequestSignature gives.
+const (
+	errTDMissingHeader sdkReason = "Missing header"
+	errTDFailed        sdkReason = "Failed sha256 verification"
 )
 
 // tdSDKVerify is verifyRequestSignature (@trigger.dev/sdk 2.3.19) with each
