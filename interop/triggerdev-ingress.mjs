@@ -43,7 +43,7 @@
 // | answer | the handler's 200 response, else 200 with an empty body and no content-type; always Strict-Transport-Security |
 // | dispatchers | after the answer, each trigger in spec order: filter parsed with EventFilterSchema (at creation: an invalid one is a 400 there); content-type containing "application/json" (case-sensitive): JSON.parse(rawBody) (a failure wakes no trigger at all), eventFilterMatches({context:{}, payload:{url, method, headers, body}}, {payload: F, context: {}}); otherwise eventFilterMatches({url, method, headers, rawBody}, {payload: F, context: {}}), so only a filter with no keys matches |
 // | run | per matching trigger: new Request(url, {method, headers, body: rawBody}) (Fetch adds content-type: text/plain;charset=UTF-8 when the stored headers have none); GET and HEAD throw there, and the run fails before verification |
-// | verification | per run, verifyRequestSignature({request, headerName, headerEncoding, secret, algorithm: "sha256"}) for each secret, newest first, until one succeeds; the delivery says verified:true, or verified:false with the VerifyResult reason ("Missing header", "Failed sha256 verification"); for GET/HEAD the reason is the Request constructor's message ("Request with GET/HEAD method cannot have body."); with no verify, verified:false and no reason |
+// | verification | per run, verifyRequestSignature({request, headerName, headerEncoding, secret, algorithm: "sha256"}) for each secret, newest first, until one succeeds; the delivery says verified:true, or verified:false with the VerifyResult reason ("Missing header", "Failed sha256 verification"); for GET/HEAD, verify or not, the reason is the Request constructor's message ("Request with GET/HEAD method cannot have body."); with no verify, verified:false and no reason |
 // | delivery | one envelope per run, POSTed to the trigger's deliver URL: the run's request (method, url, headers one value per lower-case name, body = UTF-8 of rawBody, base64), a fresh id per delivery ("id", the same on every retry), receivedAt, deliveredAt; 5 attempts, 100 ms backoff doubling, retried only after a network error or a non-2xx answer |
 //
 // Specs are checked as the platform would take them: trigger filters with
@@ -784,8 +784,12 @@ async function immediateResponse(ep, platform, bytes) {
   });
   const body = Buffer.from(await sdkReq.clone().arrayBuffer());
   const ctx = { method: sdkReq.method, url: sdkReq.url, headers: sdkReq.headers, body, key: ep.verify?.secrets[0] };
+  // hooklab renders each header into a Go http.Header with Set, in sorted
+  // order: names canonicalised, the last of two spellings wins.
   const hdrs = {};
-  for (const [name, tmpl] of rw.headers) hdrs[name] = new TextDecoder("utf-8", { ignoreBOM: true }).decode(render(tmpl, ctx));
+  for (const [name, tmpl] of rw.headers) {
+    hdrs[goCanonicalHeaderKey(name)] = new TextDecoder("utf-8", { ignoreBOM: true }).decode(render(tmpl, ctx));
+  }
   const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(render(rw.body, ctx));
   const handled = new Response(text, { status: rw.status, headers: hdrs });
   // The SDK's answer, as the platform parses it.
@@ -794,6 +798,20 @@ async function immediateResponse(ep, platform, bytes) {
   const resp = new Response(wire.body, { status: wire.status, headers: wire.headers });
   const out = { status: resp.status, headers: new Headers(resp.headers), body: Buffer.from(await resp.arrayBuffer()) };
   if (rw.skip || out.status !== 200) out.stop = true;
+  return out;
+}
+
+// goCanonicalHeaderKey is Go's http.CanonicalHeaderKey: a name made of
+// token characters gets upper case at its start and after each "-",
+// lower case elsewhere; any other name is left as it is.
+function goCanonicalHeaderKey(name) {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return name;
+  let upper = true;
+  let out = "";
+  for (const ch of name) {
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === "-";
+  }
   return out;
 }
 

@@ -572,6 +572,12 @@ func (f *tdFork) random(t *testing.T, r *rand.Rand, n int) {
 				}
 				rw.Response.Headers["X-Echo"] = tdTemplates[r.IntN(len(tdTemplates))]
 			}
+			if r.IntN(5) == 0 {
+				if rw.Response.Headers == nil {
+					rw.Response.Headers = map[string]string{}
+				}
+				rw.Response.Headers[[]string{"content-type", "x-echo", "X Bad"}[r.IntN(3)]] = "second {{method}}"
+			}
 			spec.RespondWith = rw
 		}
 		for j := range 1 + r.IntN(4) {

@@ -62,9 +62,9 @@ import (
 //	                 throws and the run fails before verification
 //	verification     per run: verifyRequestSignature with each secret until one
 //	                 verifies; verified, or the SDK's reason ("Missing header",
-//	                 "Failed sha256 verification"); for GET/HEAD the constructor's
-//	                 "Request with GET/HEAD method cannot have body."; no verify:
-//	                 verified false, no reason. A scheme verifyRequestSignature cannot
+//	                 "Failed sha256 verification"); for GET/HEAD, verify or not, the
+//	                 constructor's "Request with GET/HEAD method cannot have body.";
+//	                 no verify: verified false, no reason. A scheme verifyRequestSignature cannot
 //	                 check is verified by hooklab's signer, as a user's own verify
 //	                 function would (the adapter declines those specs with 501)
 //	delivery         one per run: the run's request (lower-case names, one value
@@ -226,12 +226,12 @@ func (p *triggerDev) respond(c *stage.Call) bool {
 // the run's request checked by Stages.Check, or the reason the run failed
 // before it (GET and HEAD). It never answers.
 func (p *triggerDev) verify(c *stage.Call) bool {
-	if c.Endpoint.Verifier == nil {
+	run, failed := tdRun(tdNewEvent(tdFromMatcher(c.Req)))
+	if failed != "" { // whether or not the endpoint verifies
+		c.Verification.Reason = failed
 		return true
 	}
-	run, failed := tdRun(tdNewEvent(tdFromMatcher(c.Req)))
-	if failed != "" {
-		c.Verification.Reason = failed
+	if c.Endpoint.Verifier == nil {
 		return true
 	}
 	r := run.matcherRequest()

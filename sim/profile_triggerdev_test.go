@@ -3,7 +3,9 @@ package sim
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -260,4 +262,96 @@ func FuzzTDURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTriggerDevV2Ingress serves requests through the profile's stages and
+// checks the answer and the deliveries of each quirk.
+func TestTriggerDevV2Ingress(t *testing.T) {
+	const secret = "whsec_test"
+	spec := EndpointSpec{ID: "gh", Triggers: []TriggerSpec{{ID: "all"}, {ID: "opened", Filter: json.RawMessage(`{"body":{"action":["opened"]}}`)}}}
+	signed := spec
+	signed.ID = "signed"
+	signed.Verify = &VerifySpec{Preset: "github", Secrets: signer.Keys(secret)}
+	const goodSig = "sha256=57ba523f22353bec99883cfefc3d825284fa2b250415486b6fe4bb317c29792e" // of {"foo":"bar"}
+	tests := []struct {
+		name        string
+		method, url string
+		header      http.Header
+		body        string
+		status      int
+		want        []Verification // one per delivery, in trigger order
+		wantCT      string         // the delivered content-type
+	}{
+		{"bad signature is answered 200, its runs fail", "POST", "/hooks/signed", http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {"sha256=00"}},
+			`{"foo":"bar"}`, 200, []Verification{{Reason: "Failed sha256 verification"}}, "application/json"},
+		{"good signature", "POST", "/hooks/signed", http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {goodSig}},
+			`{"foo":"bar"}`, 200, []Verification{{Verified: true}}, "application/json"},
+		{"GET runs fail without verify too", "GET", "/hooks/gh", nil, "", 200, []Verification{{Reason: tdGetHeadBody}}, ""},
+		{"no content-type gets Fetch's", "PUT", "/hooks/gh", nil, "-1", 200, []Verification{{}}, "text/plain;charset=UTF-8"},
+		{"JSON that does not parse wakes nothing", "POST", "/hooks/gh", http.Header{"Content-Type": {"application/json"}}, `{"action":`, 200, nil, ""},
+		{"a JSON body wakes its filter", "POST", "/hooks/gh", http.Header{"Content-Type": {"application/json"}}, `{"action":"opened"}`, 200, []Verification{{}, {}}, "application/json"},
+		{"Application/JSON is not JSON", "POST", "/hooks/gh", http.Header{"Content-Type": {"Application/JSON"}}, `{"action":"opened"}`, 200, []Verification{{}}, "Application/JSON"},
+		{"OPTIONS is 405", "OPTIONS", "/hooks/gh", nil, "", 405, nil, ""},
+		{"unknown endpoint", "POST", "/hooks/nope", nil, "", 404, nil, ""},
+		{"trailing slash redirects", "POST", "/hooks/gh/?a=1", nil, "", 301, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.ReplaceAll(tt.name, " ", "-"), func(t *testing.T) {
+			var rec Recorder
+			in, err := NewIngress(Config{Profile: TriggerDevV2, Recorder: &rec}, spec, signed)
+			if err != nil {
+				t.Fatalf("NewIngress = %v", err)
+			}
+			defer in.Close()
+			req := httptest.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
+			for k, vs := range tt.header {
+				req.Header[k] = vs
+			}
+			w := httptest.NewRecorder()
+			in.ServeHTTP(w, req)
+			in.Flush(t.Context())
+			if w.Code != tt.status {
+				t.Errorf("%s %s status = %d, want %d", tt.method, tt.url, w.Code, tt.status)
+			}
+			if tt.status == 200 && w.Body.Len() != 0 {
+				t.Errorf("%s %s body = %q, want empty", tt.method, tt.url, w.Body)
+			}
+			ds := rec.Deliveries()
+			sort.Slice(ds, func(i, j int) bool { return ds[i].Trigger < ds[j].Trigger })
+			var got []Verification
+			for _, d := range ds {
+				got = append(got, d.Verification)
+				if ct := strings.Join(d.Request.Header["content-type"], ","); ct != tt.wantCT {
+					t.Errorf("delivery to %s: content-type = %q, want %q", d.Trigger, ct, tt.wantCT)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("deliveries' verifications = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTriggerDevV2RepeatedIdempotencyKeyStartsNoRuns sends one key twice
+// and another once.
+func TestTriggerDevV2RepeatedIdempotencyKeyStartsNoRuns(t *testing.T) {
+	var rec Recorder
+	in, err := NewIngress(Config{Profile: TriggerDevV2, Recorder: &rec}, EndpointSpec{ID: "x", Triggers: []TriggerSpec{{ID: "all"}}})
+	if err != nil {
+		t.Fatalf("NewIngress = %v", err)
+	}
+	defer in.Close()
+	for _, key := range []string{"k1", "k1", "k2", ""} {
+		req := httptest.NewRequest("POST", "/hooks/x", strings.NewReader("{}"))
+		req.Header.Set("Idempotency-Key", key)
+		w := httptest.NewRecorder()
+		in.ServeHTTP(w, req)
+		if w.Code != 200 {
+			t.Errorf("POST with idempotency-key %q = %d, want 200", key, w.Code)
+		}
+	}
+	in.Flush(t.Context())
+	if n := rec.Len(); n != 3 {
+		t.Errorf("deliveries for keys k1, k1, k2, \"\" = %d, want 3", n)
+	}
 }
