@@ -901,7 +901,7 @@ const server = http.createServer(async (req, res) => {
     const q = req.url.indexOf("?");
     const pathname = q < 0 ? req.url : req.url.slice(0, q);
     const search = q < 0 ? "" : req.url.slice(q);
-    if (pathname.startsWith(PATH_PREFIX)) {
+    if (pathname.startsWith(PATH_PREFIX) || pathname === PATH_PREFIX.slice(0, -1)) {
       if (pathname.endsWith("/") && pathname.length > 1) {
         // express's clean-URL middleware, before any route.
         await readBody(req, SAFETY_CAP);

@@ -650,6 +650,8 @@ func tdRandomRequest(r *rand.Rand, ep tdEndpoint) (method, target string, h http
 		path = "/hooks//" + ep.id + "//"
 	case 3:
 		path = sim.PathPrefix + strings.Replace(ep.id, "o", "%6F", 1)
+	case 4:
+		path = "/hooks"
 	}
 	target = path + tdQueries[r.IntN(len(tdQueries))]
 	h = http.Header{}
