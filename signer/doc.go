@@ -16,7 +16,7 @@
 //
 // Typical use on the receiving side:
 //
-//	v, err := signer.NewVerifier(signer.Stripe, signer.Keys(os.Getenv("STRIPE_WEBHOOK_SECRET")))
+//	v, err := signer.NewVerifier(signer.Stripe(), signer.Keys(os.Getenv("STRIPE_WEBHOOK_SECRET")))
 //	...
 //	if err := v.VerifyRequest(r); err != nil {
 //		http.Error(w, "bad signature", http.StatusUnauthorized) // errors.Is(err, signer.ErrTimestampTooOld) …
@@ -25,7 +25,7 @@
 //
 // and on the sending side:
 //
-//	signed, err := signer.Sign(signer.GitHub, signer.Keys("s3cret"), signer.Payload{Body: body})
+//	signed, err := signer.Sign(signer.GitHub(), signer.Keys("s3cret"), signer.Payload{Body: body})
 //
 // Verification is layered like go-github's: [Verifier.VerifyRequest] reads
 // the body once (with a size limit) and leaves it readable; [Verify] takes

@@ -181,7 +181,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "UnknownEndpointIs404JSON",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/nope", issue), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/nope", issue), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 404,
 			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint \"nope\""}` + "\n",
@@ -250,7 +250,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "BodyOverLimitWithContentLengthIs413",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 413,
 			wantBody:   `{"error":"body of 65 bytes is over the limit of 64"}` + "\n",
@@ -260,7 +260,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "BodyOverLimitOfUnknownLengthIs413",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				r := signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 				r.ContentLength = -1 // chunked: the length is known only by reading
 				r.Body = io.NopCloser(strings.NewReader(body65))
 				return r
@@ -272,7 +272,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "BodyAtLimitIsAccepted",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				r := signed(t, request("POST", "/hooks/gh", body64, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", body64, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 				r.ContentLength = -1
 				r.Body = io.NopCloser(strings.NewReader(body64))
 				return r
@@ -303,7 +303,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWithSkipTriggeringWakesNoTriggerEvenWhenSigned",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", ping, "X-GitHub-Event: ping", "X-GitHub-Delivery: d-2"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", ping, "X-GitHub-Event: ping", "X-GitHub-Delivery: d-2"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   "pong d-2",
@@ -312,7 +312,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWithNon200StopsBeforeTriggering",
 			spec: respond(202, false),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 202,
 			wantBody:   "declared",
@@ -330,7 +330,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWith200GoesOnToTrigger",
 			spec: respond(200, false),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   "declared",
@@ -349,7 +349,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWithFilterMissTakesTheNormalPath",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   okBody("gh", "issues", "all"),
@@ -370,7 +370,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "WrongSecretIs401AndWakesNothing",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, "not-the-secret")
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), "not-the-secret")
 			},
 			wantStatus: 401,
 			wantBody:   `{"error":"signature verification failed","reason":"signer: github: X-Hub-Signature-256: no matching signature"}` + "\n",
@@ -379,7 +379,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "TamperedBodyIs401",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				r := signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 				r.Body = io.NopCloser(strings.NewReader(strings.Replace(issue, "opened", "closed", 1)))
 				return r
 			},
@@ -399,7 +399,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "NoMatchingTriggerIs200WithAnEmptyList",
 			spec: func() sim.EndpointSpec { s := base(); s.Triggers = s.Triggers[:1]; return s }(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: push"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: push"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   okBody("gh"),
@@ -464,7 +464,7 @@ func TestIngressTriggersEveryMatchExactlyOnce(t *testing.T) {
 		trig("query", `{"query":{"tenant":["acme"]}}`),
 	)
 	in, rec := newIngress(t, sim.Config{}, spec)
-	r := signed(t, request("POST", "/hooks/gh?tenant=acme", `{"action":"opened"}`, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+	r := signed(t, request("POST", "/hooks/gh?tenant=acme", `{"action":"opened"}`, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 	w := serve(t, in, r)
 	require.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
 	assert.Equal(t, okBody("gh", "issues-opened", "posts", "all", "query"), w.Body.String())
@@ -494,7 +494,7 @@ func TestIngressDeliveryCarriesTheRequest(t *testing.T) {
 				"X-GitHub-Event: issues", "X-Multi: one", "X-Multi: two", sim.RequestIDHeader+": req-42")
 			r.Host = "hooks.example.com:8443"
 			if tt.sign {
-				signed(t, r, signer.GitHub, ghSecret)
+				signed(t, r, signer.GitHub(), ghSecret)
 			}
 			w := serve(t, in, r)
 			require.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
@@ -530,7 +530,7 @@ func TestIngressForwardedProtoRebuildsHTTPSURL(t *testing.T) {
 	const secret = "twilio-auth-token-EXAMPLE"
 	const public = "https://hooks.example.com/hooks/tw?tenant=acme"
 	form := "CallSid=CA1234&From=%2B15005550006&To=%2B15005550001"
-	p, err := signer.Sign(signer.Twilio, signer.Keys(secret), signer.Payload{
+	p, err := signer.Sign(signer.Twilio(), signer.Keys(secret), signer.Payload{
 		Method: "POST", URL: public, Body: []byte(form),
 		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 	}, signer.At(t0))
@@ -611,7 +611,7 @@ func TestIngressDeliveryRetriesWithBackoff(t *testing.T) {
 	in, rec := newIngress(t, sim.Config{DeliveryBackoff: backoff}, spec)
 
 	body := `{"action":"opened"}`
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 
 	at := fs.times()
@@ -635,7 +635,7 @@ func TestIngressDeliveryGivesUpAfterDeliveryAttempts(t *testing.T) {
 	defer srv.Close()
 	spec := ghSpec(sim.TriggerSpec{ID: "all", Deliver: srv.URL})
 	in, _ := newIngress(t, sim.Config{DeliveryAttempts: 3, DeliveryBackoff: time.Millisecond}, spec)
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Len(t, fs.times(), 3, "attempts")
 }
@@ -665,7 +665,7 @@ func TestIngressFailingTargetBlocksNeitherAnswerNorOtherTriggers(t *testing.T) {
 		sim.TriggerSpec{ID: "good", Deliver: good.URL},
 	)
 	in, _ := newIngress(t, sim.Config{DeliveryBackoff: time.Hour}, spec)
-	r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)
+	r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)
 	w := httptest.NewRecorder()
 	done := make(chan struct{})
 	go func() { in.ServeHTTP(w, r); close(done) }()
@@ -693,7 +693,7 @@ func TestIngressCloseStopsRetries(t *testing.T) {
 		ghSpec(sim.TriggerSpec{ID: "all", Deliver: srv.URL}))
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
-	in.ServeHTTP(w, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	in.ServeHTTP(w, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 	require.Eventually(t, func() bool { return len(fs.times()) == 1 }, 5*time.Second, time.Millisecond, "first attempt")
 
@@ -725,14 +725,14 @@ func TestIngressEndpoints(t *testing.T) {
 	err = in.Add(sim.EndpointSpec{})
 	assert.EqualError(t, err, `sim: endpoint: id: missing`)
 
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	assert.Equal(t, http.StatusOK, w.Code)
 
 	assert.True(t, in.Remove("gh"), "Remove(gh)")
 	assert.False(t, in.Remove("gh"), "Remove(gh) again")
 	assert.False(t, in.Remove("never"), "Remove(never)")
 	assert.Equal(t, []string{"a-first"}, in.Endpoints())
-	w = serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	w = serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	assert.Equal(t, http.StatusNotFound, w.Code, "a removed endpoint")
 	assert.Equal(t, 1, rec.Len())
 
@@ -793,7 +793,7 @@ func TestIngressConcurrentRequests(t *testing.T) {
 			r, _ := http.NewRequest("POST", srv.URL+"/hooks/gh", strings.NewReader(fmt.Sprintf(`{"n":%d}`, i)))
 			r.Header.Set("X-GitHub-Event", "issues")
 			r.Header.Set(sim.RequestIDHeader, fmt.Sprintf("req-%d", i))
-			if err := signer.SignRequest(r, signer.GitHub, signer.Keys(ghSecret)); err != nil {
+			if err := signer.SignRequest(r, signer.GitHub(), signer.Keys(ghSecret)); err != nil {
 				errs <- err
 				return
 			}
@@ -854,8 +854,8 @@ func TestIngressLogNeverHoldsSecretOrBody(t *testing.T) {
 		ghSpec(sim.TriggerSpec{ID: "all", Deliver: srv.URL + "/deliveries?token=" + token}))
 
 	const marker = "BODY-MARKER-7f3a"
-	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub, ghSecret))
-	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub, "wrong-"+ghSecret))
+	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub(), ghSecret))
+	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub(), "wrong-"+ghSecret))
 	serve(t, in, request("POST", "/hooks/nope", marker))
 
 	out := buf.String()
@@ -930,7 +930,7 @@ func TestHandlerControlAPI(t *testing.T) {
 	assert.JSONEq(t, `{"endpoints":["gh"]}`, body)
 
 	r, _ := http.NewRequest("POST", srv.URL+"/hooks/gh", strings.NewReader(`{}`))
-	require.NoError(t, signer.SignRequest(r, signer.GitHub, signer.Keys(ghSecret)))
+	require.NoError(t, signer.SignRequest(r, signer.GitHub(), signer.Keys(ghSecret)))
 	resp, err := http.DefaultClient.Do(r)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -1021,7 +1021,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: sim.VerifyAfterTrigger,
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, "forged"))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), "forged"))
 				var vs []string
 				for _, d := range rec.Deliveries() {
 					vs = append(vs, fmt.Sprintf("verified=%v reason=%q", d.Verification.Verified, d.Verification.Reason))
@@ -1037,10 +1037,10 @@ func TestIngressFaults(t *testing.T) {
 				// A header filter, and a scheme whose header names are
 				// lower-case (Zoom's x-zm-signature).
 				in, rec := newIngress(t, cfg, ghSpec(trig("issues", `{"headers":{"x-github-event":["issues"]}}`)))
-				filter := observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)), rec)
+				filter := observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)), rec)
 				zoom := sim.EndpointSpec{ID: "zoom", Verify: &sim.VerifySpec{Preset: "zoom", Secrets: signer.Keys("zoom-secret")}}
 				in, rec = newIngress(t, cfg, zoom)
-				scheme := observe(serve(t, in, signed(t, request("POST", "/hooks/zoom", `{"event":"meeting.started"}`), signer.Zoom, "zoom-secret")), rec)
+				scheme := observe(serve(t, in, signed(t, request("POST", "/hooks/zoom", `{"event":"meeting.started"}`), signer.Zoom(), "zoom-secret")), rec)
 				return "filter: " + filter + "; zoom: " + scheme
 			},
 			strict: "filter: 200 [issues]; zoom: 200 []",
@@ -1050,7 +1050,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: sim.FirstMatchOnly,
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("a", ""), trig("b", `{"method":["POST"]}`), trig("c", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 				return observe(w, rec) + " " + strings.TrimSpace(w.Body.String())
 			},
 			strict: `200 [a b c] {"ok":true,"endpoint":"gh","triggered":["a","b","c"]}`,
@@ -1060,7 +1060,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: sim.IgnoreSkipTriggering,
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, handshakeSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: ping"), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: ping"), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 pong []",
 			faulty: "200 pong [all]",
@@ -1080,7 +1080,7 @@ func TestIngressFaults(t *testing.T) {
 				// A trigger's query filter, and a Meta-style handshake whose
 				// verify token is a query filter.
 				in, rec := newIngress(t, cfg, ghSpec(trig("acme", `{"query":{"tenant":["acme"]}}`)))
-				trigger := observe(serve(t, in, signed(t, request("POST", "/hooks/gh?tenant=other", `{}`), signer.GitHub, ghSecret)), rec)
+				trigger := observe(serve(t, in, signed(t, request("POST", "/hooks/gh?tenant=other", `{}`), signer.GitHub(), ghSecret)), rec)
 				meta := sim.EndpointSpec{ID: "meta", Verify: &sim.VerifySpec{Preset: "meta", Secrets: signer.Keys("app-secret")},
 					RespondWith: &sim.RespondWithSpec{
 						Filter:         json.RawMessage(`{"method":["GET"],"query":{"hub.verify_token":["right-token"]}}`),
@@ -1134,7 +1134,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: sim.DuplicateDelivery,
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("a", ""), trig("b", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [a b]",
 			faulty: "200 [a a b b]",
@@ -1144,7 +1144,7 @@ func TestIngressFaults(t *testing.T) {
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Signed as sent: spaces, and keys out of Go's sorted order.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"zen": "x", "action": "opened"}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"zen": "x", "action": "opened"}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [all]",
 			faulty: "401 []",
@@ -1157,7 +1157,7 @@ func TestIngressFaults(t *testing.T) {
 					Triggers: []sim.TriggerSpec{trig("all", "")}}
 				in, rec := newIngress(t, cfg, spec)
 				r := request("POST", "/hooks/stripe", `{"type":"invoice.paid"}`)
-				require.NoError(t, signer.SignRequest(r, signer.Stripe, signer.Keys("whsec_test"), signer.At(t0.Add(-time.Hour))))
+				require.NoError(t, signer.SignRequest(r, signer.Stripe(), signer.Keys("whsec_test"), signer.At(t0.Add(-time.Hour))))
 				return observe(serve(t, in, r), rec)
 			},
 			strict: "401 []",
@@ -1171,7 +1171,7 @@ func TestIngressFaults(t *testing.T) {
 				spec := ghSpec(trig("all", ""))
 				spec.Verify.Secrets = signer.Keys("new", "old")
 				in, rec := newIngress(t, cfg, spec)
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, "old")), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), "old")), rec)
 			},
 			strict: "200 [all]",
 			faulty: "401 []",
@@ -1182,7 +1182,7 @@ func TestIngressFaults(t *testing.T) {
 				// Two signature headers (a relay added one): a stale
 				// signature first, the good one second.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)
 				good := r.Header.Get("X-Hub-Signature-256")
 				r.Header["X-Hub-Signature-256"] = []string{"sha256=" + strings.Repeat("0", 64), good}
 				return observe(serve(t, in, r), rec)
@@ -1203,7 +1203,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: sim.UnknownEndpointOK,
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh-typo", `{}`), signer.GitHub, ghSecret))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh-typo", `{}`), signer.GitHub(), ghSecret))
 				return observe(w, rec) + " " + strings.TrimSpace(w.Body.String())
 			},
 			strict: `404 [] {"error":"unknown endpoint","reason":"no endpoint \"gh-typo\""}`,
@@ -1215,7 +1215,7 @@ func TestIngressFaults(t *testing.T) {
 				// Declared JSON, but not JSON: a trigger without a filter
 				// still takes it.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				r := signed(t, request("POST", "/hooks/gh", `{"truncated":`, "Content-Type: application/json"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", `{"truncated":`, "Content-Type: application/json"), signer.GitHub(), ghSecret)
 				return observe(serve(t, in, r), rec)
 			},
 			strict: "200 [all]",
@@ -1226,7 +1226,7 @@ func TestIngressFaults(t *testing.T) {
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Signed over bytes that are not valid UTF-8.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", "{\"name\":\"caf\xe9\"}"), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", "{\"name\":\"caf\xe9\"}"), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [all]",
 			faulty: "401 []",
@@ -1237,7 +1237,7 @@ func TestIngressFaults(t *testing.T) {
 				body := `{"action":"opened"}`
 				want := hex.EncodeToString(mac(sha256.New, ghSecret, body))
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub, "forged"))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub(), "forged"))
 				return observe(w, rec) + fmt.Sprintf(" quotes the expected signature: %v", strings.Contains(w.Body.String(), want))
 			},
 			strict: "401 [] quotes the expected signature: false",
@@ -1249,7 +1249,7 @@ func TestIngressFaults(t *testing.T) {
 				var out []string
 				for _, ct := range []string{"application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json", ""} {
 					in, rec := newIngress(t, cfg, ghSpec(trig("opened", `{"body":{"action":["opened"]}}`)))
-					r := signed(t, request("POST", "/hooks/gh", `{"action":"opened"}`), signer.GitHub, ghSecret)
+					r := signed(t, request("POST", "/hooks/gh", `{"action":"opened"}`), signer.GitHub(), ghSecret)
 					if ct != "" {
 						r.Header.Set("Content-Type", ct)
 					}
@@ -1266,7 +1266,7 @@ func TestIngressFaults(t *testing.T) {
 				// Twilio signs the full URL, query included.
 				const secret = "twilio-auth-token"
 				form := "CallSid=CA1&From=%2B15005550006"
-				p, err := signer.Sign(signer.Twilio, signer.Keys(secret), signer.Payload{
+				p, err := signer.Sign(signer.Twilio(), signer.Keys(secret), signer.Payload{
 					Method: "POST", URL: "http://hooks.example.com/hooks/tw?tenant=acme", Body: []byte(form),
 					Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 				})
@@ -1288,7 +1288,7 @@ func TestIngressFaults(t *testing.T) {
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Only the legacy X-Hub-Signature (SHA-1), correctly keyed.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHubSHA1, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHubSHA1(), ghSecret)), rec)
 			},
 			strict: "401 []",
 			faulty: "200 [all]",
@@ -1299,7 +1299,7 @@ func TestIngressFaults(t *testing.T) {
 				spec := ghSpec(trig("all", ""))
 				spec.MaxBody = 16
 				in, rec := newIngress(t, cfg, spec)
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"pad":"0123456789abcdef"}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"pad":"0123456789abcdef"}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "413 []",
 			faulty: "200 [all]",
