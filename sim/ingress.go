@@ -410,8 +410,8 @@ func (in *Ingress) verify(ep *endpoint, req matcher.Request) error {
 		p.Header = h
 	}
 	err := v.Verify(p)
-	if err != nil && in.faults[SHA1Fallback] && ep.scheme.Name == signer.GitHub.Name && errors.Is(err, signer.ErrMissingHeader) {
-		return signer.Verify(signer.GitHubSHA1, ep.spec.Verify.Secrets, p)
+	if err != nil && in.faults[SHA1Fallback] && ep.scheme.Name == signer.GitHub().Name && errors.Is(err, signer.ErrMissingHeader) {
+		return signer.Verify(signer.GitHubSHA1(), ep.spec.Verify.Secrets, p)
 	}
 	return err
 }
