@@ -10,9 +10,11 @@
 // key, or a field of the JSON body), where the timestamp lives and in which
 // unit, how the secret's text becomes key bytes, and the default tolerance.
 // Presets such as [GitHub], [Stripe], [Slack], [StandardWebhooks] and
-// [Twilio] are Scheme values checked against the providers' published test
-// vectors and official libraries; [Presets] lists them all, [Preset] finds
-// one by name, and a custom scheme is a Scheme literal.
+// [Twilio] are functions that return a new Scheme on every call (so no
+// importer can change a preset for another), checked against the
+// providers' published test vectors and official libraries; [Presets]
+// lists them all, [Preset] finds one by name, and a custom scheme is a
+// Scheme literal.
 //
 // Typical use on the receiving side:
 //
