@@ -71,7 +71,10 @@ func getJSONLBatch() *jsonlBatch {
 //
 // MatchJSONL returns when in ends (nil) or when reading in or writing out
 // fails; the error then says which, wrapping the reader's or writer's.
-// It does not close in or out.
+// It does not close in or out. After a write error it returns at once,
+// and a goroutine goes on reading in to its end, discarding the lines
+// (a Read cannot be interrupted): close in to end it sooner. Calls with
+// different readers and writers may run concurrently.
 func MatchJSONL(in io.Reader, out io.Writer, workers int, opts ...Option) error {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
