@@ -140,7 +140,7 @@ func init() {
 			func(x *X) {
 				unsigned := rwGitHub("issues", `{"action":"opened"}`)
 				unsigned.Unsigned, unsigned.Label = true, "X-GitHub-Event: issues, unsigned"
-				_, wrong := Keys(signer.GitHub, 1)
+				_, wrong := Keys(signer.GitHub(), 1)
 				forged := rwGitHub("issues", `{"action":"opened"}`)
 				forged.Keys, forged.Label = wrong, "X-GitHub-Event: issues, signed with another secret"
 				rs := []*Response{x.Send(unsigned), x.Send(forged)}
@@ -224,7 +224,7 @@ func init() {
 			refZoomVerify+"; "+refRespondWith,
 			nil,
 			func(x *X) {
-				verify, sign := Keys(signer.Zoom, 1)
+				verify, sign := Keys(signer.Zoom(), 1)
 				i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
 					Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
 					RespondWith: &sim.RespondWithSpec{

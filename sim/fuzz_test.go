@@ -209,11 +209,11 @@ func FuzzIngress(f *testing.F) {
 	}
 	issue := `{"action":"opened","issue":{"number":3}}`
 	zoom := `{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event":"endpoint.url_validation"}`
-	f.Add("POST", "/hooks/gh?tenant=acme", sign(issue, signer.GitHub, "fuzz-gh-SECRET", "X-GitHub-Event: issues"), []byte(issue), false)
-	f.Add("POST", "/hooks/gh", sign(issue, signer.GitHub, "wrong", "X-GitHub-Event: issues"), []byte(issue), true)
+	f.Add("POST", "/hooks/gh?tenant=acme", sign(issue, signer.GitHub(), "fuzz-gh-SECRET", "X-GitHub-Event: issues"), []byte(issue), false)
+	f.Add("POST", "/hooks/gh", sign(issue, signer.GitHub(), "wrong", "X-GitHub-Event: issues"), []byte(issue), true)
 	f.Add("POST", "/hooks/gh", "X-GitHub-Event: ping\nX-GitHub-Delivery: d-1", []byte(`{"zen":"x"}`), false)
-	f.Add("POST", "/hooks/zoom", sign(zoom, signer.Zoom, "fuzz-zoom-OLD", ""), []byte(zoom), false)
-	f.Add("POST", "/hooks/zoom", sign(`{"event":"meeting.started"}`, signer.Zoom, "fuzz-zoom-SECRET", ""), []byte(`{"event":"meeting.started"}`), false)
+	f.Add("POST", "/hooks/zoom", sign(zoom, signer.Zoom(), "fuzz-zoom-OLD", ""), []byte(zoom), false)
+	f.Add("POST", "/hooks/zoom", sign(`{"event":"meeting.started"}`, signer.Zoom(), "fuzz-zoom-SECRET", ""), []byte(`{"event":"meeting.started"}`), false)
 	f.Add("GET", "/hooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=fuzz-token&x=%22", "", []byte(nil), false)
 	f.Add("PUT", "/hooks/open", "Content-Type: text/plain", []byte("not json"), true)
 	f.Add("POST", "/hooks/open", "", []byte(`{"status":"accepted"}`), false)

@@ -237,7 +237,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/slack",
 					`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`,
-					"Content-Type: application/json"), signer.Slack, secret)
+					"Content-Type: application/json"), signer.Slack(), secret)
 			},
 			wantStatus:      200,
 			wantBody:        func(string) string { return "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" },
@@ -249,7 +249,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/slack",
 					`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","type":"event_callback","event":{"type":"app_mention","text":"hi"}}`,
-					"Content-Type: application/json"), signer.Slack, secret)
+					"Content-Type: application/json"), signer.Slack(), secret)
 			},
 			wantStatus:    200,
 			wantTriggered: []string{"events"},
@@ -264,7 +264,7 @@ func handshakes() []handshake {
 				return signed(t, request("POST", "/hooks/twitch",
 					`{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow","version":"1","cost":1,"condition":{"broadcaster_user_id":"12826"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"}}`,
 					"Content-Type: application/json", "Twitch-Eventsub-Message-Type: webhook_callback_verification",
-					"Twitch-Eventsub-Subscription-Type: channel.follow"), signer.Twitch, secret)
+					"Twitch-Eventsub-Subscription-Type: channel.follow"), signer.Twitch(), secret)
 			},
 			wantStatus:      200,
 			wantBody:        func(string) string { return "pogchamp-kappa-360noscope-vohiyo" },
@@ -276,7 +276,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/twitch",
 					`{"subscription":{"type":"channel.follow","version":"2"},"event":{"user_login":"cool_user"}}`,
-					"Content-Type: application/json", "Twitch-Eventsub-Message-Type: notification"), signer.Twitch, secret)
+					"Content-Type: application/json", "Twitch-Eventsub-Message-Type: notification"), signer.Twitch(), secret)
 			},
 			wantStatus:    200,
 			wantTriggered: []string{"notifications"},
@@ -291,7 +291,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/zoom",
 					`{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`,
-					"Content-Type: application/json; charset=utf-8"), signer.Zoom, secret)
+					"Content-Type: application/json; charset=utf-8"), signer.Zoom(), secret)
 			},
 			wantStatus: 200,
 			wantBody: func(secret string) string {
@@ -305,7 +305,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/zoom",
 					`{"event":"meeting.started","event_ts":1654503849680,"payload":{"object":{"id":"85352137457"}}}`,
-					"Content-Type: application/json; charset=utf-8"), signer.Zoom, secret)
+					"Content-Type: application/json; charset=utf-8"), signer.Zoom(), secret)
 			},
 			wantStatus:    200,
 			wantTriggered: []string{"meetings"},

@@ -111,7 +111,7 @@ func TestNewSinkReceivesIngressDeliveries(t *testing.T) {
 	)
 	in, rec := newIngress(t, sim.Config{}, spec)
 	body := "{\"action\":\"opened\", \"raw\":\"\xff\"}"
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh?q=1", body, "X-GitHub-Event: issues"), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh?q=1", body, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
