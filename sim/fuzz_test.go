@@ -53,8 +53,15 @@ func FuzzParseSpecs(f *testing.F) {
 	for _, file := range ar.Files {
 		f.Add(isYAMLName(file.Name), file.Data)
 	}
-	// YAML anchors and aliases, which the YAML to JSON conversion expands.
+	// YAML anchors and aliases, which the YAML to JSON conversion expands
+	// within a budget; a self-referential one; duplicate keys in JSON and
+	// YAML; nesting near the depth bound.
 	f.Add(true, []byte("id: gh\ntriggers:\n  - id: a\n    filter: &f {headers: {x-github-event: [issues]}}\n  - id: b\n    filter: *f\n"))
+	f.Add(true, []byte("id: gh\nsource: &s \""+strings.Repeat("x", 4000)+"\"\ntriggers:\n  - {id: a, deliver: *s}\n  - {id: b, deliver: *s}\n"))
+	f.Add(true, []byte("id: gh\ntriggers: &t [{id: a, filter: {body: {x: *t}}}]\n"))
+	f.Add(false, []byte(`{"id":"gh","triggers":[{"id":"a","filter":{"body":{"a":[1],"a":[2]}}}]}`))
+	f.Add(true, []byte("id: gh\nid: other\n"))
+	f.Add(false, []byte(`{"id":"gh","triggers":[{"id":"a","filter":{"body":{"a":`+strings.Repeat("[", 60)+strings.Repeat("]", 60)+`}}}]}`))
 
 	f.Fuzz(func(t *testing.T, yamlName bool, data []byte) {
 		name := "fuzz.json"
