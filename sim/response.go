@@ -14,6 +14,7 @@ import (
 	"hash"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -145,7 +146,7 @@ func parseTemplate(name, text string) (*template.Template, error) {
 		return nil, fmt.Errorf("template: %s: %w", name, err)
 	}
 	if steps > maxTemplateSteps {
-		return nil, fmt.Errorf("template: %s: up to %d actions, more than %d (ranges multiply the actions inside them)", name, steps, maxTemplateSteps)
+		return nil, fmt.Errorf("template: %s: could run more than %d actions (ranges multiply the actions inside them)", name, maxTemplateSteps)
 	}
 	return t, nil
 }
@@ -181,7 +182,7 @@ func templateSteps(n parse.Node, mult int) (int, error) {
 			}
 		}
 	case *parse.IdentifierNode:
-		if !slicesContains(templateFuncs, n.Ident) {
+		if !slices.Contains(templateFuncs, n.Ident) {
 			return 0, fmt.Errorf("function %q is not allowed in a response template (want one of %s)", n.Ident, strings.Join(templateFuncs, ", "))
 		}
 	case *parse.IfNode:
@@ -233,15 +234,6 @@ func rangeCount(p *parse.PipeNode) (int, bool) {
 		return 0, false
 	}
 	return int(min(num.Int64, maxTemplateSteps+1)), true
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // A meter counts the work of one render against maxTemplateWork.

@@ -24,7 +24,7 @@
 //	json.Unmarshal(doc.JSON, &v)  // no duplicates, bounded
 //	line := doc.Line("endpoints[0].verify")
 //
-// The YAML rules are YAML 1.2 as gopkg.in/yaml.v3 reads it
+// The YAML rules are YAML 1.2 as go.yaml.in/yaml/v3 reads it
 // (https://yaml.org/spec/1.2.2/#71-alias-nodes for aliases); JSON is RFC
 // 8259, whose §4 leaves duplicate names' meaning open: here they are an
 // error.
