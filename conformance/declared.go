@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hooklab/hooklab/internal/specdoc"
@@ -55,7 +57,14 @@ type declared struct {
 // Declared reads a manifest file (see Manifest) and returns its Target.
 // Errors name the file, the line and the path of the problem.
 func Declared(path string) (Target, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: %w", err)
+	}
+	defer f.Close()
+	// One byte more than a manifest may have: a larger file is refused
+	// without reading it whole.
+	data, err := io.ReadAll(io.LimitReader(f, specdoc.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)
 	}
@@ -156,9 +165,17 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// manifestError is "name:line: path: err".
+// manifestError is "name:line: path: err", without the line when it is
+// not known (0) and without the path when it is the whole manifest.
 func manifestError(name string, line int, path string, err error) error {
-	return fmt.Errorf("%s:%d: %s: %w", name, line, path, err)
+	where := name
+	if line > 0 {
+		where += ":" + strconv.Itoa(line)
+	}
+	if path != "" {
+		where += ": " + path
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 func sortedKeys(m map[string]json.RawMessage) []string {

@@ -218,3 +218,14 @@ func TestParseManifestRejectsDuplicateKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestDeclaredRefusesALargeManifest checks that a manifest file past the
+// bound of a document is refused, naming the file, without reading it
+// whole.
+func TestDeclaredRefusesALargeManifest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	data := "url: http://127.0.0.1:1/hooks\nendpoint: {}\n" + strings.Repeat("# padding\n", 200_000)
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+	_, err := conformance.Declared(path)
+	assert.EqualError(t, err, path+": the document has more than 1048576 bytes")
+}
