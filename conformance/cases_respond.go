@@ -254,7 +254,7 @@ func init() {
 			refZoomVerify+" (the plainToken is an opaque random string); "+refZoomSigning+"; "+refRespondWith+" (respondWith runs before verification)",
 			nil,
 			func(x *X) {
-				verify, sign := Keys(signer.Zoom, 1)
+				verify, sign := Keys(signer.Zoom(), 1)
 				i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
 					Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
 					RespondWith: &sim.RespondWithSpec{

@@ -423,6 +423,48 @@ func TestZoomEncryptedTokenVector(t *testing.T) {
 	assert.Equal(t, want, w.Body.String())
 }
 
+// TestZoomHandshakeRefusesSignedMessages checks that a plainToken shaped
+// like Zoom's signed message ("v0:<ts>:<body>") is answered 400 and
+// signs nothing, while an opaque token is answered: the handshake is no
+// signing oracle.
+func TestZoomHandshakeRefusesSignedMessages(t *testing.T) {
+	spec := sim.EndpointSpec{
+		ID:     "zoom",
+		Verify: &sim.VerifySpec{Preset: "zoom", Secrets: signer.Keys("zoom-secret-token")},
+		RespondWith: &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
+			SkipTriggering: true,
+			Response: sim.ResponseSpec{
+				Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`,
+			},
+		},
+		Triggers: []sim.TriggerSpec{{ID: "all"}},
+	}
+	tests := []struct {
+		name, token string
+		wantStatus  int
+	}{
+		{"OpaqueToken", "qgg8vlvZRS6UYooatFL8Aw", http.StatusOK},
+		{"SignedMessage", `v0:1654503849:{"event":"meeting.started"}`, http.StatusBadRequest},
+		{"ColonOnly", "v0:1654503849", http.StatusBadRequest},
+		{"Empty", "", http.StatusBadRequest},
+		{"TooLong", strings.Repeat("a", 257), http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, rec := newIngress(t, sim.Config{}, spec)
+			body, _ := json.Marshal(map[string]any{"event": "endpoint.url_validation", "payload": map[string]string{"plainToken": tt.token}})
+			w := serve(t, in, request("POST", "/hooks/zoom", string(body)))
+			assert.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
+			if tt.wantStatus != http.StatusOK {
+				assert.NotContains(t, w.Body.String(), "encryptedToken")
+				assert.NotContains(t, w.Body.String(), "zoom-secret-token")
+			}
+			assert.Empty(t, triggered(rec), "a handshake wakes no trigger")
+		})
+	}
+}
+
 // TestResponseIsBounded checks that a rendered response past its bounds
 // is not sent: the body past 1 MiB, the templated headers past 8 KiB,
 // the templates' work past 16 MiB. Each is answered 500 with a short JSON
