@@ -54,9 +54,9 @@ type delivererConfig struct {
 	Attempts int
 	// Timeout bounds one attempt (DefaultDeliveryAttemptTimeout).
 	Timeout time.Duration
-	// Backoff is the wait after the first failed attempt, before jitter;
-	// it doubles after each further failure (DefaultDeliveryBackoff), up
-	// to MaxBackoff (DefaultDeliveryMaxBackoff).
+	// Backoff is the wait after the first failed attempt, before jitter
+	// (DefaultDeliveryBackoff); it doubles after each further failure, up
+	// to MaxBackoff (DefaultDeliveryMaxBackoff). Jitter adds up to half.
 	Backoff, MaxBackoff time.Duration
 	// Now stamps DeliveredAt and the time part of delivery ids (time.Now).
 	Now func() time.Time
@@ -83,7 +83,7 @@ type delivererConfig struct {
 //
 // Retries: an attempt fails on a transport error, a timeout, or a non-2xx
 // answer; only then, after a wait of Backoff×2^(n-1) (capped at
-// MaxBackoff) with equal jitter (between half and all of it), is the same
+// MaxBackoff) plus a random jitter of up to half of it, is the same
 // envelope, with the same id, POSTed again, up to Attempts times. A
 // delivery waiting to retry holds no worker.
 //
@@ -273,18 +273,18 @@ func (d *deliverer) retry(j *job) {
 	d.ready <- j // never blocks: j holds a slot
 }
 
-// backoff is the wait after failed attempt n (from 1): base×2^(n-1),
-// capped at limit, of which a random half is taken off (equal jitter), so
-// the wait lies in [w/2, w) and retries of deliveries that failed together
-// spread out. r is in [0, 1).
+// backoff is the wait after failed attempt n (from 1): w = base×2^(n-1),
+// capped at limit, plus r×w/2 of jitter, so the wait lies in [w, 1.5w):
+// never shorter than the configured backoff, growing with every failure
+// until the cap, and spread out for deliveries that failed together. r is
+// in [0, 1).
 func backoff(n int, base, limit time.Duration, r float64) time.Duration {
 	w := base
 	for i := 1; i < n && w < limit; i++ {
 		w *= 2
 	}
 	w = min(w, limit)
-	half := w / 2
-	return w - half + time.Duration(r*float64(half))
+	return w + time.Duration(r*float64(w/2))
 }
 
 // post makes one attempt: nil on a 2xx answer.
