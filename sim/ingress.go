@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,7 +50,9 @@ type Config struct {
 	// Recorder, if set, records every delivery, in addition to the POST to
 	// the trigger's Deliver URL.
 	Recorder *Recorder
-	// Client posts deliveries. Default: 10 s timeout per attempt.
+	// Client posts deliveries, as is. Default: a client of the Ingress's
+	// own whose transport keeps DeliveryConcurrency connections alive per
+	// host; each attempt is bounded by DefaultDeliveryAttemptTimeout.
 	Client *http.Client
 	// Now is the clock for timestamps and verification; nil means time.Now.
 	Now func() time.Time
@@ -62,6 +63,12 @@ type Config struct {
 	// means DefaultDeliveryAttempts and DefaultDeliveryBackoff.
 	DeliveryAttempts int
 	DeliveryBackoff  time.Duration
+	// DeliveryConcurrency is the most delivery POSTs in flight, and
+	// DeliveryQueue how many more accepted deliveries may wait before a
+	// request that causes one waits for room; zero means
+	// DefaultDeliveryConcurrency and DefaultDeliveryQueue.
+	DeliveryConcurrency int
+	DeliveryQueue       int
 }
 
 // An Ingress is the reference webhook receiver: an http.Handler that
@@ -71,16 +78,13 @@ type Config struct {
 type Ingress struct {
 	cfg    Config
 	faults faultSet
-	client *http.Client
 	now    func() time.Time
 
 	mu  sync.RWMutex
 	eps map[string]*endpoint
 
 	inflight atomic.Int64
-	pending  pending // delivery goroutines
-	ctx      context.Context
-	cancel   context.CancelFunc
+	deliv    *deliverer
 }
 
 var _ http.Handler = (*Ingress)(nil)
@@ -104,19 +108,24 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	if cfg.DeliveryBackoff <= 0 {
 		cfg.DeliveryBackoff = DefaultDeliveryBackoff
 	}
-	in := &Ingress{cfg: cfg, faults: fs, client: cfg.Client, now: cfg.Now, eps: map[string]*endpoint{}}
-	if in.client == nil {
-		in.client = &http.Client{Timeout: 10 * time.Second}
-	}
+	in := &Ingress{cfg: cfg, faults: fs, now: cfg.Now, eps: map[string]*endpoint{}}
 	if in.now == nil {
 		in.now = time.Now
 	}
-	in.ctx, in.cancel = context.WithCancel(context.Background())
 	for _, s := range specs {
 		if err := in.Add(s); err != nil {
 			return nil, err
 		}
 	}
+	in.deliv = newDeliverer(delivererConfig{
+		Client:      cfg.Client,
+		Concurrency: cfg.DeliveryConcurrency,
+		Queue:       cfg.DeliveryQueue,
+		Attempts:    cfg.DeliveryAttempts,
+		Backoff:     cfg.DeliveryBackoff,
+		Now:         in.now,
+		Log:         cfg.Log,
+	})
 	return in, nil
 }
 
@@ -163,23 +172,17 @@ func (in *Ingress) Endpoints() []string {
 	return ids
 }
 
-// Close cancels delivery retries and waits for every delivery goroutine to
-// end. The Ingress must not serve after Close.
+// Close cancels delivery attempts and retries, gives up deliveries still
+// queued, and waits for the deliverer to stop. The Ingress must not serve
+// after Close.
 func (in *Ingress) Close() error {
-	in.cancel()
-	<-in.pending.idle()
-	return nil
+	return in.deliv.Close()
 }
 
 // Flush waits until every delivery started so far has been made or given
 // up, or ctx is done.
 func (in *Ingress) Flush(ctx context.Context) error {
-	select {
-	case <-in.pending.idle():
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return in.deliv.Flush(ctx)
 }
 
 const allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -298,7 +301,7 @@ func (in *Ingress) serveStrict(w http.ResponseWriter, r *http.Request, received 
 					d.Header = req.Header.Clone()
 				}
 				shared = false
-				in.deliver(ep, t, d, ver, received)
+				in.deliver(r.Context(), ep, t, d, ver, received)
 			}
 		}
 		if in.faults[FirstMatchOnly] {
@@ -433,73 +436,25 @@ func (in *Ingress) expected(ep *endpoint, req matcher.Request) string {
 	return b.String()
 }
 
-// deliver hands one delivery to a goroutine of its own.
-func (in *Ingress) deliver(ep *endpoint, t *trigger, req matcher.Request, ver Verification, received time.Time) {
+// deliver records one delivery and hands it to the deliverer; it waits
+// while the deliverer is full (back-pressure), until ctx is done.
+func (in *Ingress) deliver(ctx context.Context, ep *endpoint, t *trigger, req matcher.Request, ver Verification, received time.Time) {
 	d := Delivery{
 		Endpoint:     ep.spec.ID,
 		Trigger:      t.id,
 		Request:      DeliveredRequest{Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body},
 		Verification: ver,
 		ReceivedAt:   received,
+		DeliveredAt:  in.now(),
 	}
-	in.pending.add()
-	go func() {
-		defer in.pending.done()
-		d.DeliveredAt = in.now()
-		if in.cfg.Recorder != nil {
-			in.cfg.Recorder.Record(d)
-		}
-		if t.deliver == "" {
-			return
-		}
-		if err := in.post(t.deliver, d); err != nil && in.cfg.Log != nil {
-			// The URL may carry a token: log its host only.
-			msg := strings.ReplaceAll(err.Error(), t.deliver, hostOf(t.deliver))
-			in.cfg.Log.Warn("delivery failed", "endpoint", d.Endpoint, "trigger", d.Trigger, "err", msg)
-		}
-	}()
-}
-
-// post sends one envelope, retrying with exponential backoff.
-func (in *Ingress) post(url string, d Delivery) error {
-	body, err := json.Marshal(d)
-	if err != nil {
-		return err
+	if t.deliver == "" {
+		d.ID = in.deliv.newID()
+	} else if err := in.deliv.enqueue(ctx, t.deliver, &d); err != nil && in.cfg.Log != nil {
+		in.cfg.Log.Warn("delivery not queued", "endpoint", d.Endpoint, "trigger", d.Trigger, "id", d.ID, "err", err.Error())
 	}
-	wait := in.cfg.DeliveryBackoff
-	for attempt := 1; ; attempt++ {
-		err = in.postOnce(url, body)
-		if err == nil {
-			return nil
-		}
-		if attempt == in.cfg.DeliveryAttempts {
-			return fmt.Errorf("%d attempts: %w", attempt, err)
-		}
-		select {
-		case <-time.After(wait):
-			wait *= 2
-		case <-in.ctx.Done():
-			return fmt.Errorf("stopped after %d attempts: %w", attempt, err)
-		}
+	if in.cfg.Recorder != nil {
+		in.cfg.Recorder.Record(d)
 	}
-}
-
-func (in *Ingress) postOnce(url string, body []byte) error {
-	req, err := http.NewRequestWithContext(in.ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := in.client.Do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: status %d", hostOf(url), resp.StatusCode)
-	}
-	return nil
 }
 
 // hostOf returns "scheme://host/…" for a URL, for logs.
@@ -522,43 +477,6 @@ func requestURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + r.URL.RequestURI()
-}
-
-// pending counts goroutines; unlike a sync.WaitGroup it may be waited on
-// while goroutines are being added.
-type pending struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{} // closed while n == 0; nil means "closed"
-}
-
-func (p *pending) add() {
-	p.mu.Lock()
-	if p.n == 0 {
-		p.zero = make(chan struct{})
-	}
-	p.n++
-	p.mu.Unlock()
-}
-
-func (p *pending) done() {
-	p.mu.Lock()
-	if p.n--; p.n == 0 {
-		close(p.zero)
-	}
-	p.mu.Unlock()
-}
-
-// idle returns a channel that is closed when no goroutine is pending.
-func (p *pending) idle() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.n == 0 {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return p.zero
 }
 
 type loggedWriter struct {
