@@ -232,4 +232,3 @@ func (s *sink) process(body []byte) {
 	}
 	s.processed[key]++
 }
-
