@@ -103,8 +103,19 @@ type deliverer struct {
 	mu     sync.Mutex
 	closed bool
 	timers map[*job]*time.Timer // deliveries waiting to retry
-	n      int                  // accepted, not yet done
-	idle   chan struct{}        // closed when n drops to 0; nil while n == 0
+	// Flush bookkeeping: every accepted delivery belongs to the epoch
+	// current when it was accepted; a Flush starts a new epoch and waits
+	// until no delivery of an earlier one is left.
+	epoch   uint64
+	open    map[uint64]int // epoch → deliveries accepted, not yet done
+	flushes []flushWait
+}
+
+// A flushWait is a Flush waiting for the deliveries of epochs before
+// epoch to be done.
+type flushWait struct {
+	epoch uint64
+	done  chan struct{}
 }
 
 // A job is one delivery: its envelope, marshalled once.
@@ -112,7 +123,8 @@ type job struct {
 	url, id           string
 	endpoint, trigger string // for the log
 	body              []byte
-	attempt           int // attempts made
+	attempt           int    // attempts made
+	epoch             uint64 // see deliverer.epoch
 }
 
 // newDeliverer starts a deliverer's workers.
@@ -144,7 +156,7 @@ func newDeliverer(cfg delivererConfig) *deliverer {
 	if cfg.IDSource == nil {
 		cfg.IDSource = crand.Reader
 	}
-	d := &deliverer{cfg: cfg, client: cfg.Client, timers: map[*job]*time.Timer{}}
+	d := &deliverer{cfg: cfg, client: cfg.Client, timers: map[*job]*time.Timer{}, open: map[uint64]int{}}
 	if d.client == nil {
 		d.transport = newDeliveryTransport(cfg.Concurrency)
 		d.client = &http.Client{Transport: d.transport}
@@ -200,10 +212,8 @@ func (d *deliverer) enqueue(ctx context.Context, url string, dv *Delivery) error
 		<-d.slots
 		return errDelivererClosed
 	}
-	if d.n == 0 {
-		d.idle = make(chan struct{})
-	}
-	d.n++
+	j.epoch = d.epoch
+	d.open[j.epoch]++
 	d.ready <- j
 	return nil
 }
@@ -327,30 +337,53 @@ func (d *deliverer) finish(j *job) {
 	d.mu.Unlock()
 }
 
-func (d *deliverer) finishLocked(*job) {
+func (d *deliverer) finishLocked(j *job) {
 	<-d.slots
-	if d.n--; d.n == 0 {
-		close(d.idle)
-		d.idle = nil
+	if d.open[j.epoch]--; d.open[j.epoch] > 0 {
+		return
 	}
+	delete(d.open, j.epoch)
+	// Release the Flushes that no longer wait for anything.
+	oldest := d.epoch
+	for e := range d.open { // a few epochs at most: one per Flush in progress
+		oldest = min(oldest, e)
+	}
+	kept := d.flushes[:0]
+	for _, f := range d.flushes {
+		if f.epoch <= oldest {
+			close(f.done)
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	d.flushes = kept
 }
 
-// Flush waits until every delivery enqueued so far is done (delivered or
-// given up), or ctx is done. While deliveries keep being enqueued it waits
-// until the deliverer is idle.
+// Flush waits until every delivery enqueued before it was called is done
+// (delivered or given up), or ctx is done; deliveries enqueued since do
+// not hold it up.
 func (d *deliverer) Flush(ctx context.Context) error {
-	d.mu.Lock()
-	idle := d.idle
-	d.mu.Unlock()
-	if idle == nil {
-		return nil
-	}
 	select {
-	case <-idle:
+	case <-d.flushPoint():
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// flushPoint starts a new epoch and returns a channel closed once every
+// delivery of the earlier ones is done.
+func (d *deliverer) flushPoint() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	done := make(chan struct{})
+	if len(d.open) == 0 {
+		close(done)
+		return done
+	}
+	d.epoch++
+	d.flushes = append(d.flushes, flushWait{epoch: d.epoch, done: done})
+	return done
 }
 
 // Close cancels attempts in flight and retries to come, gives up what is

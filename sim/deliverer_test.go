@@ -312,3 +312,44 @@ func TestDelivererFlushWaitsForRetries(t *testing.T) {
 	require.NoError(t, d.Flush(context.Background()))
 	assert.Len(t, sink.seenAttempts(), 3, "attempts made when Flush returns")
 }
+
+// TestDelivererFlushWaitsOnlyForEarlierDeliveries checks that Flush
+// returns once the deliveries enqueued before it are done, although one
+// enqueued after it is still in flight, and that a later Flush waits for
+// that one.
+func TestDelivererFlushWaitsOnlyForEarlierDeliveries(t *testing.T) {
+	release := map[string]chan struct{}{"before": make(chan struct{}), "after": make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var dv Delivery
+		json.NewDecoder(r.Body).Decode(&dv)
+		<-release[dv.Trigger]
+	}))
+	defer srv.Close()
+	d := testDeliverer(t, delivererConfig{Concurrency: 2})
+	require.NoError(t, d.enqueue(context.Background(), srv.URL, testDelivery("before")))
+	first := d.flushPoint()
+	require.NoError(t, d.enqueue(context.Background(), srv.URL, testDelivery("after")))
+	second := d.flushPoint()
+
+	close(release["before"])
+	waitClosed(t, first, "first Flush") // would wait for "after" too if Flush waited for idleness
+	select {
+	case <-second:
+		t.Errorf("second Flush returned while a delivery enqueued before it is in flight")
+	default:
+	}
+	close(release["after"])
+	waitClosed(t, second, "second Flush")
+	assert.NoError(t, d.Flush(context.Background()), "Flush when idle")
+}
+
+// waitClosed waits for ch to be closed; the bound only turns a hang into
+// a failure.
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: still waiting after 30s", what)
+	}
+}
