@@ -30,7 +30,7 @@ const DefaultDeliveryConcurrency = 128
 const DefaultDeliveryQueue = 1024
 
 // DefaultDeliveryAttemptTimeout bounds one attempt to POST a delivery,
-// from dialling to reading the answer's status.
+// from dialling to reading the answer.
 const DefaultDeliveryAttemptTimeout = 10 * time.Second
 
 // DefaultDeliveryMaxBackoff caps the wait between two attempts.
@@ -71,7 +71,8 @@ type delivererConfig struct {
 
 // A deliverer is the one place deliveries are POSTed: a fixed pool of
 // workers (the concurrency limit) over a shared keep-alive transport, fed
-// by a bounded queue.
+// by a bounded queue. Workers start with the first deliveries, one per
+// delivery up to the limit, so an Ingress that delivers nothing runs none.
 //
 // Back-pressure: enqueue blocks while Queue+Concurrency deliveries are
 // accepted and not yet done (waiting, in flight, or waiting to retry), so
@@ -100,9 +101,10 @@ type deliverer struct {
 	ready   chan *job     // deliveries due for an attempt
 	workers sync.WaitGroup
 
-	mu     sync.Mutex
-	closed bool
-	timers map[*job]*time.Timer // deliveries waiting to retry
+	mu      sync.Mutex
+	closed  bool
+	started int                  // workers started
+	timers  map[*job]*time.Timer // deliveries waiting to retry
 	// Flush bookkeeping: every accepted delivery belongs to the epoch
 	// current when it was accepted; a Flush starts a new epoch and waits
 	// until no delivery of an earlier one is left.
@@ -127,7 +129,7 @@ type job struct {
 	epoch             uint64 // see deliverer.epoch
 }
 
-// newDeliverer starts a deliverer's workers.
+// newDeliverer makes a deliverer; its workers start as deliveries come.
 func newDeliverer(cfg delivererConfig) *deliverer {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultDeliveryConcurrency
@@ -165,9 +167,6 @@ func newDeliverer(cfg delivererConfig) *deliverer {
 	capacity := cfg.Queue + cfg.Concurrency
 	d.slots = make(chan struct{}, capacity)
 	d.ready = make(chan *job, capacity) // never full: slots bound what is in it
-	for range cfg.Concurrency {
-		d.workers.Go(d.work)
-	}
 	return d
 }
 
@@ -215,6 +214,10 @@ func (d *deliverer) enqueue(ctx context.Context, url string, dv *Delivery) error
 	j.epoch = d.epoch
 	d.open[j.epoch]++
 	d.ready <- j
+	if d.started < d.cfg.Concurrency {
+		d.started++
+		d.workers.Go(d.work)
+	}
 	return nil
 }
 

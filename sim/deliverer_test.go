@@ -353,3 +353,22 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 		t.Fatalf("%s: still waiting after 30s", what)
 	}
 }
+
+// TestDelivererStartsWorkersAsDeliveriesCome checks that a deliverer runs
+// no worker before its first delivery and never more than Concurrency.
+func TestDelivererStartsWorkersAsDeliveriesCome(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	d := testDeliverer(t, delivererConfig{Concurrency: 4})
+	started := func() int {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.started
+	}
+	assert.Equal(t, 0, started(), "workers before any delivery")
+	for i, want := range []int{1, 2, 3, 4, 4, 4} {
+		require.NoError(t, d.enqueue(context.Background(), srv.URL, testDelivery(strconv.Itoa(i))))
+		assert.Equal(t, want, started(), "workers after %d deliveries", i+1)
+	}
+	require.NoError(t, d.Flush(context.Background()))
+}
