@@ -23,7 +23,7 @@ import (
 // DefaultDeliveryConcurrency is how many delivery POSTs an Ingress has in
 // flight at most; it is also the most connections it keeps open to one
 // host.
-const DefaultDeliveryConcurrency = 128
+const DefaultDeliveryConcurrency = 512
 
 // DefaultDeliveryQueue is how many deliveries wait for a free worker
 // before handing on another blocks the request that causes it.
