@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
@@ -20,6 +22,7 @@ const (
 	refSlackVerify = "Slack Events API, url_verification: https://api.slack.com/events/url_verification"
 	refTwitchChall = "Twitch EventSub, responding to a challenge request: https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#responding-to-a-challenge-request"
 	refZoomVerify  = "Zoom webhooks, validate your webhook endpoint (endpoint.url_validation): https://developers.zoom.us/docs/api/webhooks/#validate-your-webhook-endpoint"
+	refZoomSigning = "Zoom webhooks, verify webhook events (x-zm-signature = v0=HMAC-SHA256(secret, \"v0:\" + timestamp + \":\" + body)): https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events"
 )
 
 // The RespondWith cases check an endpoint's own answer to handshake
@@ -140,7 +143,7 @@ func init() {
 			func(x *X) {
 				unsigned := rwGitHub("issues", `{"action":"opened"}`)
 				unsigned.Unsigned, unsigned.Label = true, "X-GitHub-Event: issues, unsigned"
-				_, wrong := Keys(signer.GitHub, 1)
+				_, wrong := Keys(signer.GitHub(), 1)
 				forged := rwGitHub("issues", `{"action":"opened"}`)
 				forged.Keys, forged.Label = wrong, "X-GitHub-Event: issues, signed with another secret"
 				rs := []*Response{x.Send(unsigned), x.Send(forged)}
@@ -224,7 +227,7 @@ func init() {
 			refZoomVerify+"; "+refRespondWith,
 			nil,
 			func(x *X) {
-				verify, sign := Keys(signer.Zoom, 1)
+				verify, sign := Keys(signer.Zoom(), 1)
 				i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
 					Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
 					RespondWith: &sim.RespondWithSpec{
@@ -245,6 +248,48 @@ func init() {
 					rwWantZoomTokens(x, r, plain, key)
 				}
 				x.WantNoDeliveries(r)
+			}),
+		def(GroupRespondWith, "ZoomHandshakeIsNoSigningOracle",
+			`an unsigned endpoint.url_validation whose plainToken is the message Zoom signs for a forged event, "v0:<ts>:<meeting.started body>", gets back no signature of it: an encryptedToken the answer holds, sent as x-zm-signature: v0=<token> with that timestamp on the forged event, is rejected (not 2xx) and wakes nothing`,
+			refZoomVerify+" (the plainToken is an opaque random string); "+refZoomSigning+"; "+refRespondWith+" (respondWith runs before verification)",
+			nil,
+			func(x *X) {
+				verify, sign := Keys(signer.Zoom(), 1)
+				i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
+					Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
+					RespondWith: &sim.RespondWithSpec{
+						Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
+						SkipTriggering: true,
+						Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
+							Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
+					},
+					Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
+				key := verify[0]
+				if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
+					key = v.Secrets[0] // the target's own secret, if it has one
+				}
+				ts := strconv.FormatInt(time.Now().Unix(), 10)
+				forged := `{"event":"meeting.started","payload":{"account_id":"forged-` + rwRandomHex(4) + `","object":{"id":"85746065432","topic":"forged through the handshake"}},"event_ts":` + ts + `000}`
+				message := "v0:" + ts + ":" + forged
+				plain, _ := json.Marshal(message)
+				hs := x.Send(Request{Label: `endpoint.url_validation, unsigned, plainToken "v0:<ts>:<forged meeting.started body>"`, Unsigned: true,
+					Body: []byte(`{"payload":{"plainToken":` + string(plain) + `},"event_ts":` + ts + `000,"event":"endpoint.url_validation"}`)})
+				var answer struct {
+					EncryptedToken string `json:"encryptedToken"`
+				}
+				json.Unmarshal(hs.Body, &answer)
+				m := hmac.New(sha256.New, key.Bytes())
+				m.Write([]byte(message))
+				if answer.EncryptedToken != "" && hmac.Equal([]byte(answer.EncryptedToken), []byte(hex.EncodeToString(m.Sum(nil)))) {
+					x.Errorf("%s: status %d, body.encryptedToken = the HMAC-SHA256 of the forged event's signed message, want no signature of a message: a plainToken is an opaque token", hs, hs.Status)
+				}
+				r := x.Send(Request{Label: "meeting.started, forged, x-zm-signature from the handshake's encryptedToken", Unsigned: true,
+					Header: http.Header{"X-Zm-Signature": {"v0=" + answer.EncryptedToken}, "X-Zm-Request-Timestamp": {ts}},
+					Body:   []byte(forged)})
+				if x.ok(r) && r.Status/100 == 2 {
+					x.Errorf("%s: status = %d, want a rejection (not 2xx): the signature came from the handshake%s", r, r.Status, bodyNote(r))
+				}
+				x.WantNoDeliveries(hs, r)
 			}),
 		def(GroupRespondWith, "ResponseTemplates",
 			"the declared response's header and body templates see the request: method, header, query (last value), body path, rawBody and json quoting",

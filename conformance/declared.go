@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/hooklab/hooklab/internal/specdoc"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 )
@@ -56,7 +57,14 @@ type declared struct {
 // Declared reads a manifest file (see Manifest) and returns its Target.
 // Errors name the file, the line and the path of the problem.
 func Declared(path string) (Target, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: %w", err)
+	}
+	defer f.Close()
+	// One byte more than a manifest may have: a larger file is refused
+	// without reading it whole.
+	data, err := io.ReadAll(io.LimitReader(f, specdoc.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)
 	}
@@ -76,73 +84,80 @@ func DeclaredTarget(m *Manifest) Target {
 	return d
 }
 
-// ParseManifest parses a manifest; name is the file name used in errors.
+// ParseManifest parses a manifest; name is the file name used in errors,
+// and says whether data is YAML (.yaml, .yml) or JSON (otherwise, unless
+// data does not start like JSON). Errors name the file, the line and the
+// path of the problem.
+//
+// A manifest is read within the bounds of a spec (sim.ParseSpecs): at
+// most 1 MiB, nested at most 64 deep, YAML aliases adding at most 1 MiB
+// when expanded, and no key twice in one object.
 func ParseManifest(name string, data []byte) (*Manifest, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	doc, err := specdoc.Decode(data, specdoc.IsYAML(name, data))
+	if err != nil {
+		var de *specdoc.Error
+		if errors.As(err, &de) {
+			return nil, manifestError(name, de.Line, de.Path, de.Err)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+	fail := func(path, format string, args ...any) error {
+		return manifestError(name, doc.Line(path), path, fmt.Errorf(format, args...))
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(doc.JSON, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("%s: want a manifest object with url and endpoint", name)
 	}
-	doc := root.Content[0]
-	fail := func(n *yaml.Node, path, format string, args ...any) error {
-		line := 0
-		if n != nil {
-			line = n.Line
+	for _, k := range sortedKeys(top) {
+		switch k {
+		case "url", "sink", "signingKeys", "endpoint":
+		default:
+			return nil, fail(k, "unknown key (want url, sink, signingKeys, endpoint)")
 		}
-		return fmt.Errorf("%s:%d: %s: %s", name, line, path, fmt.Sprintf(format, args...))
 	}
 	m := &Manifest{}
-	var ep *yaml.Node
-	for i := 0; i+1 < len(doc.Content); i += 2 {
-		k, v := doc.Content[i], doc.Content[i+1]
-		switch k.Value {
-		case "url":
-			m.URL = v.Value
-		case "sink":
-			m.Sink = v.Value
-		case "signingKeys":
-			if err := v.Decode(&m.SigningKeys); err != nil {
-				return nil, fail(v, "signingKeys", "want a list of strings")
+	for _, f := range []struct {
+		key  string
+		dst  any
+		want string
+	}{{"url", &m.URL, "a string"}, {"sink", &m.Sink, "a string"}, {"signingKeys", &m.SigningKeys, "a list of strings"}} {
+		if raw, ok := top[f.key]; ok {
+			if err := json.Unmarshal(raw, f.dst); err != nil {
+				return nil, fail(f.key, "want %s", f.want)
 			}
-		case "endpoint":
-			ep = v
-		default:
-			return nil, fail(k, k.Value, "unknown key (want url, sink, signingKeys, endpoint)")
 		}
 	}
 	if m.URL == "" {
-		return nil, fail(doc, "url", "missing")
+		return nil, manifestError(name, doc.Line(""), "url", errors.New("missing"))
 	}
 	if !strings.HasPrefix(m.URL, "http://") && !strings.HasPrefix(m.URL, "https://") {
-		return nil, fail(doc, "url", "%q is not an http(s) URL", m.URL)
+		return nil, fail("url", "%q is not an http(s) URL", m.URL)
 	}
-	if ep == nil {
-		return nil, fail(doc, "endpoint", "missing")
-	}
-	// Re-encode the endpoint as JSON for sim.ParseSpecs, with an id, and
-	// map its errors back to this file's lines.
-	var v any
-	if err := ep.Decode(&v); err != nil {
-		return nil, fail(ep, "endpoint", "%v", err)
-	}
-	obj, ok := v.(map[string]any)
+	raw, ok := top["endpoint"]
 	if !ok {
-		return nil, fail(ep, "endpoint", "want an endpoint spec object")
+		return nil, manifestError(name, doc.Line(""), "endpoint", errors.New("missing"))
 	}
-	if _, ok := obj["id"]; !ok {
-		obj["id"] = "declared"
+	// The endpoint, with an id, goes to sim.ParseSpecs as JSON; its errors
+	// are mapped back to this file's lines.
+	var ep map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &ep); err != nil || ep == nil {
+		return nil, fail("endpoint", "want an endpoint spec object")
 	}
-	js, err := json.Marshal(obj)
+	if _, ok := ep["endpoints"]; ok {
+		return nil, fail("endpoint.endpoints", "unknown key: the manifest describes one endpoint")
+	}
+	if _, ok := ep["id"]; !ok {
+		ep["id"] = json.RawMessage(`"declared"`)
+	}
+	js, err := json.Marshal(ep)
 	if err != nil {
-		return nil, fail(ep, "endpoint", "%v", err)
+		return nil, fail("endpoint", "%v", err)
 	}
-	specs, err := sim.ParseSpecs(name, js)
+	specs, err := sim.ParseSpecs(name+" (endpoint)", js)
 	if err != nil {
 		var se *sim.SpecError
 		if errors.As(err, &se) {
-			return nil, fail(nodeAt(ep, se.Path), "endpoint."+se.Path, "%v", se.Err)
+			return nil, fail(specdoc.JoinPath("endpoint", se.Path), "%v", se.Err)
 		}
 		return nil, err
 	}
@@ -150,28 +165,26 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// nodeAt walks "a.b[1].c" down from n, as far as it goes.
-func nodeAt(n *yaml.Node, path string) *yaml.Node {
-	for _, seg := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == seg {
-					next = n.Content[i+1]
-				}
-			}
-		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(seg); err == nil && i < len(n.Content) {
-				next = n.Content[i]
-			}
-		}
-		if next == nil {
-			return n
-		}
-		n = next
+// manifestError is "name:line: path: err", without the line when it is
+// not known (0) and without the path when it is the whole manifest.
+func manifestError(name string, line int, path string, err error) error {
+	where := name
+	if line > 0 {
+		where += ":" + strconv.Itoa(line)
 	}
-	return n
+	if path != "" {
+		where += ": " + path
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // SinkAddr is where the app delivers; the suite's sink listens there.

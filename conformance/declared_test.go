@@ -186,3 +186,55 @@ endpoint:
 	fmt.Println(m.URL, m.Endpoint.Verify.Preset, len(m.Endpoint.Verify.Secrets))
 	// Output: http://127.0.0.1:1/webhooks/github github 1
 }
+
+// TestParseManifestRefusesAliasAmplification checks that a manifest whose
+// YAML aliases would expand past the budget (issue 10's 257 KB file under
+// "endpoint", 3.2 GB before the bound) is refused, naming the file, the
+// line and the path of the alias that crossed it.
+func TestParseManifestRefusesAliasAmplification(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("url: http://127.0.0.1:1/hooks\nendpoint:\n  source: &s \"")
+	b.WriteString(strings.Repeat("x", 200_000))
+	b.WriteString("\"\n  triggers:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "    - {id: t%d, deliver: *s}\n", i)
+	}
+	m, err := conformance.ParseManifest("bomb.yaml", []byte(b.String()))
+	require.Error(t, err, "ParseManifest(bomb.yaml) = %+v, want an error", m)
+	assert.EqualError(t, err, "bomb.yaml:10: endpoint.triggers[5].deliver: YAML aliases expand past 1048576 bytes (alias *s, anchored at line 3); "+
+		"write the value out or use fewer aliases")
+}
+
+// TestParseManifestRejectsDuplicateKeys checks that a key given twice is
+// an error in a JSON manifest as in a YAML one, at the top and inside the
+// endpoint's filters, naming the line of the second and the path.
+func TestParseManifestRejectsDuplicateKeys(t *testing.T) {
+	tests := []struct {
+		name, file, data, want string
+	}{
+		{"JSON url twice", "m.json", "{\"url\": \"http://127.0.0.1:1/a\",\n \"url\": \"http://127.0.0.1:1/b\",\n \"endpoint\": {}}",
+			"m.json:2: url: duplicate key (first at line 1)"},
+		{"JSON inside a filter", "m.json", "{\"url\": \"http://127.0.0.1:1/a\", \"endpoint\": {\"triggers\": [{\"id\": \"t\",\n \"filter\": {\"method\": [\"POST\"], \"method\": [\"PUT\"]}}]}}",
+			"m.json:2: endpoint.triggers[0].filter.method: duplicate key (first at line 2)"},
+		{"YAML endpoint twice", "m.yaml", "url: http://127.0.0.1:1/a\nendpoint: {}\nendpoint: {id: x}\n",
+			"m.yaml:3: endpoint: duplicate key (first at line 2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := conformance.ParseManifest(tt.file, []byte(tt.data))
+			require.Error(t, err, "ParseManifest(%s) = %+v, want an error", tt.file, m)
+			assert.EqualError(t, err, tt.want)
+		})
+	}
+}
+
+// TestDeclaredRefusesALargeManifest checks that a manifest file past the
+// bound of a document is refused, naming the file, without reading it
+// whole.
+func TestDeclaredRefusesALargeManifest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	data := "url: http://127.0.0.1:1/hooks\nendpoint: {}\n" + strings.Repeat("# padding\n", 200_000)
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+	_, err := conformance.Declared(path)
+	assert.EqualError(t, err, path+": the document has more than 1048576 bytes")
+}

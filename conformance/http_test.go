@@ -149,6 +149,46 @@ func TestHTTPTargetRealControlAPIRejects(t *testing.T) {
 	assert.Contains(t, err.Error(), "/endpoints = 409, want 201: ")
 }
 
+// TestHTTPTargetControlToken checks that ControlToken authenticates
+// both control calls to a control API that requires a token, and that
+// without it the target is refused with the API's 401.
+func TestHTTPTargetControlToken(t *testing.T) {
+	const token = "control-token-NOT-A-REAL-ONE"
+	in, err := sim.NewIngress(sim.Config{})
+	require.NoError(t, err)
+	srv, err := sim.NewServer("", sim.ControlHandler(in, token))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		srv.Close()
+		in.Close()
+	})
+	tests := []struct {
+		name    string
+		opts    []conformance.HTTPOption
+		wantErr string
+	}{
+		{"NoToken", nil, "/endpoints = 401, want 201"},
+		{"WrongToken", []conformance.HTTPOption{conformance.ControlToken("wrong")}, "/endpoints = 401, want 201"},
+		{"Token", []conformance.HTTPOption{conformance.ControlToken(token)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep, err := conformance.HTTPTarget(srv.URL, tt.opts...).Provision(context.Background(), exampleSpec())
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.NotContains(t, err.Error(), token)
+				assert.Empty(t, in.Endpoints())
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, []string{exampleSpec().ID}, in.Endpoints())
+			require.NoError(t, ep.Close(), "DELETE with the token")
+			assert.Empty(t, in.Endpoints())
+		})
+	}
+}
+
 // TestHTTPTargetCloseErrors checks that Endpoint.Close deletes the
 // endpoint it made, and reports a DELETE the control API refuses.
 func TestHTTPTargetCloseErrors(t *testing.T) {

@@ -114,14 +114,33 @@ func ReferenceWith(cfg sim.Config) Target {
 	})
 }
 
+// An HTTPOption configures HTTPTarget.
+type HTTPOption func(*httpOptions)
+
+type httpOptions struct{ token string }
+
+// ControlToken sends token as "Authorization: Bearer <token>" on every
+// control API call, as hooklab serve --control-token requires. It is
+// never sent to the endpoints the control API creates, nor printed.
+func ControlToken(token string) HTTPOption { return func(o *httpOptions) { o.token = token } }
+
 // HTTPTarget is an implementation in any language that speaks the control
 // API of PROTOCOL.md at controlURL: POST {controlURL}/endpoints with a
 // spec creates an endpoint and answers {"url": …}, or 501 with a JSON
 // {"reason": …} when it cannot (the case is then skipped with that
 // reason); DELETE {controlURL}/endpoints/{id} removes it.
-func HTTPTarget(controlURL string) Target {
+func HTTPTarget(controlURL string, opts ...HTTPOption) Target {
+	var o httpOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	base := strings.TrimRight(controlURL, "/")
 	client := &http.Client{Timeout: 30 * time.Second}
+	auth := func(req *http.Request) {
+		if o.token != "" {
+			req.Header.Set("Authorization", "Bearer "+o.token)
+		}
+	}
 	return TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
 		body, err := json.Marshal(spec)
 		if err != nil {
@@ -132,6 +151,7 @@ func HTTPTarget(controlURL string) Target {
 			return Endpoint{}, fmt.Errorf("control API: %w", err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		auth(req)
 		resp, err := client.Do(req)
 		if err != nil {
 			return Endpoint{}, fmt.Errorf("control API: %w", err)
@@ -169,6 +189,7 @@ func HTTPTarget(controlURL string) Target {
 			if err != nil {
 				return err
 			}
+			auth(req)
 			resp, err := client.Do(req)
 			if err != nil {
 				return fmt.Errorf("control API: %w", err)

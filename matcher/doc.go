@@ -12,6 +12,10 @@
 //	ok = f.Match(decoded)                   // a value from encoding/json, no allocation
 //	fmt.Println(f.Explain(decoded))         // body.action: ["opened","synchronize"] does not contain "labeled"
 //
+// MatchJSONL matches a stream of JSON lines, each a filter and a payload
+// or request, in parallel, answering each line in order (the protocol of
+// hooklab match --jsonl, for differential tests and other languages).
+//
 // The semantics (hooklab's reference, shared/reference/triggerdev-v2.md §5):
 // keys of a filter are ANDed; a list of literals is an OR with strict
 // typing (30 never equals "30"; numbers compare as float64, as JSON.parse

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 
 	"github.com/hooklab/hooklab/matcher"
@@ -49,4 +50,18 @@ func ExampleRequestFilter_MatchRequest() {
 	// Output:
 	// true <nil>
 	// false
+}
+
+func ExampleMatchJSONL() {
+	in := strings.NewReader(`{"filter":{"action":["opened"]},"payload":{"action":"opened"}}
+{"request_filter":{"method":["POST"],"headers":{"x-github-event":["issues"]}},"request":{"method":"POST","url":"/hook","headers":{"X-GitHub-Event":"push"}}}
+{"filter":{"action":"opened"}}
+`)
+	if err := matcher.MatchJSONL(in, os.Stdout, 0); err != nil {
+		panic(err)
+	}
+	// Output:
+	// {"match": true}
+	// {"match": false}
+	// {"error": "filter: action: want a list of values or operators, or a nested filter object, got a string (column 21)"}
 }

@@ -52,7 +52,7 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 
-		for _, s := range []signer.Scheme{signer.GitHub, signer.Stripe, signer.StandardWebhooks} {
+		for _, s := range []signer.Scheme{signer.GitHub(), signer.Stripe(), signer.StandardWebhooks()} {
 			keys := signer.Keys("test_secret")
 			if s.Key == signer.KeyWhsec {
 				keys = signer.Keys("whsec_c2VjcmV0LWJ5dGVz")
@@ -92,7 +92,7 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkSign(b *testing.B) {
 	now := time.Unix(1700000000, 0)
 	body := benchBody(1 << 10)
-	for _, s := range []signer.Scheme{signer.GitHub, signer.Stripe, signer.StandardWebhooks} {
+	for _, s := range []signer.Scheme{signer.GitHub(), signer.Stripe(), signer.StandardWebhooks()} {
 		keys := signer.Keys("test_secret")
 		if s.Key == signer.KeyWhsec {
 			keys = signer.Keys("whsec_c2VjcmV0LWJ5dGVz")

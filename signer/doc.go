@@ -10,13 +10,15 @@
 // key, or a field of the JSON body), where the timestamp lives and in which
 // unit, how the secret's text becomes key bytes, and the default tolerance.
 // Presets such as [GitHub], [Stripe], [Slack], [StandardWebhooks] and
-// [Twilio] are Scheme values checked against the providers' published test
-// vectors and official libraries; [Presets] lists them all, [Preset] finds
-// one by name, and a custom scheme is a Scheme literal.
+// [Twilio] are functions that return a new Scheme on every call (so no
+// importer can change a preset for another), checked against the
+// providers' published test vectors and official libraries; [Presets]
+// lists them all, [Preset] finds one by name, and a custom scheme is a
+// Scheme literal.
 //
 // Typical use on the receiving side:
 //
-//	v, err := signer.NewVerifier(signer.Stripe, signer.Keys(os.Getenv("STRIPE_WEBHOOK_SECRET")))
+//	v, err := signer.NewVerifier(signer.Stripe(), signer.Keys(os.Getenv("STRIPE_WEBHOOK_SECRET")))
 //	...
 //	if err := v.VerifyRequest(r); err != nil {
 //		http.Error(w, "bad signature", http.StatusUnauthorized) // errors.Is(err, signer.ErrTimestampTooOld) …
@@ -25,7 +27,7 @@
 //
 // and on the sending side:
 //
-//	signed, err := signer.Sign(signer.GitHub, signer.Keys("s3cret"), signer.Payload{Body: body})
+//	signed, err := signer.Sign(signer.GitHub(), signer.Keys("s3cret"), signer.Payload{Body: body})
 //
 // Verification is layered like go-github's: [Verifier.VerifyRequest] reads
 // the body once (with a size limit) and leaves it readable; [Verify] takes

@@ -12,7 +12,7 @@ import (
 )
 
 func ExampleSign() {
-	signed, err := signer.Sign(signer.GitHub, signer.Keys("It's a Secret to Everybody"),
+	signed, err := signer.Sign(signer.GitHub(), signer.Keys("It's a Secret to Everybody"),
 		signer.Payload{Body: []byte("Hello, World!")})
 	if err != nil {
 		panic(err)
@@ -23,7 +23,7 @@ func ExampleSign() {
 
 func ExampleSign_stripe() {
 	now := time.Unix(1700000000, 0)
-	signed, err := signer.Sign(signer.Stripe, signer.Keys("test_secret"),
+	signed, err := signer.Sign(signer.Stripe(), signer.Keys("test_secret"),
 		signer.Payload{Body: []byte(`{"id":"evt_123","type":"test.event"}`)}, signer.At(now))
 	if err != nil {
 		panic(err)
@@ -33,7 +33,7 @@ func ExampleSign_stripe() {
 }
 
 func ExampleVerifier_VerifyRequest() {
-	v, err := signer.NewVerifier(signer.GitHub, signer.Keys("s3cret"))
+	v, err := signer.NewVerifier(signer.GitHub(), signer.Keys("s3cret"))
 	if err != nil {
 		panic(err)
 	}
@@ -59,7 +59,7 @@ func ExampleVerify() {
 		Body:   []byte(`{"id":"evt_123","type":"test.event"}`),
 	}
 	// Ten minutes later the signature still matches, but the delivery is stale.
-	err := signer.Verify(signer.Stripe, signer.Keys("test_secret"), delivery, signer.At(time.Unix(1700000600, 0)))
+	err := signer.Verify(signer.Stripe(), signer.Keys("test_secret"), delivery, signer.At(time.Unix(1700000600, 0)))
 	fmt.Println(errors.Is(err, signer.ErrTimestampTooOld))
 	fmt.Println(err)
 	// Output:

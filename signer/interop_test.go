@@ -601,11 +601,11 @@ type offProvider struct {
 
 var offProviders = []offProvider{
 	// Stripe's secret is used verbatim; the GitHub one is GitHub docs' example.
-	{"Stripe", "stripe", signer.Stripe, []string{"whsec_hooklab_interop_3b1f9a", "whsec_hooklab_interop_old"}, true, true},
-	{"GitHub", "octokit", signer.GitHub, []string{"It's a Secret to Everybody"}, false, false},
+	{"Stripe", "stripe", signer.Stripe(), []string{"whsec_hooklab_interop_3b1f9a", "whsec_hooklab_interop_old"}, true, true},
+	{"GitHub", "octokit", signer.GitHub(), []string{"It's a Secret to Everybody"}, false, false},
 	// The Standard Webhooks spec's example secret.
-	{"StandardWebhooks", "standardwebhooks", signer.StandardWebhooks, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGhlIG9sZGVyIGtleSBvZiB0aGUgdHdv"}, true, true},
-	{"Svix", "svix", signer.Svix, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGhlIG9sZGVyIGtleSBvZiB0aGUgdHdv"}, true, true},
+	{"StandardWebhooks", "standardwebhooks", signer.StandardWebhooks(), []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGhlIG9sZGVyIGtleSBvZiB0aGUgdHdv"}, true, true},
+	{"Svix", "svix", signer.Svix(), []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGhlIG9sZGVyIGtleSBvZiB0aGUgdHdv"}, true, true},
 }
 
 // offBodies are JSON (stripe's constructEvent parses the body after
@@ -745,7 +745,7 @@ func TestOfficialLibraries(t *testing.T) {
 	// octokit refuses to sign or verify an empty payload; hooklab signs it.
 	add("GitHub/EmptyBody/OctokitRefuses", offInput{Lib: "octokit", Op: "sign", Secret: offProviders[1].secrets[0]}, func(t *testing.T, out offOutput) {
 		assert.Contains(t, out.Error, "payload required", "octokit sign(empty body)")
-		_, err := signer.Sign(signer.GitHub, signer.Keys(offProviders[1].secrets[0]), signer.Payload{})
+		_, err := signer.Sign(signer.GitHub(), signer.Keys(offProviders[1].secrets[0]), signer.Payload{})
 		assert.NoError(t, err, "signer.Sign(GitHub, empty body)")
 	})
 

@@ -145,9 +145,10 @@ type Field struct {
 }
 
 // A Scheme describes how one provider signs a webhook: which bytes, with
-// which primitive and key, written how and where. Presets are Scheme values;
-// a custom scheme is a Scheme literal. A Scheme is a plain value: copy it to
-// change a field.
+// which primitive and key, written how and where. A preset function
+// (Stripe(), GitHub() …) returns one; a custom scheme is a Scheme literal.
+// A Scheme is a plain value: copy it to change a field (a preset's Scheme
+// is the caller's own, slices included).
 type Scheme struct {
 	// Name identifies the scheme in errors and listings ("stripe").
 	Name string `json:"name"`

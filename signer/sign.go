@@ -36,9 +36,6 @@ func NewSigner(s Scheme, keys KeySet, opts ...Option) (*Signer, error) {
 	return &Signer{r: r, o: buildOptions(opts)}, nil
 }
 
-// Scheme returns the scheme the signer uses.
-func (sg *Signer) Scheme() Scheme { return sg.r.s }
-
 // Sign returns p signed: a copy with the signature, timestamp, id and
 // fixed headers set (replacing any already there), and, where the scheme
 // needs it, the body (Linear's webhookTimestamp, Mailgun's signature

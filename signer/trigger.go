@@ -156,7 +156,7 @@ func VerifyRequestSignature(r *http.Request, p VerifyRequestSignatureParams) (Ve
 	return VerifyResult{Reason: ReasonFailedSHA256}, nil
 }
 
-// VerifyHmacSha256 mirrors the SDK's exported verifyHmacSha256(headerValue,
+// verifyHmacSha256 mirrors the SDK's exported verifyHmacSha256(headerValue,
 // headerEncoding, secret, body): it strips the first "hmac-sha256=" and
 // then the first "sha256=" from headerValue, wherever they are and
 // case-sensitively (so "xsha256=abc" becomes "xabc" and "SHA256=abc" is
@@ -169,13 +169,9 @@ func VerifyRequestSignature(r *http.Request, p VerifyRequestSignatureParams) (Ve
 // headerValue's bytes stand for the characters of the header (Fetch header
 // values are byte strings), which matters for the "binary" encoding. body
 // is the already-decoded text the SDK would hash; its bytes are hashed as
-// they are, so pass valid UTF-8 (use VerifyRequestSignature to get
-// Request.text()'s decoding of raw bytes). An empty secret keys the HMAC
+// they are (VerifyRequestSignature passes Request.text()'s decoding of the
+// raw bytes). An empty secret keys the HMAC
 // with no bytes, as Node does.
-func VerifyHmacSha256(headerValue, headerEncoding string, secret Secret, body string) bool {
-	return verifyHmacSha256(headerValue, headerEncoding, secret, []byte(body))
-}
-
 func verifyHmacSha256(headerValue, headerEncoding string, secret Secret, body []byte) bool {
 	m := hmac.New(sha256.New, secret.Bytes())
 	m.Write(body)

@@ -65,9 +65,6 @@ func NewVerifier(s Scheme, keys KeySet, opts ...Option) (*Verifier, error) {
 	return v, nil
 }
 
-// Scheme returns the scheme the verifier checks.
-func (v *Verifier) Scheme() Scheme { return v.r.s }
-
 // Verify checks a delivery given as a Payload. It returns nil or a
 // *VerifyError wrapping one of ErrMissingHeader, ErrMalformedHeader,
 // ErrNoMatch, ErrTimestampTooOld or ErrTimestampInFuture.

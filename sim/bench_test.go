@@ -39,7 +39,7 @@ func BenchmarkIngress(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer in.Close()
-	p, err := signer.Sign(signer.GitHub, signer.Keys(secret), signer.Payload{
+	p, err := signer.Sign(signer.GitHub(), signer.Keys(secret), signer.Payload{
 		URL: "http://example.com/hooks/gh", Body: benchBody,
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Github-Event": {"pull_request"}}})
 	if err != nil {

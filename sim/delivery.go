@@ -14,10 +14,25 @@ import (
 // headers through.
 const RequestIDHeader = "Hooklab-Request-Id"
 
+// DeliveryIDHeader carries a delivery's id on every attempt to POST its
+// envelope; it equals the envelope's "id" field. A retry of a delivery has
+// the same id, a second delivery has another, so a receiver can tell one
+// from the other (see Recorder).
+const DeliveryIDHeader = "Hooklab-Delivery-Id"
+
+// DeliveryAttemptHeader carries the attempt number, from 1, of the POST of
+// a delivery envelope.
+const DeliveryAttemptHeader = "Hooklab-Delivery-Attempt"
+
 // A Delivery is what a trigger received: the envelope an ingress POSTs, as
 // JSON, to a trigger's delivery URL. It is the neutral observation format
 // for fan-out, in any language (see conformance/PROTOCOL.md).
 type Delivery struct {
+	// ID identifies the delivery: the same on every attempt to POST it
+	// (and in its DeliveryIDHeader), different for every other delivery.
+	// Empty means the ingress gave no id; every envelope then counts as a
+	// delivery of its own.
+	ID string `json:"id,omitempty"`
 	// Endpoint and Trigger are the spec ids.
 	Endpoint string `json:"endpoint"`
 	Trigger  string `json:"trigger"`
@@ -26,7 +41,8 @@ type Delivery struct {
 	// Verification is the ingress's verification result for the request.
 	Verification Verification `json:"verification"`
 	// ReceivedAt is when the ingress received the request; DeliveredAt when
-	// it sent this envelope.
+	// it handed the delivery on, the same on every attempt (the envelope is
+	// made once).
 	ReceivedAt  time.Time `json:"receivedAt"`
 	DeliveredAt time.Time `json:"deliveredAt"`
 	// RecordedAt is when a Recorder recorded the delivery; it is not part
@@ -66,31 +82,57 @@ type Verification struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// A Recorder keeps deliveries in memory, in arrival order. The zero value
-// is ready to use; a Recorder is safe for concurrent use.
+// A Recorder keeps deliveries in memory, in arrival order. It tells a
+// retry from a delivery by Delivery.ID: an envelope whose id was recorded
+// before is a retry, counted by Retries and not kept again; envelopes with
+// different ids (or none) are different deliveries, so a delivery made
+// twice stays visible. The zero value is ready to use; a Recorder is safe
+// for concurrent use.
 type Recorder struct {
 	// Now stamps RecordedAt; nil means time.Now. Set it before use.
 	Now func() time.Time
 
-	mu     sync.Mutex
-	ds     []Delivery
-	notify chan struct{}
+	mu      sync.Mutex
+	ds      []Delivery
+	ids     map[string]struct{}
+	retries int
+	notify  chan struct{}
 }
 
-// Record adds d, stamped with RecordedAt.
-func (r *Recorder) Record(d Delivery) {
+// Record adds d, stamped with RecordedAt, and reports true; or, when a
+// delivery with d's (non-empty) ID was recorded before, counts a retry and
+// reports false.
+func (r *Recorder) Record(d Delivery) bool {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
 	d.RecordedAt = now()
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d.ID != "" {
+		if _, ok := r.ids[d.ID]; ok {
+			r.retries++
+			return false
+		}
+		if r.ids == nil {
+			r.ids = map[string]struct{}{}
+		}
+		r.ids[d.ID] = struct{}{}
+	}
 	r.ds = append(r.ds, d)
 	if r.notify != nil {
 		close(r.notify)
 		r.notify = nil
 	}
-	r.mu.Unlock()
+	return true
+}
+
+// Retries returns how many envelopes repeated a delivery already recorded.
+func (r *Recorder) Retries() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.retries
 }
 
 // Deliveries returns a copy of every delivery recorded so far.
@@ -117,10 +159,10 @@ func (r *Recorder) Len() int {
 	return len(r.ds)
 }
 
-// Reset forgets every delivery.
+// Reset forgets every delivery, and the retries counted.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.ds = nil
+	r.ds, r.ids, r.retries = nil, nil, 0
 	r.mu.Unlock()
 }
 

@@ -37,7 +37,7 @@ func ExampleNewIngress() {
 	// A signed delivery, as GitHub sends it.
 	req := httptest.NewRequest("POST", "/hooks/github", strings.NewReader(`{"action":"opened","issue":{"number":1}}`))
 	req.Header.Set("X-GitHub-Event", "issues")
-	if err := signer.SignRequest(req, signer.GitHub, secret); err != nil {
+	if err := signer.SignRequest(req, signer.GitHub(), secret); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -13,7 +13,7 @@ import (
 
 func ExampleSend() {
 	// A receiver that checks Stripe signatures.
-	v, _ := signer.NewVerifier(signer.Stripe, signer.Keys("whsec_test"))
+	v, _ := signer.NewVerifier(signer.Stripe(), signer.Keys("whsec_test"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := v.VerifyRequest(r); err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)

@@ -1,12 +1,9 @@
 package sim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -86,6 +83,12 @@ type Config struct {
 	// means DefaultDeliveryAttempts and DefaultDeliveryBackoff.
 	DeliveryAttempts int
 	DeliveryBackoff  time.Duration
+	// DeliveryConcurrency is the most delivery POSTs in flight, and
+	// DeliveryQueue how many more accepted deliveries may wait before a
+	// request that causes one waits for room; zero means
+	// DefaultDeliveryConcurrency and DefaultDeliveryQueue.
+	DeliveryConcurrency int
+	DeliveryQueue       int
 
 	// changes are applied to the profile's stages (internal/fault).
 	changes []func(*stage.Stages)
@@ -105,7 +108,6 @@ func init() {
 type Ingress struct {
 	cfg    Config
 	stages *stage.Stages
-	client *http.Client
 	now    func() time.Time
 	lookup func(id string) *stage.Endpoint
 
@@ -113,9 +115,7 @@ type Ingress struct {
 	eps map[string]*stage.Endpoint
 
 	inflight atomic.Int64
-	pending  pending // delivery goroutines
-	ctx      context.Context
-	cancel   context.CancelFunc
+	deliv    *deliverer
 }
 
 var _ http.Handler = (*Ingress)(nil)
@@ -141,19 +141,24 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	if cfg.DeliveryBackoff <= 0 {
 		cfg.DeliveryBackoff = DefaultDeliveryBackoff
 	}
-	in := &Ingress{cfg: cfg, client: cfg.Client, now: cfg.Now, eps: map[string]*stage.Endpoint{}}
+	in := &Ingress{cfg: cfg, now: cfg.Now, eps: map[string]*stage.Endpoint{}}
 	in.lookup = func(id string) *stage.Endpoint {
 		in.mu.RLock()
 		defer in.mu.RUnlock()
 		return in.eps[id]
 	}
-	if in.client == nil {
-		in.client = &http.Client{Timeout: 10 * time.Second}
-	}
 	if in.now == nil {
 		in.now = time.Now
 	}
-	in.ctx, in.cancel = context.WithCancel(context.Background())
+	in.deliv = newDeliverer(delivererConfig{
+		Client:      cfg.Client,
+		Concurrency: cfg.DeliveryConcurrency,
+		Queue:       cfg.DeliveryQueue,
+		Attempts:    cfg.DeliveryAttempts,
+		Backoff:     cfg.DeliveryBackoff,
+		Now:         in.now,
+		Log:         cfg.Log,
+	})
 	in.stages = def.stages(in)
 	for _, change := range cfg.changes {
 		change(in.stages)
@@ -215,23 +220,17 @@ func (in *Ingress) Endpoints() []string {
 	return ids
 }
 
-// Close cancels delivery retries and waits for every delivery goroutine to
-// end. The Ingress must not serve after Close.
+// Close cancels delivery retries and attempts in flight, drops what is
+// queued, and waits for the deliverer to stop. The Ingress must not serve
+// after Close.
 func (in *Ingress) Close() error {
-	in.cancel()
-	<-in.pending.idle()
-	return nil
+	return in.deliv.Close()
 }
 
 // Flush waits until every delivery started so far has been made or given
 // up, or ctx is done.
 func (in *Ingress) Flush(ctx context.Context) error {
-	select {
-	case <-in.pending.idle():
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return in.deliv.Flush(ctx)
 }
 
 // ServeHTTP passes one request through the profile's stages.
@@ -255,7 +254,7 @@ func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 		req.Header = req.Header.Clone()
 	}
 	c.Sent++
-	in.deliver(c.Endpoint.ID, t, Delivery{
+	in.deliver(c.R.Context(), t, Delivery{
 		Endpoint:     c.Endpoint.ID,
 		Trigger:      t.ID,
 		Request:      DeliveredRequest{Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body},
@@ -264,69 +263,22 @@ func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 	})
 }
 
-// deliver hands one delivery to a goroutine of its own.
-func (in *Ingress) deliver(_ string, t *stage.Trigger, d Delivery) {
-	in.pending.add()
-	go func() {
-		defer in.pending.done()
-		d.DeliveredAt = in.now()
-		if in.cfg.Recorder != nil {
-			in.cfg.Recorder.Record(d)
-		}
-		if t.Deliver == "" {
-			return
-		}
-		if err := in.post(t.Deliver, d); err != nil && in.cfg.Log != nil {
-			// The URL may carry a token: log its host only.
-			msg := strings.ReplaceAll(err.Error(), t.Deliver, hostOf(t.Deliver))
-			in.cfg.Log.Warn("delivery failed", "endpoint", d.Endpoint, "trigger", d.Trigger, "err", msg)
-		}
-	}()
-}
-
-// post sends one envelope, retrying with exponential backoff.
-func (in *Ingress) post(url string, d Delivery) error {
-	body, err := json.Marshal(d)
-	if err != nil {
-		return err
+// deliver queues d for t's deliver URL, with the request's context for
+// back-pressure, and records it.
+func (in *Ingress) deliver(ctx context.Context, t *stage.Trigger, d Delivery) {
+	d.DeliveredAt = in.now()
+	if t.Deliver == "" {
+		d.ID = in.deliv.newID()
+	} else if err := in.deliv.enqueue(ctx, t.Deliver, &d); err != nil && in.cfg.Log != nil {
+		in.cfg.Log.Warn("delivery not queued", "endpoint", d.Endpoint, "trigger", d.Trigger, "id", d.ID, "err", err.Error())
 	}
-	wait := in.cfg.DeliveryBackoff
-	for attempt := 1; ; attempt++ {
-		err = in.postOnce(url, body)
-		if err == nil {
-			return nil
-		}
-		if attempt == in.cfg.DeliveryAttempts {
-			return fmt.Errorf("%d attempts: %w", attempt, err)
-		}
-		select {
-		case <-time.After(wait):
-			wait *= 2
-		case <-in.ctx.Done():
-			return fmt.Errorf("stopped after %d attempts: %w", attempt, err)
-		}
+	if in.cfg.Recorder != nil {
+		in.cfg.Recorder.Record(d)
 	}
 }
 
-func (in *Ingress) postOnce(url string, body []byte) error {
-	req, err := http.NewRequestWithContext(in.ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := in.client.Do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: status %d", hostOf(url), resp.StatusCode)
-	}
-	return nil
-}
-
-// hostOf returns "scheme://host/…" for a URL, for logs.
+// hostOf returns "scheme://host/…" for a URL, for logs: the URL may carry
+// a token.
 func hostOf(raw string) string {
 	u, err := parseHTTPURL(raw)
 	if err != nil {
@@ -346,43 +298,6 @@ func requestURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + r.URL.RequestURI()
-}
-
-// pending counts goroutines; unlike a sync.WaitGroup it may be waited on
-// while goroutines are being added.
-type pending struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{} // closed while n == 0; nil means "closed"
-}
-
-func (p *pending) add() {
-	p.mu.Lock()
-	if p.n == 0 {
-		p.zero = make(chan struct{})
-	}
-	p.n++
-	p.mu.Unlock()
-}
-
-func (p *pending) done() {
-	p.mu.Lock()
-	if p.n--; p.n == 0 {
-		close(p.zero)
-	}
-	p.mu.Unlock()
-}
-
-// idle returns a channel that is closed when no goroutine is pending.
-func (p *pending) idle() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.n == 0 {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return p.zero
 }
 
 type loggedWriter struct {

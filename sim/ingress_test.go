@@ -182,7 +182,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "UnknownEndpointIs404JSON",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/nope", issue), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/nope", issue), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 404,
 			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint \"nope\""}` + "\n",
@@ -251,7 +251,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "BodyOverLimitWithContentLengthIs413",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 413,
 			wantBody:   `{"error":"body of 65 bytes is over the limit of 64"}` + "\n",
@@ -261,7 +261,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "BodyOverLimitOfUnknownLengthIs413",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				r := signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", body65, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 				r.ContentLength = -1 // chunked: the length is known only by reading
 				r.Body = io.NopCloser(strings.NewReader(body65))
 				return r
@@ -273,7 +273,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "BodyAtLimitIsAccepted",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				r := signed(t, request("POST", "/hooks/gh", body64, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", body64, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 				r.ContentLength = -1
 				r.Body = io.NopCloser(strings.NewReader(body64))
 				return r
@@ -304,7 +304,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWithSkipTriggeringWakesNoTriggerEvenWhenSigned",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", ping, "X-GitHub-Event: ping", "X-GitHub-Delivery: d-2"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", ping, "X-GitHub-Event: ping", "X-GitHub-Delivery: d-2"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   "pong d-2",
@@ -313,7 +313,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWithNon200StopsBeforeTriggering",
 			spec: respond(202, false),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 202,
 			wantBody:   "declared",
@@ -331,7 +331,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWith200GoesOnToTrigger",
 			spec: respond(200, false),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   "declared",
@@ -350,7 +350,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "RespondWithFilterMissTakesTheNormalPath",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   okBody("gh", "issues", "all"),
@@ -371,7 +371,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "WrongSecretIs401AndWakesNothing",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, "not-the-secret")
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), "not-the-secret")
 			},
 			wantStatus: 401,
 			wantBody:   `{"error":"signature verification failed","reason":"signer: github: X-Hub-Signature-256: no matching signature"}` + "\n",
@@ -380,7 +380,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "TamperedBodyIs401",
 			spec: base(),
 			req: func(t *testing.T) *http.Request {
-				r := signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 				r.Body = io.NopCloser(strings.NewReader(strings.Replace(issue, "opened", "closed", 1)))
 				return r
 			},
@@ -400,7 +400,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			name: "NoMatchingTriggerIs200WithAnEmptyList",
 			spec: func() sim.EndpointSpec { s := base(); s.Triggers = s.Triggers[:1]; return s }(),
 			req: func(t *testing.T) *http.Request {
-				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: push"), signer.GitHub, ghSecret)
+				return signed(t, request("POST", "/hooks/gh", issue, "X-GitHub-Event: push"), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 200,
 			wantBody:   okBody("gh"),
@@ -465,7 +465,7 @@ func TestIngressTriggersEveryMatchExactlyOnce(t *testing.T) {
 		trig("query", `{"query":{"tenant":["acme"]}}`),
 	)
 	in, rec := newIngress(t, sim.Config{}, spec)
-	r := signed(t, request("POST", "/hooks/gh?tenant=acme", `{"action":"opened"}`, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)
+	r := signed(t, request("POST", "/hooks/gh?tenant=acme", `{"action":"opened"}`, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)
 	w := serve(t, in, r)
 	require.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
 	assert.Equal(t, okBody("gh", "issues-opened", "posts", "all", "query"), w.Body.String())
@@ -495,7 +495,7 @@ func TestIngressDeliveryCarriesTheRequest(t *testing.T) {
 				"X-GitHub-Event: issues", "X-Multi: one", "X-Multi: two", sim.RequestIDHeader+": req-42")
 			r.Host = "hooks.example.com:8443"
 			if tt.sign {
-				signed(t, r, signer.GitHub, ghSecret)
+				signed(t, r, signer.GitHub(), ghSecret)
 			}
 			w := serve(t, in, r)
 			require.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
@@ -531,7 +531,7 @@ func TestIngressForwardedProtoRebuildsHTTPSURL(t *testing.T) {
 	const secret = "twilio-auth-token-EXAMPLE"
 	const public = "https://hooks.example.com/hooks/tw?tenant=acme"
 	form := "CallSid=CA1234&From=%2B15005550006&To=%2B15005550001"
-	p, err := signer.Sign(signer.Twilio, signer.Keys(secret), signer.Payload{
+	p, err := signer.Sign(signer.Twilio(), signer.Keys(secret), signer.Payload{
 		Method: "POST", URL: public, Body: []byte(form),
 		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 	}, signer.At(t0))
@@ -612,7 +612,7 @@ func TestIngressDeliveryRetriesWithBackoff(t *testing.T) {
 	in, rec := newIngress(t, sim.Config{DeliveryBackoff: backoff}, spec)
 
 	body := `{"action":"opened"}`
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 
 	at := fs.times()
@@ -636,7 +636,7 @@ func TestIngressDeliveryGivesUpAfterDeliveryAttempts(t *testing.T) {
 	defer srv.Close()
 	spec := ghSpec(sim.TriggerSpec{ID: "all", Deliver: srv.URL})
 	in, _ := newIngress(t, sim.Config{DeliveryAttempts: 3, DeliveryBackoff: time.Millisecond}, spec)
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Len(t, fs.times(), 3, "attempts")
 }
@@ -666,7 +666,7 @@ func TestIngressFailingTargetBlocksNeitherAnswerNorOtherTriggers(t *testing.T) {
 		sim.TriggerSpec{ID: "good", Deliver: good.URL},
 	)
 	in, _ := newIngress(t, sim.Config{DeliveryBackoff: time.Hour}, spec)
-	r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)
+	r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)
 	w := httptest.NewRecorder()
 	done := make(chan struct{})
 	go func() { in.ServeHTTP(w, r); close(done) }()
@@ -694,7 +694,7 @@ func TestIngressCloseStopsRetries(t *testing.T) {
 		ghSpec(sim.TriggerSpec{ID: "all", Deliver: srv.URL}))
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
-	in.ServeHTTP(w, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	in.ServeHTTP(w, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 	require.Eventually(t, func() bool { return len(fs.times()) == 1 }, 5*time.Second, time.Millisecond, "first attempt")
 
@@ -726,14 +726,14 @@ func TestIngressEndpoints(t *testing.T) {
 	err = in.Add(sim.EndpointSpec{})
 	assert.EqualError(t, err, `sim: endpoint: id: missing`)
 
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	assert.Equal(t, http.StatusOK, w.Code)
 
 	assert.True(t, in.Remove("gh"), "Remove(gh)")
 	assert.False(t, in.Remove("gh"), "Remove(gh) again")
 	assert.False(t, in.Remove("never"), "Remove(never)")
 	assert.Equal(t, []string{"a-first"}, in.Endpoints())
-	w = serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+	w = serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 	assert.Equal(t, http.StatusNotFound, w.Code, "a removed endpoint")
 	assert.Equal(t, 1, rec.Len())
 
@@ -785,7 +785,7 @@ func TestIngressConcurrentRequests(t *testing.T) {
 			r, _ := http.NewRequest("POST", srv.URL+"/hooks/gh", strings.NewReader(fmt.Sprintf(`{"n":%d}`, i)))
 			r.Header.Set("X-GitHub-Event", "issues")
 			r.Header.Set(sim.RequestIDHeader, fmt.Sprintf("req-%d", i))
-			if err := signer.SignRequest(r, signer.GitHub, signer.Keys(ghSecret)); err != nil {
+			if err := signer.SignRequest(r, signer.GitHub(), signer.Keys(ghSecret)); err != nil {
 				errs <- err
 				return
 			}
@@ -846,8 +846,8 @@ func TestIngressLogNeverHoldsSecretOrBody(t *testing.T) {
 		ghSpec(sim.TriggerSpec{ID: "all", Deliver: srv.URL + "/deliveries?token=" + token}))
 
 	const marker = "BODY-MARKER-7f3a"
-	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub, ghSecret))
-	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub, "wrong-"+ghSecret))
+	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub(), ghSecret))
+	serve(t, in, signed(t, request("POST", "/hooks/gh", `{"note":"`+marker+`"}`), signer.GitHub(), "wrong-"+ghSecret))
 	serve(t, in, request("POST", "/hooks/nope", marker))
 
 	out := buf.String()
@@ -922,7 +922,7 @@ func TestHandlerControlAPI(t *testing.T) {
 	assert.JSONEq(t, `{"endpoints":["gh"]}`, body)
 
 	r, _ := http.NewRequest("POST", srv.URL+"/hooks/gh", strings.NewReader(`{}`))
-	require.NoError(t, signer.SignRequest(r, signer.GitHub, signer.Keys(ghSecret)))
+	require.NoError(t, signer.SignRequest(r, signer.GitHub(), signer.Keys(ghSecret)))
 	resp, err := http.DefaultClient.Do(r)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -1013,7 +1013,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: "verify-after-trigger",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, "forged"))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), "forged"))
 				var vs []string
 				for _, d := range rec.Deliveries() {
 					vs = append(vs, fmt.Sprintf("verified=%v reason=%q", d.Verification.Verified, d.Verification.Reason))
@@ -1029,10 +1029,10 @@ func TestIngressFaults(t *testing.T) {
 				// A header filter, and a scheme whose header names are
 				// lower-case (Zoom's x-zm-signature).
 				in, rec := newIngress(t, cfg, ghSpec(trig("issues", `{"headers":{"x-github-event":["issues"]}}`)))
-				filter := observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: issues"), signer.GitHub, ghSecret)), rec)
+				filter := observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret)), rec)
 				zoom := sim.EndpointSpec{ID: "zoom", Verify: &sim.VerifySpec{Preset: "zoom", Secrets: signer.Keys("zoom-secret")}}
 				in, rec = newIngress(t, cfg, zoom)
-				scheme := observe(serve(t, in, signed(t, request("POST", "/hooks/zoom", `{"event":"meeting.started"}`), signer.Zoom, "zoom-secret")), rec)
+				scheme := observe(serve(t, in, signed(t, request("POST", "/hooks/zoom", `{"event":"meeting.started"}`), signer.Zoom(), "zoom-secret")), rec)
 				return "filter: " + filter + "; zoom: " + scheme
 			},
 			strict: "filter: 200 [issues]; zoom: 200 []",
@@ -1042,7 +1042,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: "first-match-only",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("a", ""), trig("b", `{"method":["POST"]}`), trig("c", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
 				return observe(w, rec) + " " + strings.TrimSpace(w.Body.String())
 			},
 			strict: `200 [a b c] {"ok":true,"endpoint":"gh","triggered":["a","b","c"]}`,
@@ -1052,7 +1052,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: "ignore-skip-triggering",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, handshakeSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: ping"), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`, "X-GitHub-Event: ping"), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 pong []",
 			faulty: "200 pong [all]",
@@ -1072,7 +1072,7 @@ func TestIngressFaults(t *testing.T) {
 				// A trigger's query filter, and a Meta-style handshake whose
 				// verify token is a query filter.
 				in, rec := newIngress(t, cfg, ghSpec(trig("acme", `{"query":{"tenant":["acme"]}}`)))
-				trigger := observe(serve(t, in, signed(t, request("POST", "/hooks/gh?tenant=other", `{}`), signer.GitHub, ghSecret)), rec)
+				trigger := observe(serve(t, in, signed(t, request("POST", "/hooks/gh?tenant=other", `{}`), signer.GitHub(), ghSecret)), rec)
 				meta := sim.EndpointSpec{ID: "meta", Verify: &sim.VerifySpec{Preset: "meta", Secrets: signer.Keys("app-secret")},
 					RespondWith: &sim.RespondWithSpec{
 						Filter:         json.RawMessage(`{"method":["GET"],"query":{"hub.verify_token":["right-token"]}}`),
@@ -1126,7 +1126,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: "duplicate-delivery",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("a", ""), trig("b", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [a b]",
 			faulty: "200 [a a b b]",
@@ -1136,7 +1136,7 @@ func TestIngressFaults(t *testing.T) {
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Signed as sent: spaces, and keys out of Go's sorted order.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"zen": "x", "action": "opened"}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"zen": "x", "action": "opened"}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [all]",
 			faulty: "401 []",
@@ -1149,7 +1149,7 @@ func TestIngressFaults(t *testing.T) {
 					Triggers: []sim.TriggerSpec{trig("all", "")}}
 				in, rec := newIngress(t, cfg, spec)
 				r := request("POST", "/hooks/stripe", `{"type":"invoice.paid"}`)
-				require.NoError(t, signer.SignRequest(r, signer.Stripe, signer.Keys("whsec_test"), signer.At(t0.Add(-time.Hour))))
+				require.NoError(t, signer.SignRequest(r, signer.Stripe(), signer.Keys("whsec_test"), signer.At(t0.Add(-time.Hour))))
 				return observe(serve(t, in, r), rec)
 			},
 			strict: "401 []",
@@ -1163,7 +1163,7 @@ func TestIngressFaults(t *testing.T) {
 				spec := ghSpec(trig("all", ""))
 				spec.Verify.Secrets = signer.Keys("new", "old")
 				in, rec := newIngress(t, cfg, spec)
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, "old")), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), "old")), rec)
 			},
 			strict: "200 [all]",
 			faulty: "401 []",
@@ -1174,7 +1174,7 @@ func TestIngressFaults(t *testing.T) {
 				// Two signature headers (a relay added one): a stale
 				// signature first, the good one second.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)
 				good := r.Header.Get("X-Hub-Signature-256")
 				r.Header["X-Hub-Signature-256"] = []string{"sha256=" + strings.Repeat("0", 64), good}
 				return observe(serve(t, in, r), rec)
@@ -1195,7 +1195,7 @@ func TestIngressFaults(t *testing.T) {
 			fault: "unknown-endpoint-ok",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh-typo", `{}`), signer.GitHub, ghSecret))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh-typo", `{}`), signer.GitHub(), ghSecret))
 				return observe(w, rec) + " " + strings.TrimSpace(w.Body.String())
 			},
 			strict: `404 [] {"error":"unknown endpoint","reason":"no endpoint \"gh-typo\""}`,
@@ -1207,7 +1207,7 @@ func TestIngressFaults(t *testing.T) {
 				// Declared JSON, but not JSON: a trigger without a filter
 				// still takes it.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				r := signed(t, request("POST", "/hooks/gh", `{"truncated":`, "Content-Type: application/json"), signer.GitHub, ghSecret)
+				r := signed(t, request("POST", "/hooks/gh", `{"truncated":`, "Content-Type: application/json"), signer.GitHub(), ghSecret)
 				return observe(serve(t, in, r), rec)
 			},
 			strict: "200 [all]",
@@ -1218,7 +1218,7 @@ func TestIngressFaults(t *testing.T) {
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Signed over bytes that are not valid UTF-8.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", "{\"name\":\"caf\xe9\"}"), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", "{\"name\":\"caf\xe9\"}"), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [all]",
 			faulty: "401 []",
@@ -1229,7 +1229,7 @@ func TestIngressFaults(t *testing.T) {
 				body := `{"action":"opened"}`
 				want := hex.EncodeToString(mac(sha256.New, ghSecret, body))
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub, "forged"))
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", body), signer.GitHub(), "forged"))
 				return observe(w, rec) + fmt.Sprintf(" quotes the expected signature: %v", strings.Contains(w.Body.String(), want))
 			},
 			strict: "401 [] quotes the expected signature: false",
@@ -1241,7 +1241,7 @@ func TestIngressFaults(t *testing.T) {
 				var out []string
 				for _, ct := range []string{"application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json", ""} {
 					in, rec := newIngress(t, cfg, ghSpec(trig("opened", `{"body":{"action":["opened"]}}`)))
-					r := signed(t, request("POST", "/hooks/gh", `{"action":"opened"}`), signer.GitHub, ghSecret)
+					r := signed(t, request("POST", "/hooks/gh", `{"action":"opened"}`), signer.GitHub(), ghSecret)
 					if ct != "" {
 						r.Header.Set("Content-Type", ct)
 					}
@@ -1258,7 +1258,7 @@ func TestIngressFaults(t *testing.T) {
 				// Twilio signs the full URL, query included.
 				const secret = "twilio-auth-token"
 				form := "CallSid=CA1&From=%2B15005550006"
-				p, err := signer.Sign(signer.Twilio, signer.Keys(secret), signer.Payload{
+				p, err := signer.Sign(signer.Twilio(), signer.Keys(secret), signer.Payload{
 					Method: "POST", URL: "http://hooks.example.com/hooks/tw?tenant=acme", Body: []byte(form),
 					Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 				})
@@ -1280,7 +1280,7 @@ func TestIngressFaults(t *testing.T) {
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				// Only the legacy X-Hub-Signature (SHA-1), correctly keyed.
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHubSHA1, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHubSHA1(), ghSecret)), rec)
 			},
 			strict: "401 []",
 			faulty: "200 [all]",
@@ -1291,7 +1291,7 @@ func TestIngressFaults(t *testing.T) {
 				spec := ghSpec(trig("all", ""))
 				spec.MaxBody = 16
 				in, rec := newIngress(t, cfg, spec)
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"pad":"0123456789abcdef"}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{"pad":"0123456789abcdef"}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "413 []",
 			faulty: "200 [all]",
@@ -1308,8 +1308,8 @@ func TestIngressFaults(t *testing.T) {
 			fault: "dedup-by-body",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")))
-				serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret))
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
+				serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret))
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [all all]",
 			faulty: "200 [all]",
@@ -1320,9 +1320,9 @@ func TestIngressFaults(t *testing.T) {
 				other := ghSpec(trig("other", ""))
 				other.ID = "other"
 				in, rec := newIngress(t, cfg, ghSpec(trig("all", "")), other)
-				serve(t, in, signed(t, request("POST", "/hooks/other", `{}`), signer.GitHub, ghSecret))
+				serve(t, in, signed(t, request("POST", "/hooks/other", `{}`), signer.GitHub(), ghSecret))
 				rec.Reset()
-				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub, ghSecret)), rec)
+				return observe(serve(t, in, signed(t, request("POST", "/hooks/gh", `{}`), signer.GitHub(), ghSecret)), rec)
 			},
 			strict: "200 [all]",
 			faulty: "200 [all other]",

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -98,8 +99,7 @@ func (p *strict) respond(c *stage.Call) bool {
 	}
 	resp, err := rw.Render(c.Req)
 	if err != nil {
-		stage.WriteError(c.W, http.StatusInternalServerError, err.Error(), "")
-		c.Note = "respondWith failed"
+		renderFailed(c, err)
 		return false
 	}
 	switch {
@@ -114,6 +114,20 @@ func (p *strict) respond(c *stage.Call) bool {
 	}
 	c.Early = resp
 	return true
+}
+
+// renderFailed answers a respondWith that could not be rendered: 400 when
+// the request gave a value the response refuses to use (a handshake token
+// that is no opaque token), 500 otherwise (a response over its limit, a
+// template error).
+func renderFailed(c *stage.Call, err error) {
+	if errors.Is(err, errRequestInput) {
+		stage.WriteError(c.W, http.StatusBadRequest, err.Error(), "")
+		c.Note = "respondWith refused the request: " + err.Error()
+		return
+	}
+	stage.WriteError(c.W, http.StatusInternalServerError, err.Error(), "")
+	c.Note = "respondWith failed: " + err.Error()
 }
 
 // verify checks the signature: 401 with the reason, nothing delivered.

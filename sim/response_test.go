@@ -83,7 +83,7 @@ func TestResponseTemplates(t *testing.T) {
 		{"HMACSHA256", sim.ResponseSpec{Body: `{{hmac "sha256" (query "v")}}`}, request("GET", "/hooks/r?v=hello", ""), 200, hex.EncodeToString(mac(sha256.New, key, "hello")), nil},
 		{"HMACSHA256Base64", sim.ResponseSpec{Body: `{{hmac "sha256b64" (query "v")}}`}, request("GET", "/hooks/r?v=hello", ""), 200, base64.StdEncoding.EncodeToString(mac(sha256.New, key, "hello")), nil},
 		{"HMACSHA512", sim.ResponseSpec{Body: `{{hmac "sha512" (query "v")}}`}, request("GET", "/hooks/r?v=hello", ""), 200, hex.EncodeToString(mac(sha512.New, key, "hello")), nil},
-		{"HMACOfEmptyValue", sim.ResponseSpec{Body: `{{hmac "sha256" (query "nope")}}`}, request("GET", "/hooks/r", ""), 200, hex.EncodeToString(mac(sha256.New, key, "")), nil},
+		{"HMACOfALongestToken", sim.ResponseSpec{Body: `{{hmac "sha256" (query "v")}}`}, request("GET", "/hooks/r?v="+strings.Repeat("Az09_-", 42)+"xyzw", ""), 200, hex.EncodeToString(mac(sha256.New, key, strings.Repeat("Az09_-", 42)+"xyzw")), nil},
 		{"JSONEscapesAString", sim.ResponseSpec{Body: `{"q":{{json (header "X-Q")}}}`}, request("POST", "/hooks/r", "", "X-Q: "+strings.TrimSpace(tricky)), 200, `{"q":` + jsonOf(strings.TrimSpace(tricky)) + `}`, nil},
 		{"JSONEscapesTheBody", sim.ResponseSpec{Body: `{{json rawBody}}`}, request("POST", "/hooks/r", tricky), 200, jsonOf(tricky), nil},
 		{"JSONOfAnEmptyValueIsEmptyString", sim.ResponseSpec{Body: `{{json (body "nope")}}`}, request("POST", "/hooks/r", `{}`), 200, `""`, nil},
@@ -237,7 +237,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/slack",
 					`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`,
-					"Content-Type: application/json"), signer.Slack, secret)
+					"Content-Type: application/json"), signer.Slack(), secret)
 			},
 			wantStatus:      200,
 			wantBody:        func(string) string { return "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" },
@@ -249,7 +249,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/slack",
 					`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","type":"event_callback","event":{"type":"app_mention","text":"hi"}}`,
-					"Content-Type: application/json"), signer.Slack, secret)
+					"Content-Type: application/json"), signer.Slack(), secret)
 			},
 			wantStatus:    200,
 			wantTriggered: []string{"events"},
@@ -264,7 +264,7 @@ func handshakes() []handshake {
 				return signed(t, request("POST", "/hooks/twitch",
 					`{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow","version":"1","cost":1,"condition":{"broadcaster_user_id":"12826"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"}}`,
 					"Content-Type: application/json", "Twitch-Eventsub-Message-Type: webhook_callback_verification",
-					"Twitch-Eventsub-Subscription-Type: channel.follow"), signer.Twitch, secret)
+					"Twitch-Eventsub-Subscription-Type: channel.follow"), signer.Twitch(), secret)
 			},
 			wantStatus:      200,
 			wantBody:        func(string) string { return "pogchamp-kappa-360noscope-vohiyo" },
@@ -276,7 +276,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/twitch",
 					`{"subscription":{"type":"channel.follow","version":"2"},"event":{"user_login":"cool_user"}}`,
-					"Content-Type: application/json", "Twitch-Eventsub-Message-Type: notification"), signer.Twitch, secret)
+					"Content-Type: application/json", "Twitch-Eventsub-Message-Type: notification"), signer.Twitch(), secret)
 			},
 			wantStatus:    200,
 			wantTriggered: []string{"notifications"},
@@ -291,7 +291,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/zoom",
 					`{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`,
-					"Content-Type: application/json; charset=utf-8"), signer.Zoom, secret)
+					"Content-Type: application/json; charset=utf-8"), signer.Zoom(), secret)
 			},
 			wantStatus: 200,
 			wantBody: func(secret string) string {
@@ -305,7 +305,7 @@ func handshakes() []handshake {
 			req: func(t *testing.T, secret string) *http.Request {
 				return signed(t, request("POST", "/hooks/zoom",
 					`{"event":"meeting.started","event_ts":1654503849680,"payload":{"object":{"id":"85352137457"}}}`,
-					"Content-Type: application/json; charset=utf-8"), signer.Zoom, secret)
+					"Content-Type: application/json; charset=utf-8"), signer.Zoom(), secret)
 			},
 			wantStatus:    200,
 			wantTriggered: []string{"meetings"},
@@ -421,4 +421,117 @@ func TestZoomEncryptedTokenVector(t *testing.T) {
 	w := serve(t, in, request("POST", "/hooks/zoom", `{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`))
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, want, w.Body.String())
+}
+
+// TestZoomHandshakeRefusesSignedMessages checks that a plainToken shaped
+// like Zoom's signed message ("v0:<ts>:<body>") is answered 400 and
+// signs nothing, while an opaque token is answered: the handshake is no
+// signing oracle.
+func TestZoomHandshakeRefusesSignedMessages(t *testing.T) {
+	spec := sim.EndpointSpec{
+		ID:     "zoom",
+		Verify: &sim.VerifySpec{Preset: "zoom", Secrets: signer.Keys("zoom-secret-token")},
+		RespondWith: &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
+			SkipTriggering: true,
+			Response: sim.ResponseSpec{
+				Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`,
+			},
+		},
+		Triggers: []sim.TriggerSpec{{ID: "all"}},
+	}
+	tests := []struct {
+		name, token string
+		wantStatus  int
+	}{
+		{"OpaqueToken", "qgg8vlvZRS6UYooatFL8Aw", http.StatusOK},
+		{"SignedMessage", `v0:1654503849:{"event":"meeting.started"}`, http.StatusBadRequest},
+		{"ColonOnly", "v0:1654503849", http.StatusBadRequest},
+		{"Empty", "", http.StatusBadRequest},
+		{"TooLong", strings.Repeat("a", 257), http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, rec := newIngress(t, sim.Config{}, spec)
+			body, _ := json.Marshal(map[string]any{"event": "endpoint.url_validation", "payload": map[string]string{"plainToken": tt.token}})
+			w := serve(t, in, request("POST", "/hooks/zoom", string(body)))
+			assert.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
+			if tt.wantStatus != http.StatusOK {
+				assert.NotContains(t, w.Body.String(), "encryptedToken")
+				assert.NotContains(t, w.Body.String(), "zoom-secret-token")
+			}
+			assert.Empty(t, triggered(rec), "a handshake wakes no trigger")
+		})
+	}
+}
+
+// TestResponseIsBounded checks that a rendered response past its bounds
+// is not sent: the body past 1 MiB, the templated headers past 8 KiB,
+// the templates' work past 16 MiB. Each is answered 500 with a short JSON
+// error, and nothing is delivered; a response just within the bound is
+// sent whole.
+func TestResponseIsBounded(t *testing.T) {
+	body := strings.Repeat("0123456789", 2_000) // 20,000 bytes
+	tests := []struct {
+		name       string
+		resp       sim.ResponseSpec
+		wantStatus int
+		wantErr    string
+		wantLen    int
+	}{
+		{"BodyWithinTheBound", sim.ResponseSpec{Body: `{{range 52}}{{rawBody}}{{end}}`}, 200, "", 1_040_000},
+		{"BodyPastTheBound", sim.ResponseSpec{Body: `{{range 60}}{{rawBody}}{{end}}`}, 500,
+			`respondWith: body: response too large: the body would pass 1048576 bytes`, 0},
+		{"HeadersPastTheBound", sim.ResponseSpec{Headers: map[string]string{"X-A": "{{rawBody}}"}, Body: "ok"}, 500,
+			`respondWith: header X-A: response too large: the headers would pass 8192 bytes`, 0},
+		{"WorkPastTheBound", sim.ResponseSpec{Body: `{{range 1000}}{{$b := rawBody}}{{end}}done`}, 500,
+			`respondWith: body: template: body:1:22: executing "body" at <rawBody>: error calling rawBody: response too large: the templates read or produced more than 16777216 bytes`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, rec := newIngress(t, sim.Config{}, responder(tt.resp, true))
+			w := serve(t, in, request("POST", "/hooks/r", body))
+			assert.Equal(t, tt.wantStatus, w.Code)
+			if tt.wantErr != "" {
+				var e struct{ Error string }
+				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e), "500 body is JSON: %.200s", w.Body)
+				assert.Equal(t, tt.wantErr, e.Error)
+			} else {
+				assert.Equal(t, tt.wantLen, w.Body.Len(), "length of the body")
+			}
+			assert.Zero(t, rec.Len(), "deliveries")
+		})
+	}
+}
+
+// TestResponseTemplateLanguageIsBounded checks that a template that could
+// run without bound is refused when the spec is compiled: issue 10's
+// million-fold range, ranges over values, recursion through define and
+// template, and builtins outside the response functions.
+func TestResponseTemplateLanguageIsBounded(t *testing.T) {
+	tests := []struct {
+		name, body, wantErr string
+	}{
+		{"NestedRanges", `{{range 1000}}{{range 1000}}{{rawBody}}{{end}}{{end}}`,
+			`respondWith.response.body: template: body: could run more than 10000 actions (ranges multiply the actions inside them)`},
+		{"RangeOverAValue", `{{range (len rawBody)}}x{{end}}`,
+			`respondWith.response.body: template: body: range over anything but an integer constant is not supported in a response template`},
+		{"Recursion", `{{define "x"}}{{template "x"}}{{end}}{{template "x"}}`,
+			`respondWith.response.body: template: body: define and block are not supported in a response`},
+		{"TemplateCall", `{{template "body"}}`,
+			`respondWith.response.body: template: body: template is not supported in a response template`},
+		{"Printf", `{{printf "%099999999d" 1}}`,
+			`respondWith.response.body: template: body: function "printf" is not allowed in a response template (want one of query, header, body, hmac, json, method, rawBody, and, or, not, len)`},
+		{"EqInARange", `{{range 10}}{{if eq rawBody "x"}}{{end}}{{end}}`,
+			`respondWith.response.body: template: body: function "eq" is not allowed in a response template (want one of query, header, body, hmac, json, method, rawBody, and, or, not, len)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := responder(sim.ResponseSpec{Body: tt.body}, true).Validate()
+			assert.EqualError(t, err, tt.wantErr)
+			assert.ErrorIs(t, err, sim.ErrInvalidSpec)
+		})
+	}
+	ok := `{{range 100}}{{if and (query "a") (not (header "b"))}}{{len rawBody}}{{else}}{{json (body "c")}}{{end}}{{end}}`
+	assert.NoError(t, responder(sim.ResponseSpec{Body: ok}, true).Validate(), "a bounded template using every allowed builtin")
 }

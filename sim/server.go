@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -223,11 +224,18 @@ func listenerBase(r *http.Request) string {
 
 func parseHTTPURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " ") {
-		return nil, fmt.Errorf("%q is not an http(s) URL", s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " ") {
+		return nil, fmt.Errorf("%s is not an http(s) URL", quoteShort(s))
 	}
 	return u, nil
+}
+
+// quoteShort quotes s for an error message, cut to its first 64 bytes:
+// a spec value can be megabytes long.
+func quoteShort(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.ToValidUTF8(s[:max], "")) + fmt.Sprintf("… (%d bytes)", len(s))
 }

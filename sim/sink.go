@@ -12,6 +12,14 @@ import (
 // DefaultSinkMaxBody is the largest delivery envelope a Sink accepts.
 const DefaultSinkMaxBody = 16 << 20
 
+// Timeouts of a Sink's server: reading a whole envelope, writing the
+// answer, and keeping an idle keep-alive connection.
+const (
+	sinkReadTimeout  = 30 * time.Second
+	sinkWriteTimeout = 30 * time.Second
+	sinkIdleTimeout  = 2 * time.Minute
+)
+
 // A Sink is an HTTP server that receives Delivery envelopes, as triggers
 // POST them, and records them. Point a TriggerSpec's Deliver at URL. A
 // Sink follows the httptest lifecycle: NewSink starts it on a loopback
@@ -41,7 +49,13 @@ func NewSink(addr string) (*Sink, error) {
 		return nil, fmt.Errorf("sim: sink: %w", err)
 	}
 	s := &Sink{ln: ln, URL: "http://" + ln.Addr().String()}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       sinkReadTimeout,
+		WriteTimeout:      sinkWriteTimeout,
+		IdleTimeout:       sinkIdleTimeout,
+	}
 	go s.srv.Serve(ln)
 	return s, nil
 }
@@ -56,7 +70,10 @@ func (s *Sink) Close() error {
 }
 
 // ServeHTTP records one envelope: 204 when it is a Delivery in JSON, 400
-// with the reason when not, 405 for a method other than POST.
+// with the reason when not, 405 for a method other than POST. A retry (an
+// envelope whose id was recorded before) is answered 204 too, and counted
+// by Retries rather than recorded again. An envelope without an "id"
+// takes the DeliveryIDHeader's value, if any.
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -80,6 +97,9 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d.Endpoint == "" || d.Trigger == "" {
 		writeError(w, http.StatusBadRequest, `not a delivery envelope: "endpoint" and "trigger" are required`, "")
 		return
+	}
+	if d.ID == "" {
+		d.ID = r.Header.Get(DeliveryIDHeader)
 	}
 	s.Record(d)
 	w.WriteHeader(http.StatusNoContent)

@@ -111,7 +111,7 @@ func TestNewSinkReceivesIngressDeliveries(t *testing.T) {
 	)
 	in, rec := newIngress(t, sim.Config{}, spec)
 	body := "{\"action\":\"opened\", \"raw\":\"\xff\"}"
-	w := serve(t, in, signed(t, request("POST", "/hooks/gh?q=1", body, "X-GitHub-Event: issues"), signer.GitHub, ghSecret))
+	w := serve(t, in, signed(t, request("POST", "/hooks/gh?q=1", body, "X-GitHub-Event: issues"), signer.GitHub(), ghSecret))
 	require.Equal(t, http.StatusOK, w.Code)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -241,6 +241,7 @@ func TestRecorderStampsAndResets(t *testing.T) {
 // RecordedAt is not part of it.
 func TestDeliveryJSON(t *testing.T) {
 	d := sim.Delivery{
+		ID:       "0190a1b2c3d4e5f60718293a4b5c6d7e",
 		Endpoint: "gh", Trigger: "all",
 		Request:      sim.DeliveredRequest{Method: "POST", URL: "http://x/hooks/gh", Header: map[string][]string{"A": {"1"}}, Body: []byte(`{"a":1}`)},
 		Verification: sim.Verification{Verified: true},
@@ -248,7 +249,7 @@ func TestDeliveryJSON(t *testing.T) {
 	}
 	b, err := json.Marshal(d)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"endpoint":"gh","trigger":"all",
+	assert.JSONEq(t, `{"id":"0190a1b2c3d4e5f60718293a4b5c6d7e","endpoint":"gh","trigger":"all",
 		"request":{"method":"POST","url":"http://x/hooks/gh","headers":{"A":["1"]},"body":"eyJhIjoxfQ=="},
 		"verification":{"verified":true},
 		"receivedAt":"2024-06-01T12:00:00Z","deliveredAt":"2024-06-01T12:00:00Z"}`, string(b))
@@ -296,6 +297,79 @@ func TestDeliveryRequestID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := sim.Delivery{Request: sim.DeliveredRequest{Header: tt.header}}
 			assert.Equal(t, tt.want, d.RequestID())
+		})
+	}
+}
+
+// TestRecorderTellsRetriesFromDuplicates checks that an envelope whose id
+// was recorded before is counted as a retry and not kept, while envelopes
+// with different ids, or none, are each a delivery of their own.
+func TestRecorderTellsRetriesFromDuplicates(t *testing.T) {
+	tests := []struct {
+		name        string
+		ids         []string
+		wantKept    []string
+		wantRetries int
+	}{
+		{name: "OneDelivery", ids: []string{"d1"}, wantKept: []string{"d1"}},
+		{name: "RetriesOfOne", ids: []string{"d1", "d1", "d1"}, wantKept: []string{"d1"}, wantRetries: 2},
+		{name: "TwoDeliveriesAreADuplicate", ids: []string{"d1", "d2"}, wantKept: []string{"d1", "d2"}},
+		{name: "Interleaved", ids: []string{"d1", "d2", "d1", "d3", "d2"}, wantKept: []string{"d1", "d2", "d3"}, wantRetries: 2},
+		{name: "NoIDsAreAllKept", ids: []string{"", ""}, wantKept: []string{"", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r sim.Recorder
+			for _, id := range tt.ids {
+				r.Record(sim.Delivery{ID: id, Endpoint: "gh", Trigger: "all"})
+			}
+			var kept []string
+			for _, d := range r.Deliveries() {
+				kept = append(kept, d.ID)
+			}
+			assert.Equal(t, tt.wantKept, kept, "deliveries kept")
+			assert.Equal(t, tt.wantRetries, r.Retries(), "Retries()")
+			r.Reset()
+			assert.Zero(t, r.Retries(), "Retries() after Reset")
+			assert.True(t, r.Record(sim.Delivery{ID: "d1"}), "Record(d1) after Reset")
+		})
+	}
+}
+
+// TestSinkAnswersRetries2xx checks that a Sink answers a retry 204 like the
+// first attempt, keeps one delivery for it, and takes the id from
+// Hooklab-Delivery-Id when the envelope has none.
+func TestSinkAnswersRetries2xx(t *testing.T) {
+	withID := strings.Replace(envelope, `"endpoint"`, `"id": "dlv-1", "endpoint"`, 1)
+	tests := []struct {
+		name        string
+		posts       []struct{ body, header string }
+		wantIDs     []string
+		wantRetries int
+	}{
+		{name: "EnvelopeID", posts: []struct{ body, header string }{{withID, ""}, {withID, ""}}, wantIDs: []string{"dlv-1"}, wantRetries: 1},
+		{name: "HeaderID", posts: []struct{ body, header string }{{envelope, "dlv-2"}, {envelope, "dlv-2"}, {envelope, "dlv-3"}}, wantIDs: []string{"dlv-2", "dlv-3"}, wantRetries: 1},
+		{name: "EnvelopeIDWins", posts: []struct{ body, header string }{{withID, "other"}, {withID, "another"}}, wantIDs: []string{"dlv-1"}, wantRetries: 1},
+		{name: "NoID", posts: []struct{ body, header string }{{envelope, ""}, {envelope, ""}}, wantIDs: []string{"", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s sim.Sink
+			for i, p := range tt.posts {
+				hdrs := []string{"Content-Type: application/json"}
+				if p.header != "" {
+					hdrs = append(hdrs, sim.DeliveryIDHeader+": "+p.header)
+				}
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, request("POST", "/", p.body, hdrs...))
+				assert.Equal(t, http.StatusNoContent, w.Code, "POST %d: status, body %s", i+1, w.Body)
+			}
+			var ids []string
+			for _, d := range s.Deliveries() {
+				ids = append(ids, d.ID)
+			}
+			assert.Equal(t, tt.wantIDs, ids, "deliveries kept")
+			assert.Equal(t, tt.wantRetries, s.Retries(), "Retries()")
 		})
 	}
 }

@@ -180,6 +180,22 @@ type RespondWithSpec struct {
 //	{{json VALUE}}                   VALUE as a JSON string literal
 //	{{method}} {{rawBody}}           the request method and body
 //
+// and the builtins and, or, not and len; ranges only over an integer
+// constant; no define, template or block.
+//
+// hmac signs only an opaque token, 1 to 256 characters of A-Z, a-z, 0-9,
+// "_" and "-" (Zoom's plainToken is one), and refuses anything else, so
+// that a handshake, answered before verification, is never a signing
+// oracle: otherwise a request whose token is a signature's message
+// (Zoom's "v0:<timestamp>:<body>") gets back a valid signature for a
+// forged event. A request so refused is answered 400.
+//
+// A rendered response is bounded: a body of at most 1 MiB, templated
+// header values of at most 8 KiB together, at most 16 MiB read or
+// produced by the functions, and at most 10,000 actions (checked when
+// the spec is compiled; ranges multiply the actions inside them). Past a
+// bound the request is answered 500 and nothing is triggered.
+//
 // Zoom's endpoint.url_validation, for example, is
 //
 //	{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}

@@ -251,10 +251,10 @@ func TestEndpointSpecValidate(t *testing.T) {
 		{"MaxBodyOverflows", gh(func(s *sim.EndpointSpec) { s.MaxBody = math.MaxInt64 }), "maxBody: 9223372036854775807 is out of range: want 1 to 1073741824 bytes, or 0 for the default of 1048576"},
 		{"MaxBodyOverOneGiB", gh(func(s *sim.EndpointSpec) { s.MaxBody = 1<<30 + 1 }), "maxBody: 1073741825 is out of range: want 1 to 1073741824 bytes, or 0 for the default of 1048576"},
 		{"UnknownPreset", gh(func(s *sim.EndpointSpec) { s.Verify.Preset = "gihub" }), `verify.preset: unknown preset "gihub" (hooklab presets lists them)`},
-		{"PresetAndScheme", gh(func(s *sim.EndpointSpec) { s.Verify.Scheme = &signer.GitHub }), `verify: both "preset" and "scheme"`},
+		{"PresetAndScheme", gh(func(s *sim.EndpointSpec) { sc := signer.GitHub(); s.Verify.Scheme = &sc }), `verify: both "preset" and "scheme"`},
 		{"NeitherPresetNorScheme", gh(func(s *sim.EndpointSpec) { s.Verify.Preset = "" }), `verify: want "preset" or "scheme"`},
 		{"CustomScheme", gh(func(s *sim.EndpointSpec) {
-			sc := signer.GitHub
+			sc := signer.GitHub()
 			sc.Name = "mine"
 			s.Verify.Preset, s.Verify.Scheme = "", &sc
 		}), ""},
@@ -299,7 +299,7 @@ func TestEndpointSpecValidate(t *testing.T) {
 
 // roundTripSpecs use every field of the spec format.
 func roundTripSpecs() []sim.EndpointSpec {
-	custom := signer.GitHub
+	custom := signer.GitHub()
 	custom.Name = "custom-gh"
 	custom.Tolerance = 0
 	return []sim.EndpointSpec{
@@ -358,7 +358,7 @@ func TestSpecRoundTripThroughJSON(t *testing.T) {
 func TestVerifySpecNeverPrintsSecrets(t *testing.T) {
 	v := sim.VerifySpec{Preset: "github", Secrets: signer.Keys(ghSecret, "old-"+ghSecret), Tolerance: 90 * time.Second}
 	assert.Equal(t, "{github secrets:2 tolerance:1m30s}", fmt.Sprint(v))
-	custom := signer.Stripe
+	custom := signer.Stripe()
 	custom.Name = "mine"
 	assert.Equal(t, "{mine secrets:1 tolerance:0s}", fmt.Sprint(sim.VerifySpec{Scheme: &custom, Secrets: signer.Keys(ghSecret)}))
 
@@ -420,7 +420,7 @@ func TestExampleSpecs(t *testing.T) {
 				r, err := http.NewRequest("POST", url, strings.NewReader(`{"action":"labeled","label":{"name":"bug"},"issue":{"number":7}}`))
 				require.NoError(t, err)
 				r.Header.Set("X-GitHub-Event", "issues")
-				require.NoError(t, signer.SignRequest(r, signer.GitHub, signer.Keys(secret)))
+				require.NoError(t, signer.SignRequest(r, signer.GitHub(), signer.Keys(secret)))
 				return r
 			}, []string{"issue-labeled-bug", "issues"}},
 			{"Push", fixtureRequest("github/push", secret), nil},

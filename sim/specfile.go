@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
-	"go.yaml.in/yaml/v3"
+	"github.com/hooklab/hooklab/internal/specdoc"
 )
 
 // A SpecError is a problem in a spec file: the file, the line (0 when not
@@ -44,9 +42,16 @@ func (e *SpecError) Error() string {
 func (e *SpecError) Unwrap() []error { return []error{e.Err, ErrInvalidSpec} }
 
 // LoadSpecs reads a spec file, JSON or YAML (by extension .yaml/.yml, or
-// by content), and validates every endpoint in it.
+// by content), and validates every endpoint in it, as ParseSpecs does.
 func LoadSpecs(path string) ([]EndpointSpec, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	defer f.Close()
+	// One byte more than a document may have, so that a larger file is
+	// refused without reading it whole.
+	data, err := io.ReadAll(io.LimitReader(f, specdoc.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -57,46 +62,25 @@ func LoadSpecs(path string) ([]EndpointSpec, error) {
 // used in errors. data is one of: {"endpoints": [spec, …]}, a list of
 // specs, or one spec; in JSON, or in YAML with the same shape. Errors are
 // *SpecError values naming name, line and JSON path.
+//
+// data may come from anyone who can reach the control API, so it is read
+// within bounds, whatever it holds: at most 1 MiB, objects and lists
+// nested at most 64 deep, and YAML aliases adding at most 1 MiB in all
+// when expanded. A key given twice in one object is an error, in JSON as
+// in YAML.
 func ParseSpecs(name string, data []byte) ([]EndpointSpec, error) {
-	lines := map[string]int{}
-	js := data
-	trimmed := bytes.TrimSpace(data)
-	isYAML := strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") ||
-		(len(trimmed) > 0 && trimmed[0] != '{' && trimmed[0] != '[')
-	if isYAML {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		var root yaml.Node
-		if err := dec.Decode(&root); err != nil && err != io.EOF {
-			return nil, yamlError(name, err)
+	doc, err := specdoc.Decode(data, specdoc.IsYAML(name, data))
+	if err != nil {
+		var de *specdoc.Error
+		if errors.As(err, &de) {
+			return nil, &SpecError{File: name, Line: de.Line, Path: de.Path, Err: de.Err}
 		}
-		// Decoding once more rejects aliases that contain themselves or
-		// expand without bound ("billion laughs") before yamlToJSON walks
-		// them.
-		var probe any
-		if err := root.Decode(&probe); err != nil {
-			return nil, yamlError(name, err)
-		}
-		var next yaml.Node
-		if err := dec.Decode(&next); err != io.EOF {
-			line := next.Line
-			return nil, &SpecError{File: name, Line: line, Err: errors.New("a second YAML document: put every endpoint in one document, under \"endpoints\"")}
-		}
-		if len(root.Content) == 0 {
-			return nil, &SpecError{File: name, Err: errors.New("empty file: want an endpoint spec")}
-		}
-		var b bytes.Buffer
-		if err := yamlToJSON(&b, root.Content[0], "", lines); err != nil {
-			var se *SpecError
-			if errors.As(err, &se) {
-				se.File = name
-			}
-			return nil, err
-		}
-		js = b.Bytes()
+		return nil, &SpecError{File: name, Err: err}
 	}
+	js := doc.JSON
 	list, base, err := splitSpecs(js)
 	if err != nil {
-		return nil, jsonError(name, data, js, isYAML, lines, err)
+		return nil, jsonError(name, doc, err)
 	}
 	specs := make([]EndpointSpec, 0, len(list))
 	seen := map[string]int{}
@@ -116,11 +100,11 @@ func ParseSpecs(name string, data []byte) ([]EndpointSpec, error) {
 				path = joinPath(prefix, spe.Path)
 				err = spe.Err
 			}
-			return nil, &SpecError{File: name, Line: lineOf(js, isYAML, lines, path), Path: path, Err: err}
+			return nil, &SpecError{File: name, Line: doc.Line(path), Path: path, Err: err}
 		}
 		if j, dup := seen[s.ID]; dup {
 			path := joinPath(prefix, "id")
-			return nil, &SpecError{File: name, Line: lineOf(js, isYAML, lines, path), Path: path,
+			return nil, &SpecError{File: name, Line: doc.Line(path), Path: path,
 				Err: fmt.Errorf("%q is also the id of endpoint %d", s.ID, j)}
 		}
 		seen[s.ID] = i
@@ -172,91 +156,15 @@ func splitSpecs(js []byte) ([]json.RawMessage, string, error) {
 	return nil, "", errors.New("want an endpoint spec object, a list of them, or {\"endpoints\": [...]}")
 }
 
-func joinPath(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	case strings.HasPrefix(b, "["):
-		return a + b
-	}
-	return a + "." + b
-}
-
-// lineOf finds the line of the value at path.
-func lineOf(js []byte, isYAML bool, lines map[string]int, path string) int {
-	for p := path; ; {
-		if isYAML {
-			if l, ok := lines[p]; ok {
-				return l
-			}
-		} else if r := gjson.GetBytes(js, gjsonPath(p)); r.Exists() {
-			return 1 + bytes.Count(js[:r.Index], []byte("\n"))
-		}
-		i := strings.LastIndexAny(p, ".[")
-		if i <= 0 {
-			return 0
-		}
-		p = p[:i]
-	}
-}
-
-// gjsonPath turns "endpoints[0].triggers[1].filter" into gjson syntax.
-func gjsonPath(p string) string {
-	var b strings.Builder
-	for _, seg := range splitPath(p) {
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		for _, c := range seg {
-			if strings.ContainsRune(`.*?|#@\!=<>%`, c) {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
-
-func splitPath(p string) []string {
-	var segs []string
-	for p != "" {
-		switch {
-		case p[0] == '.':
-			p = p[1:]
-		case p[0] == '[':
-			j := strings.IndexByte(p, ']')
-			if j < 0 {
-				return append(segs, p)
-			}
-			segs = append(segs, p[1:j])
-			p = p[j+1:]
-		default:
-			j := strings.IndexAny(p, ".[")
-			if j < 0 {
-				return append(segs, p)
-			}
-			segs = append(segs, p[:j])
-			p = p[j:]
-		}
-	}
-	return segs
-}
+var joinPath = specdoc.JoinPath
 
 // jsonError turns a document-level decoding error into a SpecError.
-func jsonError(name string, orig, js []byte, isYAML bool, lines map[string]int, err error) error {
+func jsonError(name string, doc *specdoc.Doc, err error) error {
 	var spe *specError
 	if errors.As(err, &spe) {
-		return &SpecError{File: name, Line: lineOf(js, isYAML, lines, spe.Path), Path: spe.Path, Err: spe.Err}
+		return &SpecError{File: name, Line: doc.Line(spe.Path), Path: spe.Path, Err: spe.Err}
 	}
-	line := 0
-	var se *json.SyntaxError
-	if errors.As(err, &se) && !isYAML {
-		off := int(se.Offset) + len(orig) - len(bytes.TrimLeft(orig, " \t\r\n"))
-		line = 1 + bytes.Count(orig[:min(off, len(orig))], []byte("\n"))
-	}
-	return &SpecError{File: name, Line: line, Err: err}
+	return &SpecError{File: name, Err: err}
 }
 
 // decodeSpec decodes one spec object strictly, part by part, so that an
@@ -419,92 +327,4 @@ func jsonKind(raw json.RawMessage) string {
 		return "null"
 	}
 	return "number"
-}
-
-func yamlError(name string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				line, msg = n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return &SpecError{File: name, Line: line, Err: errors.New(msg)}
-}
-
-// yamlToJSON writes n as JSON, recording the line of every path.
-func yamlToJSON(b *bytes.Buffer, n *yaml.Node, path string, lines map[string]int) error {
-	lines[path] = n.Line
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			b.WriteString("null")
-			return nil
-		}
-		return yamlToJSON(b, n.Content[0], path, lines)
-	case yaml.AliasNode:
-		return yamlToJSON(b, n.Alias, path, lines)
-	case yaml.MappingNode:
-		b.WriteByte('{')
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				return &SpecError{Line: k.Line, Path: path, Err: errors.New("a mapping key must be a scalar")}
-			}
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			kb, _ := json.Marshal(k.Value)
-			b.Write(kb)
-			b.WriteByte(':')
-			if err := yamlToJSON(b, v, joinPath(path, k.Value), lines); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	case yaml.SequenceNode:
-		b.WriteByte('[')
-		for i, c := range n.Content {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := yamlToJSON(b, c, path+"["+strconv.Itoa(i)+"]", lines); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			b.WriteString("null")
-		case "!!bool":
-			var v bool
-			if err := n.Decode(&v); err != nil {
-				return &SpecError{Line: n.Line, Path: path, Err: err}
-			}
-			b.WriteString(strconv.FormatBool(v))
-		case "!!int", "!!float":
-			var f float64
-			if err := n.Decode(&f); err != nil {
-				return &SpecError{Line: n.Line, Path: path, Err: err}
-			}
-			if json.Valid([]byte(n.Value)) {
-				b.WriteString(n.Value)
-			} else {
-				nb, err := json.Marshal(f)
-				if err != nil {
-					return &SpecError{Line: n.Line, Path: path, Err: fmt.Errorf("%s is not a JSON number", n.Value)}
-				}
-				b.Write(nb)
-			}
-		default:
-			sb, _ := json.Marshal(n.Value)
-			b.Write(sb)
-		}
-	default:
-		return &SpecError{Line: n.Line, Path: path, Err: fmt.Errorf("unsupported YAML node")}
-	}
-	return nil
 }

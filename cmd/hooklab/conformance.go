@@ -37,7 +37,8 @@ Without --target or --declared it checks the in-process reference
 ingress, which passes every case. --target URL checks any implementation,
 in any language, that serves the control API of conformance/PROTOCOL.md
 at URL (POST URL/endpoints, DELETE URL/endpoints/{id}), for example
-'hooklab serve --control'. --declared MANIFEST checks an existing app
+'hooklab serve --control' (with HOOKLAB_CONTROL_TOKEN set, its value is
+sent as the control API's bearer token). --declared MANIFEST checks an existing app
 described in a manifest, running the cases that apply to it.
 
 --fault builds a named defect into the in-process reference (--faults
@@ -195,7 +196,7 @@ func conformanceTarget(targetURL, declared string, faults faultFlags) (conforman
 		if err := dialControl(u); err != nil {
 			return nil, "", usageErrorf("-target: the control API cannot be reached: %v", err)
 		}
-		return conformance.HTTPTarget(targetURL), targetURL, nil
+		return conformance.HTTPTarget(targetURL, conformance.ControlToken(os.Getenv("HOOKLAB_CONTROL_TOKEN"))), targetURL, nil
 	case declared != "":
 		t, err := conformance.Declared(declared)
 		if err != nil {

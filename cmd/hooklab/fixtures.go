@@ -1,19 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/hooklab/hooklab/fixtures"
-	"github.com/hooklab/hooklab/signer"
 )
 
 // fixtureBaseURL is where sign --fixture addresses a request when --url is
@@ -126,7 +123,7 @@ func fixturesList(std *stdio, args []string) error {
 	if len(words) > 0 {
 		return usageErrorf("list: unexpected argument %q; every input is a flag", words[0])
 	}
-	if *provider != "" && !contains(fixtures.Providers(), *provider) {
+	if *provider != "" && !slices.Contains(fixtures.Providers(), *provider) {
 		return usageErrorf("list: unknown provider %q; the providers are: %s", *provider, strings.Join(fixtures.Providers(), ", "))
 	}
 	var list []*fixtures.Fixture
@@ -215,99 +212,9 @@ func helped(err error) error {
 	return err
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-// A fixtureSigner signs one fixture for sign --fixture and send --fixture:
-// with its own preset, or another one given with --preset, and the keys.
-type fixtureSigner struct {
-	f *fixtures.Fixture
-	// signed is false for a fixture its provider does not sign (and no
-	// --preset); scheme and keys are then unset.
-	signed bool
-	scheme signer.Scheme
-	keys   signer.KeySet
-	notes  []string // about the keys, for a signing error
-}
-
-// newFixtureSigner looks the fixture up and resolves the scheme and keys.
-// A secret given for an unsigned fixture is unused: a warning says so on
-// stderr, prefixed with "hooklab <cmd>: ".
-func newFixtureSigner(std *stdio, cmd, name, preset string, secrets *secretFlags) (*fixtureSigner, error) {
-	f, err := fixtures.Lookup(name)
-	if err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	if preset != "" && (preset != f.Preset || f.Unsigned) {
-		// A Fixture is a read-only value: a copy signs with another preset.
-		c := *f
-		c.Preset, c.Unsigned = preset, false
-		f = &c
-	}
-	fsg := &fixtureSigner{f: f, signed: !f.Unsigned}
-	if !fsg.signed {
-		if secrets.given() {
-			fmt.Fprintf(std.stderr, "hooklab %s: warning: %s is not signed by its provider; the secret is not used (give -preset to sign it anyway)\n", cmd, f.Name)
-		}
-		return fsg, nil
-	}
-	if fsg.scheme, err = f.Scheme(); err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	if fsg.keys, fsg.notes, err = secrets.keys(); err != nil {
-		return nil, err
-	}
-	return fsg, nil
-}
-
-// request renders the fixture from seed, signs it at time at and returns
-// the request for target (a target without a path gets the fixture's).
-// The message id comes from the seed too, so the request is reproducible.
-func (fsg *fixtureSigner) request(ctx context.Context, target string, seed int64, at time.Time) (*http.Request, error) {
-	req, err := fsg.f.Request(ctx, target, fsg.keys, fixtures.Seed(seed), fixtures.Now(func() time.Time { return at }))
-	if err != nil {
-		return nil, usageErrorf("%v", withNotes(err, fsg.notes))
-	}
-	return req, nil
-}
-
-// withNotes adds the notes about the keys (an empty environment variable)
-// to a signing error.
-func withNotes(err error, notes []string) error {
-	for _, n := range notes {
-		err = fmt.Errorf("%w (%s)", err, n)
-	}
-	return err
-}
-
-// requestPayload reads a request back into the payload it was made from.
-func requestPayload(req *http.Request) (signer.Payload, error) {
-	p := signer.Payload{Method: req.Method, URL: req.URL.String(), Header: req.Header.Clone()}
-	if req.GetBody != nil {
-		rc, err := req.GetBody()
-		if err != nil {
-			return p, err
-		}
-		defer rc.Close()
-		if p.Body, err = io.ReadAll(rc); err != nil {
-			return p, err
-		}
-	}
-	if p.Body == nil {
-		p.Body = []byte{}
-	}
-	return p, nil
 }

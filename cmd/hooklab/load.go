@@ -175,7 +175,7 @@ func newLoadCmd() *command {
 				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
 			}
 			attacker := load.NewAttacker(opts...)
-			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Shards: shardN, Grace: grace.d}
+			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}
 
 			if *sinkAddr != "" {
 				dl := load.NewDeliveries()

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -125,10 +124,9 @@ func hookserver(ts *testscript.TestScript, neg bool, args []string) {
 		if fs.NArg() != 0 {
 			ts.Fatalf("%s", usage)
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		addr, release, err := closedPort()
 		ts.Check(err)
-		addr := l.Addr().String()
-		ts.Check(l.Close())
+		ts.Defer(release)
 		ts.Setenv(*env, "http://"+addr)
 		return
 	}

@@ -251,38 +251,6 @@ func signOwn(ctx context.Context, scheme signer.Scheme, keys signer.KeySet, note
 	return req, nil
 }
 
-// afterSigning checks the --header fields set on a request after it is
-// signed and returns them as a header whose names replace the request's
-// own; a Host is returned apart. Content-Length and Transfer-Encoding
-// follow from the body, and a header the scheme writes (its signatures,
-// timestamp, message id and fixed headers) is refused: it would replace
-// the signature silently.
-func afterSigning(fields headerFlags, s signer.Scheme, signed bool) (http.Header, string, error) {
-	reserved := map[string]bool{}
-	if signed {
-		for _, name := range s.Headers() {
-			reserved[http.CanonicalHeaderKey(name)] = true
-		}
-	}
-	h := make(http.Header)
-	host := ""
-	for _, f := range fields {
-		switch name := http.CanonicalHeaderKey(f.name); {
-		case name == "Content-Length":
-			return nil, "", usageErrorf("-header: Content-Length is computed from the body")
-		case name == "Transfer-Encoding":
-			return nil, "", usageErrorf("-header: Transfer-Encoding is not supported; the body is sent with a Content-Length")
-		case name == "Host":
-			host = f.value
-		case reserved[name]:
-			return nil, "", usageErrorf("-header: %s is written by the signature (preset %s) and cannot be replaced", name, s.Name)
-		default:
-			h.Add(name, f.value)
-		}
-	}
-	return h, host, nil
-}
-
 // sendSummary counts the outcomes of hooklab send.
 type sendSummary struct {
 	n, ok, notOK, errors int

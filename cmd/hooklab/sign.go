@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,11 +181,7 @@ func signFixture(std *stdio, name, preset string, secrets *secretFlags, headers 
 	if err != nil {
 		return signer.Payload{}, "", err
 	}
-	req, err := fsg.request(context.Background(), target, seed, at)
-	if err != nil {
-		return signer.Payload{}, "", err
-	}
-	p, err := requestPayload(req)
+	p, err := fsg.sign(target, seed, at)
 	if err != nil {
 		return signer.Payload{}, "", err
 	}
@@ -225,108 +219,6 @@ func writeRequest(w io.Writer, format string, signed signer.Payload, host, targe
 	}
 	_, err = w.Write(out)
 	return err
-}
-
-// readBody returns the body from exactly one of --body and --body-file.
-func readBody(stdin io.Reader, body, bodyFile stringFlag) ([]byte, error) {
-	switch {
-	case body.set && bodyFile.set:
-		return nil, usageErrorf("give -body or -body-file, not both")
-	case body.set:
-		return []byte(body.value), nil
-	case bodyFile.set && bodyFile.value == "-":
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, usageErrorf("-body-file: stdin: %v", err)
-		}
-		return b, nil
-	case bodyFile.set:
-		b, err := os.ReadFile(bodyFile.value)
-		if err != nil {
-			return nil, usageErrorf("-body-file: %v", pathError(err))
-		}
-		return b, nil
-	}
-	return nil, usageErrorf("no body: give -body TEXT, -body-file PATH or -body-file - (use -body '' for an empty one)")
-}
-
-// parseTarget checks a URL to send to (absolute http or https, with a
-// host, no user information or fragment, nothing that would break a
-// request line) and returns it as it will be signed, with its host. The
-// URL is kept as written but for a lower-case scheme and an empty path
-// written "/", so that it is exactly the URL a receiver rebuilds from the
-// request ("http://" + Host + request target).
-func parseTarget(raw string) (signed, host string, err error) {
-	if strings.ContainsAny(raw, " \t\r\n\x00") {
-		return "", "", fmt.Errorf("the URL contains a space or control character; percent-encode it")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", "", fmt.Errorf("not a URL")
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https", u.Opaque != "":
-		return "", "", fmt.Errorf("want an absolute http:// or https:// URL")
-	case u.Host == "":
-		return "", "", fmt.Errorf("the URL has no host")
-	case u.User != nil:
-		return "", "", fmt.Errorf("the URL has user information; send credentials with -header instead")
-	case strings.Contains(raw, "#"):
-		return "", "", fmt.Errorf("the URL has a #fragment, which is never sent")
-	}
-	return u.Scheme + "://" + u.Host + requestTarget(raw), u.Host, nil
-}
-
-// buildHeader turns the --header and --content-type flags into the header
-// given to the signer. A Host header is taken out and returned apart (it
-// overrides the URL's host in the raw HTTP output).
-func buildHeader(fields headerFlags, contentType stringFlag, s signer.Scheme) (http.Header, string, error) {
-	h := make(http.Header)
-	host := ""
-	for _, f := range fields {
-		switch http.CanonicalHeaderKey(f.name) {
-		case "Content-Length":
-			return nil, "", usageErrorf("-header: Content-Length is computed from the body")
-		case "Transfer-Encoding":
-			return nil, "", usageErrorf("-header: Transfer-Encoding is not supported; the body is sent with a Content-Length")
-		case "Host":
-			host = f.value
-			continue
-		}
-		h.Add(f.name, f.value)
-	}
-	if contentType.set {
-		if h.Get("Content-Type") != "" {
-			return nil, "", usageErrorf("give -content-type or a Content-Type -header, not both")
-		}
-		if strings.ContainsAny(contentType.value, "\r\n\x00") {
-			return nil, "", usageErrorf("-content-type: contains a line break or NUL")
-		}
-		h.Set("Content-Type", contentType.value)
-	} else if len(h.Values("Content-Type")) == 0 {
-		ct := defaultContentType
-		if strings.Contains(s.Message, "{params}") {
-			ct = defaultFormContentType
-		}
-		h.Set("Content-Type", ct)
-	}
-	return h, host, nil
-}
-
-// requestTarget returns the path and query of an absolute URL exactly as
-// written in it ("/webhook?a=1"), so that "http://" + Host + target gives
-// back the URL that was signed, byte for byte.
-func requestTarget(rawURL string) string {
-	_, rest, _ := strings.Cut(rawURL, "://")
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		rest = rest[i:]
-	} else {
-		rest = ""
-	}
-	if !strings.HasPrefix(rest, "/") {
-		rest = "/" + rest
-	}
-	return rest
 }
 
 // sortedHeaderNames returns the names of h, sorted.

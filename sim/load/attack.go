@@ -30,50 +30,59 @@ const (
 // as Workers can (closed loop), and reports each as a Result. Create it
 // with NewAttacker; it is safe to Stop from another goroutine.
 type Attacker struct {
+	options
+	stop     chan struct{}
+	stopOnce sync.Once
+	stopped  atomic.Bool
+	inflight atomic.Int64
+}
+
+// An Option changes how an Attacker works. Options take values; when the
+// same option is given twice, the last one wins.
+type Option func(*options)
+
+type options struct {
 	client      *http.Client
 	maxInFlight int
 	workers     int
-	stop        chan struct{}
-	stopOnce    sync.Once
-	stopped     atomic.Bool
-	inflight    atomic.Int64
 	shard, of   uint64
 }
 
-// An Option configures an Attacker. Options take values; the last wins.
-type Option func(*Attacker)
-
-// MaxInFlight bounds the requests in flight in open loop. Default
-// DefaultMaxInFlight.
-func MaxInFlight(n int) Option { return func(a *Attacker) { a.maxInFlight = max(n, 1) } }
+// MaxInFlight bounds the requests in flight in open loop; values below 1
+// mean 1. Default DefaultMaxInFlight.
+func MaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = max(n, 1) } }
 
 // Workers sets the closed-loop concurrency: each worker sends its next
-// request when the previous one is answered. Default 1.
-func Workers(n int) Option { return func(a *Attacker) { a.workers = max(n, 1) } }
+// request when the previous one is answered; values below 1 mean 1.
+// Default 1.
+func Workers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
 
-// Client sets the HTTP client. Default: DefaultTimeout, keep-alive,
+// Client sets the HTTP client. Default (nil): DefaultTimeout, keep-alive,
 // connections enough for the concurrency, no redirects followed.
-func Client(c *http.Client) Option { return func(a *Attacker) { a.client = c } }
+func Client(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // Shard makes the attacker run shard i of n (from 0): every n-th slot of
-// the schedule, starting at slot i, so n machines share one schedule.
-// Default 0 of 1.
+// the schedule, starting at slot i, so n machines share one schedule. Run
+// reports a shard's requested rate as its 1/n share. An i or n out of
+// range (n < 1, i < 0 or i >= n) leaves the setting as it was. Default 0
+// of 1.
 func Shard(i, n int) Option {
-	return func(a *Attacker) {
+	return func(o *options) {
 		if n >= 1 && i >= 0 && i < n {
-			a.shard, a.of = uint64(i), uint64(n)
+			o.shard, o.of = uint64(i), uint64(n)
 		}
 	}
 }
 
-// NewAttacker returns an Attacker.
+// NewAttacker returns an Attacker configured by opts.
 func NewAttacker(opts ...Option) *Attacker {
-	a := &Attacker{maxInFlight: DefaultMaxInFlight, workers: 1, stop: make(chan struct{}), of: 1}
-	for _, o := range opts {
-		if o != nil {
-			o(a)
+	o := options{maxInFlight: DefaultMaxInFlight, workers: 1, of: 1}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
 		}
 	}
+	a := &Attacker{options: o, stop: make(chan struct{})}
 	if a.client == nil {
 		conns := max(a.maxInFlight, a.workers)
 		tr := &http.Transport{

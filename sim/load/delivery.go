@@ -19,7 +19,11 @@ const DefaultDeliveryTimeout = 10 * time.Second
 // Deliveries measures end to end: it is a sink (an http.Handler taking
 // sim.Delivery envelopes) that matches each delivery to the request that
 // caused it, by sim.RequestIDHeader, and records the time from sending to
-// delivery per trigger, counting lost and duplicated deliveries. A
+// delivery per trigger, counting lost and duplicated deliveries. An
+// envelope whose delivery id (its "id", else its sim.DeliveryIDHeader) was
+// seen in the last Timeout is a retry: answered 204 and counted as such,
+// never as a duplicate; two envelopes with different ids (or none) for one
+// request and trigger are a duplicate. A
 // request's expected triggers are those its answer named ({"triggered":
 // […]}, as the reference ingress answers), or else Expect deliveries from
 // any trigger. Memory is bounded by the requests of the last Timeout. It
@@ -35,10 +39,12 @@ type Deliveries struct {
 	mu        sync.Mutex
 	pending   map[string]*pend
 	done      map[string]time.Time // completed ids, kept for Timeout to spot duplicates
+	seen      map[string]time.Time // delivery ids, kept for Timeout to spot retries
 	latency   *Histogram
 	delivered uint64
 	lost      uint64
 	dup       uint64
+	retries   uint64
 	stray     uint64
 	lastSweep time.Time
 }
@@ -59,7 +65,7 @@ type arrival struct {
 
 // NewDeliveries returns an empty Deliveries.
 func NewDeliveries() *Deliveries {
-	return &Deliveries{pending: map[string]*pend{}, done: map[string]time.Time{}, latency: NewHistogram()}
+	return &Deliveries{pending: map[string]*pend{}, done: map[string]time.Time{}, seen: map[string]time.Time{}, latency: NewHistogram()}
 }
 
 func (d *Deliveries) timeout() time.Duration {
@@ -107,6 +113,10 @@ func (d *Deliveries) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	trigger := gjson.GetBytes(body, "trigger").String()
+	deliveryID := gjson.GetBytes(body, "id").String()
+	if deliveryID == "" {
+		deliveryID = r.Header.Get(sim.DeliveryIDHeader)
+	}
 	id := ""
 	gjson.GetBytes(body, "request.headers").ForEach(func(k, v gjson.Result) bool {
 		if strings.EqualFold(k.String(), sim.RequestIDHeader) {
@@ -122,6 +132,13 @@ func (d *Deliveries) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if deliveryID != "" {
+		if _, ok := d.seen[deliveryID]; ok {
+			d.retries++
+			return
+		}
+		d.seen[deliveryID] = now
+	}
 	if id == "" {
 		d.stray++
 		return
@@ -197,6 +214,11 @@ func (d *Deliveries) sweep(now time.Time) {
 			delete(d.done, id)
 		}
 	}
+	for id, t := range d.seen {
+		if t.Before(limit) {
+			delete(d.seen, id)
+		}
+	}
 }
 
 // expire counts what an entry still lacks as lost.
@@ -250,10 +272,15 @@ func (d *Deliveries) Pending() int {
 // DeliveryMetrics are the end-to-end figures.
 type DeliveryMetrics struct {
 	// Latency runs from sending a request to a trigger's delivery.
-	Latency    *Histogram `json:"latency"`
-	Delivered  uint64     `json:"delivered"`
-	Lost       uint64     `json:"lost"`
-	Duplicated uint64     `json:"duplicated"`
+	Latency   *Histogram `json:"latency"`
+	Delivered uint64     `json:"delivered"`
+	Lost      uint64     `json:"lost"`
+	// Duplicated counts deliveries beyond the first of a request and
+	// trigger, each with a delivery id of its own (or none).
+	Duplicated uint64 `json:"duplicated"`
+	// Retries counts envelopes that repeated a delivery id already seen:
+	// the ingress retrying one delivery, not delivering twice.
+	Retries uint64 `json:"retries"`
 	// Stray counts deliveries for requests that were not expected to
 	// cause any (no request id, or no 2xx answer).
 	Stray uint64 `json:"stray"`
@@ -265,7 +292,7 @@ func (d *Deliveries) Metrics() *DeliveryMetrics {
 	defer d.mu.Unlock()
 	h := NewHistogram()
 	h.Merge(d.latency)
-	return &DeliveryMetrics{Latency: h, Delivered: d.delivered, Lost: d.lost, Duplicated: d.dup, Stray: d.stray}
+	return &DeliveryMetrics{Latency: h, Delivered: d.delivered, Lost: d.lost, Duplicated: d.dup, Retries: d.retries, Stray: d.stray}
 }
 
 // Merge adds o to m.
@@ -274,5 +301,6 @@ func (m *DeliveryMetrics) Merge(o *DeliveryMetrics) {
 	m.Delivered += o.Delivered
 	m.Lost += o.Lost
 	m.Duplicated += o.Duplicated
+	m.Retries += o.Retries
 	m.Stray += o.Stray
 }

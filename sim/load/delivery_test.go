@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,6 +39,28 @@ func envelope(t *testing.T, header, id, trigger string) []byte {
 	return b
 }
 
+// deliverWithID hands d one attempt of delivery deliveryID: in the
+// envelope's "id", or only in sim.DeliveryIDHeader when inHeader.
+func deliverWithID(t *testing.T, d *load.Deliveries, id, trigger, deliveryID string, inHeader bool) {
+	t.Helper()
+	var env map[string]any
+	require.NoError(t, json.Unmarshal(envelope(t, sim.RequestIDHeader, id, trigger), &env))
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	if inHeader {
+		r.Header.Set(sim.DeliveryIDHeader, deliveryID)
+	} else {
+		env["id"] = deliveryID
+	}
+	b, err := json.Marshal(env)
+	require.NoError(t, err)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	w := httptest.NewRecorder()
+	d.ServeHTTP(w, r)
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("POST envelope(%q, %q, id %q) = %d %s, want 204", id, trigger, deliveryID, w.Code, w.Body)
+	}
+}
+
 // deliver hands d one envelope and checks that it was taken.
 func deliver(t *testing.T, d *load.Deliveries, id, trigger string) {
 	t.Helper()
@@ -56,14 +79,14 @@ func sent(id string, ago time.Duration, triggered ...string) *load.Result {
 }
 
 type deliveryCounts struct {
-	Delivered, Lost, Duplicated, Stray uint64
-	Latencies                          int64
-	Pending                            int
+	Delivered, Lost, Duplicated, Retries, Stray uint64
+	Latencies                                   int64
+	Pending                                     int
 }
 
 func countsOf(d *load.Deliveries) deliveryCounts {
 	m := d.Metrics()
-	return deliveryCounts{Delivered: m.Delivered, Lost: m.Lost, Duplicated: m.Duplicated, Stray: m.Stray, Latencies: m.Latency.Count(), Pending: d.Pending()}
+	return deliveryCounts{Delivered: m.Delivered, Lost: m.Lost, Duplicated: m.Duplicated, Retries: m.Retries, Stray: m.Stray, Latencies: m.Latency.Count(), Pending: d.Pending()}
 }
 
 func TestDeliveries(t *testing.T) {
@@ -73,6 +96,12 @@ func TestDeliveries(t *testing.T) {
 	result := func(r *load.Result) step { return func(t *testing.T, d *load.Deliveries) { d.Sent(r) } }
 	delivery := func(id, trigger string) step {
 		return func(t *testing.T, d *load.Deliveries) { deliver(t, d, id, trigger) }
+	}
+	withID := func(id, trigger, deliveryID string) step {
+		return func(t *testing.T, d *load.Deliveries) { deliverWithID(t, d, id, trigger, deliveryID, false) }
+	}
+	withHeaderID := func(id, trigger, deliveryID string) step {
+		return func(t *testing.T, d *load.Deliveries) { deliverWithID(t, d, id, trigger, deliveryID, true) }
 	}
 	closeD := func(t *testing.T, d *load.Deliveries) { d.Close() }
 	tests := []struct {
@@ -147,6 +176,31 @@ func TestDeliveries(t *testing.T) {
 			name:  "DuplicatedEarly",
 			steps: []step{delivery("r1", "a"), delivery("r1", "a"), result(sent("r1", 0, "a")), closeD},
 			want:  deliveryCounts{Delivered: 1, Duplicated: 1, Latencies: 1},
+		},
+		{
+			name:  "RetryIsNotADuplicate",
+			steps: []step{result(sent("r1", 0, "a", "b")), withID("r1", "a", "d1"), withID("r1", "a", "d1"), withID("r1", "b", "d2"), closeD},
+			want:  deliveryCounts{Delivered: 2, Retries: 1, Latencies: 2},
+		},
+		{
+			name:  "RetryAfterDone",
+			steps: []step{result(sent("r1", 0, "a")), withID("r1", "a", "d1"), withID("r1", "a", "d1"), withID("r1", "a", "d1"), closeD},
+			want:  deliveryCounts{Delivered: 1, Retries: 2, Latencies: 1},
+		},
+		{
+			name:  "RetryEarly",
+			steps: []step{withID("r1", "a", "d1"), withID("r1", "a", "d1"), result(sent("r1", 0, "a")), closeD},
+			want:  deliveryCounts{Delivered: 1, Retries: 1, Latencies: 1},
+		},
+		{
+			name:  "RetryByHeaderID",
+			steps: []step{result(sent("r1", 0, "a")), withHeaderID("r1", "a", "d1"), withHeaderID("r1", "a", "d1"), closeD},
+			want:  deliveryCounts{Delivered: 1, Retries: 1, Latencies: 1},
+		},
+		{
+			name:  "TwoIDsAreADuplicate",
+			steps: []step{result(sent("r1", 0, "a")), withID("r1", "a", "d1"), withID("r1", "a", "d2"), withID("r1", "a", "d2"), closeD},
+			want:  deliveryCounts{Delivered: 1, Duplicated: 1, Retries: 1, Latencies: 1},
 		},
 		{
 			name:  "StrayWithoutRequestID",
@@ -284,8 +338,19 @@ type reference struct {
 
 func newReference(t *testing.T, wrap func(http.Handler) http.Handler, faults ...string) *reference {
 	t.Helper()
+	return newReferenceWithSink(t, wrap, nil, faults...)
+}
+
+// newReferenceWithSink is newReference whose sink is wrapped by sinkWrap
+// (nil: not wrapped).
+func newReferenceWithSink(t *testing.T, wrap, sinkWrap func(http.Handler) http.Handler, faults ...string) *reference {
+	t.Helper()
 	dl := load.NewDeliveries()
-	sink, err := sim.NewServer("", dl)
+	var sinkH http.Handler = dl
+	if sinkWrap != nil {
+		sinkH = sinkWrap(dl)
+	}
+	sink, err := sim.NewServer("", sinkH)
 	require.NoError(t, err, "sink")
 	t.Cleanup(func() { sink.Close() })
 	keys := signer.Keys("load-test-secret")
@@ -303,7 +368,7 @@ func newReference(t *testing.T, wrap func(http.Handler) http.Handler, faults ...
 		require.NoError(t, err)
 		fs = append(fs, f)
 	}
-	cfg, err := fault.With(sim.Config{}, fs...)
+	cfg, err := fault.With(sim.Config{DeliveryBackoff: time.Millisecond}, fs...)
 	require.NoError(t, err)
 	in, err := sim.NewIngress(cfg, spec)
 	require.NoError(t, err, "NewIngress")
@@ -389,4 +454,34 @@ func TestDeliveriesSeeDropUnderConcurrency(t *testing.T) {
 	assert.Positive(t, *rep.Lost, "lost")
 	assert.Equal(t, uint64(0), *rep.Duplicated, "duplicated")
 	assert.Equal(t, rep.Requests*triggers, *rep.Delivered+*rep.Lost, "delivered + lost = requests × triggers")
+}
+
+// TestDeliveriesCountRetriesApart runs the reference against a sink that
+// takes every delivery's first attempt and then answers 500, as a receiver
+// that fails after acting: each delivery is retried, and Deliveries counts
+// the retries by delivery id, not as duplicates.
+func TestDeliveriesCountRetriesApart(t *testing.T) {
+	t.Parallel()
+	failFirst := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get(sim.DeliveryAttemptHeader) != "1" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			w.WriteHeader(http.StatusInternalServerError)
+		})
+	}
+	ref := newReferenceWithSink(t, nil, failFirst)
+	rep := ref.run(t, 100, 200*time.Millisecond, 10*time.Second)
+	const triggers = 2
+	require.Equal(t, uint64(20), rep.Requests, "requests")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, ref.in.Flush(ctx), "Flush")
+	m := ref.dl.Metrics()
+	assert.Equal(t, rep.Requests*triggers, m.Delivered, "delivered")
+	assert.Equal(t, uint64(0), m.Duplicated, "duplicated")
+	assert.Equal(t, rep.Requests*triggers, m.Retries, "retries: one per delivery")
+	assert.Equal(t, uint64(0), m.Lost, "lost")
 }

@@ -90,7 +90,6 @@ func ExampleMergeReports() {
 			Pacer:    load.Constant{Rate: 100}, // the whole schedule: 100/s
 			Duration: 200 * time.Millisecond,   // 20 slots, 10 per shard
 			Attacker: load.NewAttacker(load.Shard(i, 2)),
-			Shards:   2,
 		})
 		if err != nil {
 			log.Fatal(err)

@@ -13,6 +13,8 @@ type Plan struct {
 	// Source builds each request. Required.
 	Source Source
 	// Pacer is the schedule; nil runs closed loop (the Attacker's Workers).
+	// With the Attacker's Shard option, the run sends its shard of this
+	// schedule and reports that share as the requested rate.
 	Pacer Pacer
 	// Duration is how long to send. Required.
 	Duration time.Duration
@@ -28,10 +30,6 @@ type Plan struct {
 	// Progress, if set, is called about once a second with the figures so
 	// far, from Run's goroutine.
 	Progress func(Progress)
-	// Shards is the number of shards the schedule is split into (the
-	// Attacker's Shard option); the requested rate is this shard's share.
-	// 0 means 1.
-	Shards int
 }
 
 // Progress is a run's figures so far.
@@ -58,10 +56,10 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 	if a == nil {
 		a = NewAttacker()
 	}
-	shards := max(p.Shards, 1)
 	requested := 0.0
 	if p.Pacer != nil {
-		requested = p.Pacer.Hits(p.Duration) / p.Duration.Seconds() / float64(shards)
+		// The Attacker's Shard sends 1 slot in a.of: its share of the schedule.
+		requested = p.Pacer.Hits(p.Duration) / p.Duration.Seconds() / float64(a.of)
 	}
 	m := NewMetrics()
 	var enc *Encoder
