@@ -44,7 +44,7 @@
 // | dispatchers | after the answer, each trigger in spec order: filter parsed with EventFilterSchema (at creation: an invalid one is a 400 there); content-type containing "application/json" (case-sensitive): JSON.parse(rawBody) (a failure wakes no trigger at all), eventFilterMatches({context:{}, payload:{url, method, headers, body}}, {payload: F, context: {}}); otherwise eventFilterMatches({url, method, headers, rawBody}, {payload: F, context: {}}), so only a filter with no keys matches |
 // | run | per matching trigger: new Request(url, {method, headers, body: rawBody}) (Fetch adds content-type: text/plain;charset=UTF-8 when the stored headers have none); GET and HEAD throw there, and the run fails before verification |
 // | verification | per run, verifyRequestSignature({request, headerName, headerEncoding, secret, algorithm: "sha256"}) for each secret, newest first, until one succeeds; the delivery says verified:true, or verified:false with the VerifyResult reason ("Missing header", "Failed sha256 verification"); for GET/HEAD, verify or not, the reason is the Request constructor's message ("Request with GET/HEAD method cannot have body."); with no verify, verified:false and no reason |
-// | delivery | one envelope per run, POSTed to the trigger's deliver URL: the run's request (method, url, headers one value per lower-case name, body = UTF-8 of rawBody, base64), a fresh id per delivery ("id", the same on every retry), receivedAt, deliveredAt; 5 attempts, 100 ms backoff doubling, retried only after a network error or a non-2xx answer |
+// | delivery | one envelope per run, POSTed to the trigger's deliver URL: the run's request (method, url, headers one value per lower-case name, body = UTF-8 of rawBody, base64), a fresh id per delivery ("id" and the Hooklab-Delivery-Id header, the same on every retry; Hooklab-Delivery-Attempt counts), receivedAt, deliveredAt; 5 attempts, 100 ms backoff doubling, retried only after a network error or a non-2xx answer |
 //
 // Specs are checked as the platform would take them: trigger filters with
 // EventFilterSchema, respondWith's with RequestFilterSchema (which drops
@@ -68,7 +68,10 @@
 // as their raw text, null and missing as ""); on a body that is not JSON it
 // gives "" (gjson's lenient reading of broken JSON is not reproduced).
 // query is Go's url.Values (a pair with ";" or a bad escape is dropped; the
-// last value wins).
+// last value wins). hmac signs only an opaque token (1 to 256 of A-Z a-z
+// 0-9 _ -), and a rendered body over 1 MiB or header values over 8 KiB in
+// all are errors, as in hooklab; any error is the handler throwing (500).
+// hooklab's 16 MiB meter of template work is not reproduced.
 import http from "node:http";
 import crypto from "node:crypto";
 import { Buffer } from "node:buffer";
@@ -88,6 +91,9 @@ const STS = `max-age=${60 * 60 * 24 * 365 * 100}`;
 const DELIVERY_ATTEMPTS = 5;
 const DELIVERY_BACKOFF_MS = 100;
 const CONTROL_BODY_MAX = 16 << 20;
+// hooklab's bounds on a rendered respondWith response (sim/response.go).
+const MAX_RESPONSE_BODY = 1 << 20;
+const MAX_RESPONSE_HEADERS = 8 << 10;
 
 // Presets verifyRequestSignature can check: header and encoding. The
 // prefix does not matter: verifyRequestSignature strips "hmac-sha256=" and
@@ -397,6 +403,9 @@ function evalCall(c, ctx) {
       const algs = { sha1: ["sha1", "hex"], sha256: ["sha256", "hex"], sha256b64: ["sha256", "base64"], sha512: ["sha512", "hex"] };
       if (!algs[alg]) throw new Error(`hmac: unknown algorithm ${JSON.stringify(alg)}`);
       if (!ctx.key) throw new Error("hmac: the endpoint has no secret");
+      // hooklab signs only opaque tokens, so that no endpoint is a signing
+      // oracle (sim/response.go isToken).
+      if (!/^[A-Za-z0-9_-]{1,256}$/.test(a[1].toString("latin1"))) throw new Error("hmac: the value is not an opaque token");
       return Buffer.from(crypto.createHmac(algs[alg][0], Buffer.from(ctx.key, "utf8")).update(a[1]).digest(algs[alg][1]), "utf8");
     }
   }
@@ -786,11 +795,18 @@ async function immediateResponse(ep, platform, bytes) {
   const ctx = { method: sdkReq.method, url: sdkReq.url, headers: sdkReq.headers, body, key: ep.verify?.secrets[0] };
   // hooklab renders each header into a Go http.Header with Set, in sorted
   // order: names canonicalised, the last of two spellings wins.
+  // Its bounds: 8 KiB of rendered header values, 1 MiB of body.
   const hdrs = {};
+  let headerBytes = 0;
   for (const [name, tmpl] of rw.headers) {
-    hdrs[goCanonicalHeaderKey(name)] = new TextDecoder("utf-8", { ignoreBOM: true }).decode(render(tmpl, ctx));
+    const v = render(tmpl, ctx);
+    headerBytes += v.length;
+    if (headerBytes > MAX_RESPONSE_HEADERS) throw new Error("respondWith: headers too large");
+    hdrs[goCanonicalHeaderKey(name)] = new TextDecoder("utf-8", { ignoreBOM: true }).decode(v);
   }
-  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(render(rw.body, ctx));
+  const bodyBytes = render(rw.body, ctx);
+  if (bodyBytes.length > MAX_RESPONSE_BODY) throw new Error("respondWith: body too large");
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bodyBytes);
   const handled = new Response(text, { status: rw.status, headers: hdrs });
   // The SDK's answer, as the platform parses it.
   const sdk = { status: handled.status, headers: Object.fromEntries(handled.headers.entries()), body: await handled.text() };
@@ -881,7 +897,11 @@ async function run(ep, t, data, received) {
   for (let attempt = 1; ; attempt++) {
     envelope.deliveredAt = new Date().toISOString();
     try {
-      const r = await fetch(t.deliver, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(envelope) });
+      const r = await fetch(t.deliver, {
+        method: "POST",
+        headers: { "content-type": "application/json", "hooklab-delivery-id": envelope.id, "hooklab-delivery-attempt": String(attempt) },
+        body: JSON.stringify(envelope),
+      });
       await r.arrayBuffer();
       if (r.status >= 200 && r.status < 300) return;
     } catch {
