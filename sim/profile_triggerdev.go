@@ -76,7 +76,9 @@ import (
 // and the delivery have the SDK's rebuilt request, with the content-type
 // Fetch adds.
 //
-// What it does not model: the platform's Postgres (a body with U+0000
+// What it does not model: requests that Node's HTTP parser refuses and Go's
+// accepts (a repeated Content-Length, a method outside llhttp's list),
+// absolute-form request targets (from proxies), the platform's Postgres (a body with U+0000
 // cannot be stored there and would be a 500), compression, the hosted
 // cloud's edge limits, the webhook-integration path, and the spec grammar:
 // filters are parsed as hooklab's RequestFilters in every profile, so a

@@ -233,7 +233,11 @@ func tdFromMatcher(r matcher.Request) tdRequest {
 // and no body for GET and HEAD.
 func tdPlatformRequest(r *http.Request, body []byte) tdRequest {
 	q := tdRequest{Method: r.Method, Headers: tdHeaders(r)}
-	q.URL = tdURL("http", r.Host, r.RequestURI)
+	host := r.Host
+	if host == "" {
+		host = "undefined" // Remix's origin `${req.protocol}://${req.get("host")}`
+	}
+	q.URL = tdURL("http", host, r.RequestURI)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		q.Body = body
 		if q.Body == nil {

@@ -355,3 +355,11 @@ func TestTriggerDevV2RepeatedIdempotencyKeyStartsNoRuns(t *testing.T) {
 		t.Errorf("deliveries for keys k1, k1, k2, \"\" = %d, want 3", n)
 	}
 }
+
+func TestTDPlatformRequestWithoutHostIsUndefined(t *testing.T) {
+	r := httptest.NewRequest("POST", "/hooks/x?a=1", nil)
+	r.Host = "" // HTTP/1.0 without Host
+	if got, want := tdPlatformRequest(r, nil).URL, "http://undefined/hooks/x?a=1"; got != want {
+		t.Errorf("tdPlatformRequest(no Host).URL = %q, want %q", got, want)
+	}
+}
