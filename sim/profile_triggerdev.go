@@ -76,14 +76,18 @@ import (
 // and the delivery have the SDK's rebuilt request, with the content-type
 // Fetch adds.
 //
-// What it does not model: requests that Node's HTTP parser refuses and Go's
-// accepts (a repeated Content-Length, a method outside llhttp's list),
-// absolute-form request targets (from proxies), the platform's Postgres (a body with U+0000
-// cannot be stored there and would be a 500), compression, the hosted
-// cloud's edge limits, the webhook-integration path, and the spec grammar:
-// filters are parsed as hooklab's RequestFilters in every profile, so a
-// trigger filter Trigger.dev would take as an untyped EventFilter (a "url"
-// key, an upper-case header name) is refused when the endpoint is added.
+// What it does not model: requests that Node's HTTP parser refuses and
+// Go's accepts (a repeated Content-Length, a method outside llhttp's
+// list), absolute-form request targets (from proxies), the platform's
+// Postgres (a body with U+0000 cannot be stored there and would be a
+// 500), compression, the hosted cloud's edge limits, the
+// webhook-integration path, and the spec grammar: filters are parsed as
+// hooklab's RequestFilters in every profile, so a trigger filter
+// Trigger.dev would take as an untyped EventFilter (a "url" key, an
+// upper-case header name) is refused when the endpoint is added. A
+// respondWith template that fails (hmac of a value that is not an opaque
+// token, a response over hooklab's bounds) is the handler throwing: 500
+// with an empty body.
 const TriggerDevV2 Profile = "triggerdev-v2"
 
 // triggerDev is the triggerdev-v2 profile's stages. Through Verify and
