@@ -363,3 +363,51 @@ func TestTDPlatformRequestWithoutHostIsUndefined(t *testing.T) {
 		t.Errorf("tdPlatformRequest(no Host).URL = %q, want %q", got, want)
 	}
 }
+
+// BenchmarkTriggerDevV2 measures the triggerdev-v2 profile on one signed
+// 1 KiB JSON request with two filtered triggers (one matches; its delivery
+// goes to a Recorder), against the strict profile on the same request in
+// the same run: compare the two with benchstat.
+func BenchmarkTriggerDevV2(b *testing.B) {
+	const secret = "bench-secret"
+	body := []byte(`{"action":"opened","number":42,"pull_request":{"draft":false,"title":"` + strings.Repeat("x", 900) + `"}}`)
+	spec := EndpointSpec{
+		ID:     "gh",
+		Verify: &VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
+		Triggers: []TriggerSpec{
+			{ID: "opened", Filter: json.RawMessage(`{"headers":{"x-github-event":["pull_request"]},"body":{"action":["opened"]}}`)},
+			{ID: "closed", Filter: json.RawMessage(`{"body":{"action":["closed"]}}`)},
+		},
+	}
+	p, err := signer.Sign(signer.GitHub(), signer.Keys(secret), signer.Payload{
+		URL: "http://example.com/hooks/gh", Body: body,
+		Header: http.Header{"Content-Type": {"application/json"}, "X-Github-Event": {"pull_request"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, profile := range []Profile{Strict, TriggerDevV2} {
+		b.Run(string(profile), func(b *testing.B) {
+			var rec Recorder
+			in, err := NewIngress(Config{Profile: profile, Recorder: &rec}, spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer in.Close()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "http://example.com/hooks/gh", strings.NewReader(string(body)))
+				r.Header = p.Header.Clone()
+				w := httptest.NewRecorder()
+				in.ServeHTTP(w, r)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+			in.Flush(b.Context())
+			if rec.Len() == 0 {
+				b.Fatal("no delivery recorded")
+			}
+		})
+	}
+}
