@@ -20,21 +20,21 @@ import (
 	"time"
 )
 
-// DefaultDeliveryConcurrency is how many delivery POSTs an Ingress has in
+// defaultDeliveryConcurrency is how many delivery POSTs an Ingress has in
 // flight at most; it is also the most connections it keeps open to one
 // host.
-const DefaultDeliveryConcurrency = 512
+const defaultDeliveryConcurrency = 512
 
-// DefaultDeliveryQueue is how many deliveries wait for a free worker
+// defaultDeliveryQueue is how many deliveries wait for a free worker
 // before handing on another blocks the request that causes it.
-const DefaultDeliveryQueue = 1024
+const defaultDeliveryQueue = 1024
 
-// DefaultDeliveryAttemptTimeout bounds one attempt to POST a delivery,
+// defaultDeliveryAttemptTimeout bounds one attempt to POST a delivery,
 // from dialling to reading the answer.
-const DefaultDeliveryAttemptTimeout = 10 * time.Second
+const defaultDeliveryAttemptTimeout = 10 * time.Second
 
-// DefaultDeliveryMaxBackoff caps the wait between two attempts.
-const DefaultDeliveryMaxBackoff = 10 * time.Second
+// defaultDeliveryMaxBackoff caps the wait between two attempts.
+const defaultDeliveryMaxBackoff = 10 * time.Second
 
 // errDelivererClosed is what enqueue returns once Close has begun.
 var errDelivererClosed = errors.New("sim: deliverer closed")
@@ -45,18 +45,18 @@ type delivererConfig struct {
 	// own on a transport sized for Concurrency. A given client is used as
 	// is: its transport decides connection reuse.
 	Client *http.Client
-	// Concurrency is the most POSTs in flight (DefaultDeliveryConcurrency).
+	// Concurrency is the most POSTs in flight (defaultDeliveryConcurrency).
 	Concurrency int
 	// Queue is how many accepted deliveries may wait for a worker, besides
-	// those in flight or waiting to retry (DefaultDeliveryQueue).
+	// those in flight or waiting to retry (defaultDeliveryQueue).
 	Queue int
 	// Attempts is the most POSTs of one delivery (DefaultDeliveryAttempts).
 	Attempts int
-	// Timeout bounds one attempt (DefaultDeliveryAttemptTimeout).
+	// Timeout bounds one attempt (defaultDeliveryAttemptTimeout).
 	Timeout time.Duration
 	// Backoff is the wait after the first failed attempt, before jitter
 	// (DefaultDeliveryBackoff); it doubles after each further failure, up
-	// to MaxBackoff (DefaultDeliveryMaxBackoff). Jitter adds up to half.
+	// to MaxBackoff (defaultDeliveryMaxBackoff). Jitter adds up to half.
 	Backoff, MaxBackoff time.Duration
 	// Now stamps DeliveredAt and the time part of delivery ids (time.Now).
 	Now func() time.Time
@@ -132,22 +132,22 @@ type job struct {
 // newDeliverer makes a deliverer; its workers start as deliveries come.
 func newDeliverer(cfg delivererConfig) *deliverer {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultDeliveryConcurrency
+		cfg.Concurrency = defaultDeliveryConcurrency
 	}
 	if cfg.Queue <= 0 {
-		cfg.Queue = DefaultDeliveryQueue
+		cfg.Queue = defaultDeliveryQueue
 	}
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = DefaultDeliveryAttempts
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultDeliveryAttemptTimeout
+		cfg.Timeout = defaultDeliveryAttemptTimeout
 	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = DefaultDeliveryBackoff
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = DefaultDeliveryMaxBackoff
+		cfg.MaxBackoff = defaultDeliveryMaxBackoff
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

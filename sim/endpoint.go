@@ -12,8 +12,8 @@ import (
 	"github.com/hooklab/hooklab/signer"
 )
 
-// MaxMaxBody is the largest MaxBody a spec may set: 1 GiB.
-const MaxMaxBody = 1 << 30
+// maxMaxBody is the largest MaxBody a spec may set: 1 GiB.
+const maxMaxBody = 1 << 30
 
 // compile checks a spec and builds what serving it needs. now is the
 // verifier's clock (nil: time.Now).
@@ -25,8 +25,8 @@ func compile(s EndpointSpec, now func() time.Time) (*stage.Endpoint, error) {
 		return nil, specErrorf("id", "%q: want letters, digits and -._~ only", s.ID)
 	}
 	e := &stage.Endpoint{ID: s.ID, MaxBody: s.MaxBody}
-	if s.MaxBody < 0 || s.MaxBody > MaxMaxBody {
-		return nil, specErrorf("maxBody", "%d is out of range: want 1 to %d bytes, or 0 for the default of %d", s.MaxBody, MaxMaxBody, DefaultMaxBody)
+	if s.MaxBody < 0 || s.MaxBody > maxMaxBody {
+		return nil, specErrorf("maxBody", "%d is out of range: want 1 to %d bytes, or 0 for the default of %d", s.MaxBody, maxMaxBody, DefaultMaxBody)
 	}
 	if e.MaxBody == 0 {
 		e.MaxBody = DefaultMaxBody

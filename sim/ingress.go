@@ -85,8 +85,9 @@ type Config struct {
 	DeliveryBackoff  time.Duration
 	// DeliveryConcurrency is the most delivery POSTs in flight, and
 	// DeliveryQueue how many more accepted deliveries may wait before a
-	// request that causes one waits for room; zero means
-	// DefaultDeliveryConcurrency and DefaultDeliveryQueue.
+	// request that causes one waits for room; zero means 512 and 1024.
+	// Each attempt has 10 s; the wait between attempts doubles up to 10 s,
+	// plus up to half again at random.
 	DeliveryConcurrency int
 	DeliveryQueue       int
 

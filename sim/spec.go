@@ -44,7 +44,7 @@ type EndpointSpec struct {
 	RespondWith *RespondWithSpec `json:"respondWith,omitempty"`
 	// Triggers are woken by every verified request their filter matches.
 	Triggers []TriggerSpec `json:"triggers,omitempty"`
-	// MaxBody is the largest accepted body in bytes; 0 means
+	// MaxBody is the largest accepted body in bytes, at most 1 GiB; 0 means
 	// DefaultMaxBody.
 	MaxBody int64 `json:"maxBody,omitempty"`
 }
