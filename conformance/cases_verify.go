@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -262,23 +261,6 @@ func aimedOffset(now time.Time, d time.Duration, up bool) time.Duration {
 		c = c.Add(time.Second)
 	}
 	return c.Add(50 * time.Millisecond).Sub(now)
-}
-
-// listReasons writes "prefix reason: a, b; reason: c" for a non-empty map.
-func listReasons(prefix string, m map[string][]string) string {
-	if len(m) == 0 {
-		return ""
-	}
-	reasons := make([]string, 0, len(m))
-	for r := range m {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	parts := make([]string, len(reasons))
-	for i, r := range reasons {
-		parts[i] = r + " (" + strings.Join(m[r], ", ") + ")"
-	}
-	return prefix + strings.Join(parts, "; ")
 }
 
 // --- which presets a rule applies to ---
