@@ -7,14 +7,18 @@ import (
 	"github.com/hooklab/hooklab/sim"
 )
 
-// References used by many cases.
+// References used by many cases: a section of conformance/RULES.md (the
+// facts, in a few sentences) and the public source.
 const (
-	refTriggerFlow    = "Trigger.dev v2 HTTP endpoints: platform request flow (reference/triggerdev-v2.md §3.2)"
-	refTriggerFilter  = "Trigger.dev v2 requestFilterMatches and EventFilter (reference/triggerdev-v2.md §5)"
-	refTriggerFanOut  = "Trigger.dev v2 fan-out: every matching dispatcher fires (reference/triggerdev-v2.md §6)"
-	refRespondWith    = "Trigger.dev v2 respondWith / skipTriggeringRuns (reference/triggerdev-v2.md §1, §3.2 step 7)"
-	refVerifyRequest  = "Trigger.dev v2 verifyRequestSignature (reference/triggerdev-v2.md §2)"
-	refHTTPSemantics  = "RFC 9110 (HTTP semantics): 404, 405, 413"
+	// v2src is Trigger.dev's source at the last v2 tag.
+	v2src = "https://github.com/triggerdotdev/trigger.dev/blob/%40trigger.dev%2Fsdk%402.3.18/"
+
+	refTriggerFlow    = "Trigger.dev v2 HTTP endpoints: platform request flow (conformance/RULES.md T3; " + v2src + "apps/webapp/app/services/httpendpoint/HandleHttpEndpointService.ts)"
+	refTriggerFilter  = "Trigger.dev v2 eventFilterMatches and requestFilterMatches (conformance/RULES.md F1–F3; " + v2src + "packages/core/src/eventFilterMatches.ts)"
+	refTriggerFanOut  = "Trigger.dev v2 fan-out: every matching dispatcher fires (conformance/RULES.md T6; " + v2src + "apps/webapp/app/services/events/deliverEvent.server.ts)"
+	refRespondWith    = "Trigger.dev v2 respondWith / skipTriggeringRuns (conformance/RULES.md T1; https://trigger.dev/docs/sdk/triggerclient/instancemethods/define-http-endpoint)"
+	refVerifyRequest  = "Trigger.dev v2 verifyRequestSignature (conformance/RULES.md T2; " + v2src + "packages/trigger-sdk/src/security.ts)"
+	refHTTPSemantics  = "RFC 9110 (HTTP semantics), https://www.rfc-editor.org/rfc/rfc9110 (conformance/RULES.md H1): 404, 405, 413"
 	refStandardWebhks = "Standard Webhooks specification, https://www.standardwebhooks.com/"
 )
 

@@ -15,9 +15,9 @@ import (
 
 // References of the fan-out cases.
 const (
-	refFanOutMatch     = refTriggerFanOut + "; dispatchers and matching (§4.2, §4.3)"
-	refFanOutEnvelope  = refTriggerFanOut + "; the event payload {url, method, headers, rawBody} (§4.1, §4.3); delivery envelope: sim.Delivery"
-	refFanOutIsolation = "Trigger.dev v2 DeliverEventService: only the dispatchers of the endpoint's own event name and source are considered (reference/triggerdev-v2.md §4.2, §6)"
+	refFanOutMatch     = refTriggerFanOut + "; dispatchers and matching (conformance/RULES.md T5)"
+	refFanOutEnvelope  = refTriggerFanOut + "; the event payload {url, method, headers, rawBody} (conformance/RULES.md T4, T5); delivery envelope: sim.Delivery (conformance/RULES.md P2)"
+	refFanOutIsolation = "Trigger.dev v2 DeliverEventService: only the dispatchers of the endpoint's own event name and source are considered (conformance/RULES.md T5, T6)"
 )
 
 // The number of requests and how many are in flight at once in
@@ -80,7 +80,7 @@ func init() {
 			}),
 		def(GroupFanOut, "IdenticalRequestsEachFire",
 			"requests with identical bodies and signatures are separate events: each one wakes every matching trigger once, with no de-duplication by content",
-			refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (§4.1)",
+			refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (conformance/RULES.md T4)",
 			presetSpec("github", trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
 			func(x *X) {
 				body := []byte(`{"action":"opened","issue":{"number":1}}`)
@@ -186,7 +186,7 @@ func init() {
 			}),
 		def(GroupFanOut, "RejectedRequestWakesNothing",
 			"a request that fails verification is answered 401 and wakes none of the endpoint's triggers, even unfiltered ones, not even before the answer",
-			refTriggerFanOut+"; verification happens before the event is stored (§3.2); a strict ingress must not fan out what it rejects",
+			refTriggerFanOut+"; verification happens before the event is stored (conformance/RULES.md T3); a strict ingress must not fan out what it rejects",
 			presetSpec("github", trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
 			func(x *X) {
 				_, wrong := Keys(x.Scheme(0), 1)

@@ -33,7 +33,7 @@ func init() {
 	register(
 		def(GroupRespondWith, "MatchAnswersDeclaredResponse",
 			"a request the respondWith filter matches is answered with exactly the declared status, headers and body",
-			refRespondWith+" (7d: the handler's response is returned as is, whatever its status)",
+			refRespondWith+" (with skipTriggeringRuns, the handler's response is returned as is, whatever its status)",
 			rwSpec("github", &sim.RespondWithSpec{
 				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
 				SkipTriggering: true,
@@ -52,7 +52,7 @@ func init() {
 			}),
 		def(GroupRespondWith, "SkipTriggeringDeliversNothing",
 			"with skipTriggering, a matching, validly signed request gets the declared response and wakes no trigger, not even one whose filter matches it",
-			refRespondWith+" (7d: no event is created and no runs are triggered)",
+			refRespondWith+" (with skipTriggeringRuns, no event is created and no runs are triggered)",
 			rwSpec("github", &sim.RespondWithSpec{
 				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
 				SkipTriggering: true,
@@ -69,7 +69,7 @@ func init() {
 			}),
 		def(GroupRespondWith, "WithoutSkipTriggeringRespondsAndDelivers",
 			"without skipTriggering and with status 200, a matching, validly signed request gets the declared response and also wakes every trigger whose filter matches it",
-			refRespondWith+" (7f: status 200 goes on to trigger, and the handler's response is returned, step 11)",
+			refRespondWith+" (a handler status of 200 goes on to trigger, and the handler's response is returned)",
 			rwSpec("github", &sim.RespondWithSpec{
 				Filter:   json.RawMessage(`{"headers":{"x-github-event":["issues"]}}`),
 				Response: sim.ResponseSpec{Status: http.StatusOK, Headers: map[string]string{"X-Accepted-By": "respond-with"}, Body: "accepted"},
@@ -83,7 +83,7 @@ func init() {
 			}),
 		def(GroupRespondWith, "NoMatchTakesNormalPath",
 			"a request the respondWith filter does not match (here a header value differing only in case) gets the normal 200 answer and its deliveries, not the declared response",
-			refRespondWith+" (if the filter does not match, skipTriggeringRuns is ignored and the request is a normal webhook); §5.2 rule 4 (exact values)",
+			refRespondWith+" (if the filter does not match, skipTriggeringRuns is ignored and the request is a normal webhook); conformance/RULES.md F1 item 3 (exact values)",
 			rwSpec("github", &sim.RespondWithSpec{
 				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
 				SkipTriggering: true,
@@ -99,7 +99,7 @@ func init() {
 			}),
 		def(GroupRespondWith, "NonOKResponseStopsTriggering",
 			"without skipTriggering, a declared status other than 200 (here 202) is answered and wakes no trigger",
-			refRespondWith+" (7e: a handler status that is not exactly 200 is returned and no runs are triggered)",
+			refRespondWith+" (without skipTriggeringRuns, a handler status that is not exactly 200 is returned and no runs are triggered)",
 			rwSpec("github", &sim.RespondWithSpec{
 				Filter:   json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
 				Response: sim.ResponseSpec{Status: http.StatusAccepted, Body: "later"},
@@ -115,7 +115,7 @@ func init() {
 			}),
 		def(GroupRespondWith, "RespondWithBeforeVerify",
 			"an unsigned request that matches a skipTriggering respondWith is answered with the declared response (handshakes come before verification), while an unsigned request that does not match is answered 401",
-			refRespondWith+" (step 7 runs before any verification; providers send handshakes before the secret is configured)",
+			refRespondWith+" (respondWith runs before any verification; providers send handshakes before the secret is configured)",
 			rwSpec("github", &sim.RespondWithSpec{
 				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
 				SkipTriggering: true,

@@ -40,7 +40,7 @@ func init() {
 			}),
 		def(GroupRobustness, "MalformedJSONWithJSONContentType",
 			"a validly signed body that is not JSON despite a JSON content type is accepted: body filters do not match it and unfiltered triggers still fire",
-			refTriggerFilter+"; Trigger.dev v2 instead blocks every trigger when JSON.parse throws (§4.3 Case A), which loses deliveries",
+			refTriggerFilter+"; Trigger.dev v2 instead blocks every trigger when JSON.parse throws (conformance/RULES.md T5), which loses deliveries",
 			presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
 			func(x *X) {
 				r := x.Send(Request{Label: `valid signature, body {"action":"opened" (truncated)`, Body: []byte(`{"action":"opened"`)})
@@ -49,7 +49,7 @@ func init() {
 			}),
 		def(GroupRobustness, "UnsupportedMethod",
 			"a method outside GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS is answered 405 and wakes nothing",
-			refHTTPSemantics+" §15.5.6 (405); Trigger.dev's Remix route takes only loader and action methods (§3.1)",
+			refHTTPSemantics+" §15.5.6 (405); Trigger.dev's Remix route takes only loader and action methods (conformance/RULES.md T3)",
 			presetSpec("github", trig("all", "")),
 			func(x *X) {
 				trace := x.Send(Request{Label: "TRACE, valid signature", Method: "TRACE"})
@@ -60,7 +60,7 @@ func init() {
 			}),
 		def(GroupRobustness, "SlowClient",
 			"a body that arrives slowly, in pieces, is read whole before it is verified and delivered byte for byte",
-			"webhook senders on slow links; net/http request bodies are streams",
+			"webhook senders on slow links; net/http request bodies are streams (conformance/RULES.md H3)",
 			presetSpec("github", trig("all", "")),
 			func(x *X) {
 				body := jsonOfSize(4096)
@@ -80,7 +80,7 @@ func init() {
 	register(
 		def(GroupRobustness, "OversizeChunkedBody",
 			"a body over the endpoint's limit sent without a Content-Length (chunked) is answered 413 and wakes nothing: the limit is enforced while reading, not only from the declared length",
-			refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding)",
+			refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding), https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
 			limitedSpec(1024),
 			func(x *X) {
 				r := x.Send(Request{Label: "valid signature, 4 KiB chunked body, maxBody 1 KiB", Body: jsonOfSize(4096),
@@ -93,7 +93,7 @@ func init() {
 			}),
 		def(GroupRobustness, "RejectionLeaksNoSecret",
 			"a 401 answer says why verification failed but never contains the secret or the signature the endpoint expected, which would let anyone forge requests",
-			"OWASP ASVS V7.1 (no sensitive data in error messages); GitHub and Stripe docs: compare signatures in constant time and never reveal them",
+			"conformance/RULES.md S10; OWASP ASVS V7.1 (no sensitive data in error messages), https://owasp.org/www-project-asvs/; GitHub and Stripe docs: compare signatures in constant time and never reveal them",
 			presetSpec("github", trig("all", "")),
 			func(x *X) {
 				key := x.SignKeys(0)[0]
@@ -118,7 +118,7 @@ func init() {
 			}),
 		def(GroupRobustness, "InvalidUTF8Body",
 			"a body that is not valid UTF-8, signed over its raw bytes, is verified over those bytes (not over decoded text, where invalid bytes become U+FFFD) and delivered byte for byte",
-			"reference/triggerdev-v2.md §4.1 (rawBody is UTF-8-decoded, so HMAC verification of binary bodies fails); reference/signature-schemes.md §4 item 3",
+			"conformance/RULES.md T4 (rawBody is UTF-8-decoded, so HMAC verification of binary bodies fails) and S2 (hash bytes, never decoded text)",
 			presetSpec("github", trig("all", "")),
 			func(x *X) {
 				r := x.Send(Request{Label: `body {"note":"\xff\xfe\xfd"} (invalid UTF-8), valid signature`, Body: []byte("{\"note\":\"\xff\xfe\xfd\",\"ok\":true}")})
@@ -127,7 +127,7 @@ func init() {
 			}),
 		def(GroupRobustness, "EmptyBodyWithJSONContentType",
 			"a signed request with an empty body and a JSON content type is accepted: unfiltered triggers fire and body filters do not match (an empty body is not a parse error that drops the request)",
-			refTriggerFilter+"; Trigger.dev v2 instead throws in JSON.parse and triggers nothing (reference/triggerdev-v2.md §4.3 Case A)",
+			refTriggerFilter+"; Trigger.dev v2 instead throws in JSON.parse and triggers nothing (conformance/RULES.md T5)",
 			presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
 			func(x *X) {
 				r := x.Send(Request{Label: "empty body, Content-Type: application/json, valid signature",
@@ -137,7 +137,7 @@ func init() {
 			}),
 		def(GroupRobustness, "KeepAliveSequence",
 			"25 requests sent one after another over one kept-alive connection are each answered and each delivered exactly once",
-			"RFC 9112 §9.3 (persistent connections); webhook senders reuse connections",
+			"RFC 9112 §9.3 (persistent connections), https://www.rfc-editor.org/rfc/rfc9112#section-9.3; webhook senders reuse connections (conformance/RULES.md H3)",
 			presetSpec("github", trig("all", "")),
 			func(x *X) {
 				var rs []*Response

@@ -25,11 +25,10 @@ import (
 
 // References of the Verify cases.
 const (
-	refVerifySchemes    = "the providers' signature docs, summarised in reference/signature-schemes.md §2"
-	refVerifyPitfalls   = "reference/signature-schemes.md §4"
-	refVerifyFieldNames = "RFC 9110 §5.1 (field names are case-insensitive) and §5.3 (a repeated field is a list)"
-	refVerifyRotation   = "reference/signature-schemes.md §4 item 17 (secret rotation); octokit verifyWithFallback; Standard Webhooks key rotation"
-	refVerifyMultiSigs  = "reference/signature-schemes.md §4 item 9; Stripe (several v1 while a secret is rolled); Standard Webhooks (space-separated signature list); Box (primary and secondary headers)"
+	refVerifySchemes    = "the providers' signature docs (conformance/RULES.md S0)"
+	refVerifyFieldNames = "RFC 9110 §5.1 (field names are case-insensitive) and §5.3 (a repeated field is a list), https://www.rfc-editor.org/rfc/rfc9110#section-5.1 (conformance/RULES.md H2)"
+	refVerifyRotation   = "conformance/RULES.md S9 (secret rotation); octokit verifyWithFallback, https://github.com/octokit/webhooks-methods.js; Standard Webhooks key rotation"
+	refVerifyMultiSigs  = "conformance/RULES.md S5; Stripe (several v1 while a secret is rolled); Standard Webhooks (space-separated signature list); Box (primary and secondary headers)"
 )
 
 func init() {
@@ -40,7 +39,7 @@ func init() {
 			nil, verifyVariant{probes: validSignature}.run),
 		def(GroupVerify, "BodyChangedByOneByte",
 			"when one byte of a signed body is changed (same length), the signature no longer matches: 401 with a JSON error, nothing delivered (presets whose signature covers the body)",
-			refVerifyRequest+" (HMAC of the body); "+refVerifyPitfalls+" item 1",
+			refVerifyRequest+" (HMAC of the body); conformance/RULES.md S1",
 			nil, verifyVariant{skip: skipUnlessBodyCovered, probes: bodyChangedByOneByte}.run),
 		def(GroupVerify, "WrongSecret",
 			"a request signed correctly but with another secret (another key pair for asymmetric presets) is rejected with 401 and a JSON error, and nothing is delivered",
@@ -52,19 +51,19 @@ func init() {
 			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: missingSignatureHeader}.run),
 		def(GroupVerify, "MalformedSignatureHeader",
 			"a signature header whose value has the wrong shape (no prefix, no key=value pairs, not hex or base64) is rejected with 401 and a JSON error, and nothing is delivered",
-			refVerifyPitfalls+" items 8 and 10 (header grammar robustness)",
+			"conformance/RULES.md S4 and S6 (header grammar robustness)",
 			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: malformedSignatureHeader}.run),
 		def(GroupVerify, "EmptySignature",
 			"a signature header that is present but empty, or that keeps its syntax with an empty signature (\"sha256=\", \"t=…,v1=\", \"v1,\"), is rejected with 401 and a JSON error, and nothing is delivered",
-			refVerifyRequest+" (an empty header is Missing header); "+refVerifyPitfalls+" items 9 and 10",
+			refVerifyRequest+" (an empty header is Missing header); conformance/RULES.md S5 and S6",
 			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: emptySignature}.run),
 		def(GroupVerify, "StaleTimestamp",
 			"with the endpoint's tolerance T (the preset's default: the spec sets none), a request signed at now-(T+1s) is rejected with 401 and nothing is delivered, and one signed at now-(T-1s) is accepted and delivered",
-			refVerifyPitfalls+" item 11 (timestamp skew); Stripe, Slack and Standard Webhooks replay protection",
+			"conformance/RULES.md S7 (timestamp skew); Stripe, Slack and Standard Webhooks replay protection",
 			nil, verifyVariant{skip: skipUnlessTolerance, probes: staleTimestamp}.run),
 		def(GroupVerify, "FutureTimestamp",
 			"with the endpoint's tolerance T (the preset's default: the spec sets none), a request signed at now+(T+1s) is rejected with 401 and nothing is delivered (not checked for past-only presets, as stripe-go), and one signed at now+(T-1s) is accepted and delivered",
-			refVerifyPitfalls+" item 11 (timestamp skew, both directions); Standard Webhooks and Svix check both",
+			"conformance/RULES.md S7 (timestamp skew, both directions); Standard Webhooks and Svix check both",
 			nil, verifyVariant{skip: skipUnlessTolerance, probes: futureTimestamp}.run),
 		def(GroupVerify, "RotatedSecrets",
 			"an endpoint with two secrets (newest first) accepts a request signed with either one alone, and rejects one signed with neither with 401, delivering nothing",
@@ -76,31 +75,31 @@ func init() {
 			nil, verifyVariant{skip: skipUnlessSeveralSignatures, probes: severalSignatures}.run),
 		def(GroupVerify, "HeaderNameCase",
 			"the signature, timestamp, id and fixed headers are found whatever the case of their names (sent all lower-case, and all upper-case): the request is accepted and delivered",
-			refVerifyFieldNames+"; "+refVerifyPitfalls+" item 6 (HTTP/2 delivers lower-case names)",
+			refVerifyFieldNames+"; HTTP/2 delivers lower-case names",
 			nil, verifyVariant{skip: skipUnlessHeaders, probes: headerNameCase}.run),
 		def(GroupVerify, "DuplicatedHeader",
 			"a signature header sent twice is a list of candidates: a bogus value then the valid one is accepted and delivered; two bogus values are rejected with 401",
-			refVerifyFieldNames+"; "+refVerifyPitfalls+" item 6 (Go's Header.Get returns only the first value); Trigger.dev v2 instead joins the values with \", \" and fails (reference/triggerdev-v2.md §2)",
+			refVerifyFieldNames+"; Go's Header.Get returns only the first value; Trigger.dev v2 instead joins the values with \", \" and fails (conformance/RULES.md T2)",
 			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: duplicatedHeader}.run),
 		def(GroupVerify, "ReserializedJSON",
 			"a JSON body with insignificant whitespace, unsorted keys, an escaped \\u00e9, <>& and the float 1.0, signed over its raw bytes, is verified over those raw bytes (not over JSON re-encoded after parsing): accepted and delivered byte for byte",
-			refVerifyPitfalls+" item 1 (re-serialised JSON vs raw body); GitHub and Stripe: verify the raw payload",
+			"conformance/RULES.md S1 (re-serialised JSON vs raw body); GitHub and Stripe: verify the raw payload, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
 			nil, verifyVariant{skip: skipFormSigned, probes: reserializedJSON}.run),
 		def(GroupVerify, "TrailingNewline",
 			"a body ending in \"\\n\", signed with it, is accepted and delivered byte for byte; the same request with the newline stripped after signing is rejected with 401 (presets whose signature covers the body)",
-			refVerifyPitfalls+" item 2 (trailing newline / CRLF)",
+			"conformance/RULES.md S1 (trailing newline / CRLF)",
 			nil, verifyVariant{probes: trailingNewline}.run),
 		def(GroupVerify, "EmptyBody",
 			"a request with an empty body, correctly signed, is accepted and delivered (presets that can sign an empty body: not those that carry the signature or timestamp in the body, nor form-parameter schemes)",
-			refVerifyPitfalls+" item 4 (empty body); "+refVerifyRequest+" (HMAC of \"\")",
+			"conformance/RULES.md S3 (empty body); "+refVerifyRequest+" (HMAC of \"\")",
 			nil, verifyVariant{skip: skipUnlessEmptyBodySignable, probes: emptyBody}.run),
 		def(GroupVerify, "QueryString",
 			"a query string in the URL does not disturb verification: a request signed with one is accepted; a query changed after signing is rejected with 401 where the scheme signs the URL (Twilio, Square, HubSpot, Mandrill) and accepted where it signs only the body",
-			refVerifyPitfalls+" item 15 (URL-bound signatures: scheme, host, port, path and query); Twilio request validation docs",
+			"conformance/RULES.md S8 (URL-bound signatures: scheme, host, port, path and query); Twilio, https://www.twilio.com/docs/usage/webhooks/webhooks-security",
 			nil, verifyVariant{probes: queryString}.run),
 		def(GroupVerify, "UnicodeBody",
 			"a body with multi-byte UTF-8 (é, ✓, an emoji, right-to-left and line-separator characters), signed over its raw bytes, is accepted and delivered byte for byte",
-			refVerifyPitfalls+" items 3 and 5 (hash bytes, never decoded text)",
+			"conformance/RULES.md S2 (hash bytes, never decoded text)",
 			nil, verifyVariant{skip: skipFormSigned, probes: unicodeBody}.run),
 	)
 }
@@ -733,7 +732,7 @@ func init() {
 	register(
 		def(GroupVerify, "AlgorithmDowngrade",
 			"a GitHub endpoint verifies X-Hub-Signature-256 only: a request that carries just the legacy SHA-1 X-Hub-Signature, or a sha1= value in the SHA-256 header, is rejected with 401 even though the SHA-1 signature is right",
-			refVerifyPitfalls+" item 8 (prefix and algorithm confusion); GitHub docs: validate X-Hub-Signature-256; STYLE rule 12 (no silent algorithm downgrade, counter to go-github's SHA-1 fallback)",
+			"conformance/RULES.md S4 (prefix and algorithm confusion); GitHub docs: validate X-Hub-Signature-256, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries; conformance/RULES.md P1 (hooklab's policy: no silent algorithm downgrade, counter to go-github's SHA-1 fallback)",
 			presetSpec("github", trig("all", "")),
 			func(x *X) {
 				key := x.SignKeys(0)[0]
