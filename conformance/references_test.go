@@ -41,6 +41,11 @@ func referenceProblems(ref, root string, labels map[string]bool) []string {
 		}
 		probs = append(probs, "names "+f+", which is not a file of this repository (give its path from the repository's root) nor an http(s) URL")
 	}
+	for _, outside := range []string{"reference/", "shared/"} {
+		if strings.Contains(rest, outside) {
+			probs = append(probs, "names a file under "+outside+", which is not part of this repository")
+		}
+	}
 	if strings.Contains(rest, "RULES.md") {
 		for _, l := range refLabel.FindAllString(rest, -1) {
 			if !labels[l] {
@@ -94,6 +99,7 @@ func TestReferenceProblemsCatchesBadReferences(t *testing.T) {
 	}{
 		{"a file outside the repository", "Trigger.dev v2 verifyRequestSignature (reference/triggerdev-v2.md §2)", true},
 		{"a bare file name", "see RULES.md T2", true},
+		{"the research notes, without a file extension", "reference/triggerdev-v2 §2; https://trigger.dev/docs", true},
 		{"no source at all", "webhook senders reuse connections", true},
 		{"an empty reference", " ", true},
 		{"a label RULES.md lacks", "conformance/RULES.md Z9 and T99", true},
