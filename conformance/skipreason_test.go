@@ -69,3 +69,27 @@ func TestListReasonsStaysShort(t *testing.T) {
 		t.Errorf("listReasons() = %s, want the list cut before preset59", got)
 	}
 }
+
+// FuzzListReasons checks, on any reason text (a remote target's decline
+// reason is untrusted) and any preset name, that grouping never panics,
+// lists the preset once, and leaves no whole-word occurrence of its name
+// in the cause.
+func FuzzListReasons(f *testing.F) {
+	f.Add("the declared endpoint verifies github; the case needs box (box)", "box")
+	f.Add("box-box box_box", "box")
+	f.Add("", "")
+	f.Add("needs hubspot-v3", "hubspot")
+	f.Fuzz(func(t *testing.T, reason, preset string) {
+		got := listReasons(": ", map[string][]string{reason: {preset}})
+		if !strings.HasPrefix(got, ": ") {
+			t.Fatalf("listReasons() = %q, want the prefix", got)
+		}
+		if !strings.HasSuffix(got, ": 1 preset ("+preset+")") {
+			t.Fatalf("listReasons() = %q, want the one preset listed once at the end", got)
+		}
+		cause := withoutName(reason, preset)
+		if preset != "" && !strings.Contains("that preset", preset) && withoutName(cause, preset) != cause {
+			t.Fatalf("withoutName(%q, %q) = %q, which still names the preset as a word", reason, preset, cause)
+		}
+	})
+}
