@@ -26,6 +26,8 @@
 //
 // The rules come from Trigger.dev v2's HTTP endpoints (verifyRequestSignature,
 // respondWith, onRequest filters: https://trigger.dev/docs/v2) and from the
-// providers' signature documentation; the reference ingress, sim.Ingress,
-// passes every case, and each of its faults (hooklab conformance --faults) fails at least one.
+// providers' signature documentation, each written down with its public
+// source in RULES.md; a case's reference is a public URL or a section of
+// RULES.md. The reference ingress, sim.Ingress, passes every case, and
+// each of its faults (hooklab conformance --faults) fails at least one.
 package conformance
