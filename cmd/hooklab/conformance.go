@@ -310,7 +310,7 @@ func probeMessage(base string, wait time.Duration, err error) string {
 	default:
 		msg = err.Error()
 	}
-	if wait > 0 {
+	if wait > 0 && !errors.Is(err, conformance.ErrControlUnauthorized) {
 		msg = fmt.Sprintf("after waiting %v: %s", wait, msg)
 	}
 	return msg

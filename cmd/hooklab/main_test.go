@@ -56,6 +56,9 @@ func TestScripts(t *testing.T) {
 			"sleep":      sleep,
 			"waitlines":  waitlines,
 			"hangserver": hangserver,
+			"proc":       procCmd,
+			"stallctl":   stallctl,
+			"validxml":   validxml,
 		},
 	})
 }
