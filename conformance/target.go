@@ -128,7 +128,12 @@ func ControlToken(token string) HTTPOption { return func(o *httpOptions) { o.tok
 // API of PROTOCOL.md at controlURL: POST {controlURL}/endpoints with a
 // spec creates an endpoint and answers {"url": …}, or 501 with a JSON
 // {"reason": …} when it cannot (the case is then skipped with that
-// reason); DELETE {controlURL}/endpoints/{id} removes it.
+// reason); DELETE {controlURL}/endpoints/{id} removes it. Each control
+// call is bounded by 30 seconds; POST also by the case's context, DELETE
+// not, so that a stopped run still removes its endpoints. HTTPTarget
+// does not check that controlURL is a control API: call ProbeControl
+// first, as hooklab conformance --target does, to get one clear error
+// rather than a failure in every case.
 func HTTPTarget(controlURL string, opts ...HTTPOption) Target {
 	var o httpOptions
 	for _, opt := range opts {
