@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -39,11 +40,11 @@ var procs sync.Map // map[*testscript.TestScript]map[string]*proc
 //
 //	proc start NAME ARGS...   hooklab ARGS, stdout to NAME.stdout, stderr to NAME.stderr
 //	proc signal NAME TERM|INT
-//	proc wait NAME CODE       wait (up to 60s) and check the exit code
+//	proc wait NAME CODE       wait (up to 60s) and check the exit code (CODE|CODE… for any of several)
 //
 // A process still running when the script ends is killed.
 func procCmd(ts *testscript.TestScript, neg bool, args []string) {
-	const usage = "usage: proc start NAME ARGS... | proc signal NAME TERM|INT | proc wait NAME CODE"
+	const usage = "usage: proc start NAME ARGS... | proc signal NAME TERM|INT | proc wait NAME CODE[|CODE...]"
 	if neg || len(args) < 2 {
 		ts.Fatalf("%s", usage)
 	}
@@ -97,8 +98,12 @@ func procCmd(ts *testscript.TestScript, neg bool, args []string) {
 		if !ok || len(args) != 3 {
 			ts.Fatalf("%s", usage)
 		}
-		want, err := strconv.Atoi(args[2])
-		ts.Check(err)
+		want := map[int]bool{}
+		for _, c := range strings.Split(args[2], "|") {
+			code, err := strconv.Atoi(c)
+			ts.Check(err)
+			want[code] = true
+		}
 		select {
 		case <-p.done:
 		case <-time.After(procWait):
@@ -115,8 +120,8 @@ func procCmd(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("proc wait: %s: %v", name, p.err)
 		}
 		ts.Logf("%s exited %d", name, got)
-		if got != want {
-			ts.Fatalf("proc wait: %s exited %d, want %d; stderr:\n%s", name, got, want, ts.ReadFile(name+".stderr"))
+		if !want[got] {
+			ts.Fatalf("proc wait: %s exited %d, want %s; stderr:\n%s", name, got, args[2], ts.ReadFile(name+".stderr"))
 		}
 	default:
 		ts.Fatalf("%s", usage)
@@ -207,5 +212,92 @@ func validxml(ts *testscript.TestScript, neg bool, args []string) {
 		case xml.EndElement:
 			depth--
 		}
+	}
+}
+
+// junitcheck checks that FILE is a complete JUnit report of the cases
+// listed in LIST (the output of hooklab conformance --list): one testcase
+// per listed case, each at most one of failure, error or skipped, and
+// every count attribute equal to what the testcases hold.
+//
+//	junitcheck r.xml list.txt
+func junitcheck(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: junitcheck FILE LIST")
+	}
+	type counts struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+	}
+	type testcase struct {
+		Name      string    `xml:"name,attr"`
+		Classname string    `xml:"classname,attr"`
+		Failure   *struct{} `xml:"failure"`
+		Error     *struct{} `xml:"error"`
+		Skipped   *struct{} `xml:"skipped"`
+	}
+	var doc struct {
+		XMLName xml.Name `xml:"testsuites"`
+		counts
+		Suites []struct {
+			Name string `xml:"name,attr"`
+			counts
+			Cases []testcase `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(ts.ReadFile(args[0])), &doc); err != nil {
+		ts.Fatalf("junitcheck: %s: %v", args[0], err)
+	}
+	var total counts
+	seen := map[string]bool{}
+	for _, s := range doc.Suites {
+		var c counts
+		for _, tc := range s.Cases {
+			id := s.Name + "/" + tc.Name
+			if seen[id] || tc.Classname != "conformance."+s.Name {
+				ts.Fatalf("junitcheck: %s: testcase %s is twice, or has classname %q", args[0], id, tc.Classname)
+			}
+			seen[id] = true
+			c.Tests++
+			n := 0
+			if tc.Failure != nil {
+				c.Failures++
+				n++
+			}
+			if tc.Error != nil {
+				c.Errors++
+				n++
+			}
+			if tc.Skipped != nil {
+				c.Skipped++
+				n++
+			}
+			if n > 1 {
+				ts.Fatalf("junitcheck: %s: testcase %s has %d outcomes, want at most 1", args[0], id, n)
+			}
+		}
+		if c != s.counts {
+			ts.Fatalf("junitcheck: %s: testsuite %s says %+v, its testcases hold %+v", args[0], s.Name, s.counts, c)
+		}
+		total.Tests += c.Tests
+		total.Failures += c.Failures
+		total.Errors += c.Errors
+		total.Skipped += c.Skipped
+	}
+	if total != doc.counts {
+		ts.Fatalf("junitcheck: %s: testsuites says %+v, its testcases hold %+v", args[0], doc.counts, total)
+	}
+	var listed int
+	for _, line := range strings.Split(strings.TrimSpace(ts.ReadFile(args[1])), "\n") {
+		id, _, _ := strings.Cut(line, "\t")
+		if !seen[id] {
+			ts.Fatalf("junitcheck: %s has no testcase for %s", args[0], id)
+		}
+		listed++
+	}
+	if listed != total.Tests {
+		ts.Fatalf("junitcheck: %s has %d testcases, %s lists %d cases", args[0], total.Tests, args[1], listed)
 	}
 }

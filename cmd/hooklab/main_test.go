@@ -59,6 +59,7 @@ func TestScripts(t *testing.T) {
 			"proc":       procCmd,
 			"stallctl":   stallctl,
 			"validxml":   validxml,
+			"junitcheck": junitcheck,
 		},
 	})
 }
