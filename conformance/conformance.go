@@ -262,8 +262,18 @@ func runCase(t T, e *env, c *check) {
 	if reason, ok := e.opts.skip[c.ID()]; ok {
 		t.Skipf("skipped: %s", reason)
 	}
-	if err := t.Context().Err(); err != nil {
-		t.Skipf("skipped: the run was stopped (%v)", context.Cause(t.Context()))
+	// A case the end of the run cuts short, or never lets start, is
+	// interrupted, whatever it saw: a request cancelled half-way, or a
+	// wait for stray deliveries cut short, proves nothing. This runs
+	// after the endpoints are closed (deferred below), and also when the
+	// case stops with Fatalf or Skipf.
+	defer func() {
+		if t.Context().Err() != nil {
+			interrupt(t)
+		}
+	}()
+	if t.Context().Err() != nil {
+		return
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), e.opts.timeout)
 	defer cancel()
@@ -278,6 +288,18 @@ func runCase(t T, e *env, c *check) {
 		x.Provision(c.spec(), nil)
 	}
 	c.run(x)
+}
+
+// interrupt marks the case t runs as interrupted: a status of its own
+// in Check's report; for any other T, an error (never a pass, never a
+// skip).
+func interrupt(t T) {
+	cause := context.Cause(t.Context())
+	if it, ok := t.(interface{ interrupted(cause error) }); ok {
+		it.interrupted(cause)
+		return
+	}
+	t.Errorf("%v", interruptedError(cause.Error()))
 }
 
 // testingT adapts *testing.T to T.
@@ -299,6 +321,8 @@ type reportT struct {
 	reason string
 	skip   bool
 	logs   []string
+	// stopped is what interrupted the case (see interrupt), or nil.
+	stopped error
 }
 
 type recorder struct {
@@ -337,6 +361,12 @@ func (t *reportT) Logf(format string, args ...any) {
 
 func (t *reportT) Context() context.Context { return t.ctx }
 
+func (t *reportT) interrupted(cause error) {
+	t.mu.Lock()
+	t.stopped = cause
+	t.mu.Unlock()
+}
+
 func (t *reportT) Run(name string, f func(T)) bool {
 	full := name
 	if t.name != "" {
@@ -353,6 +383,8 @@ func (t *reportT) Run(name string, f func(T)) bool {
 	if c, ok := t.rec.byID[full]; ok {
 		res := CaseResult{Case: c, Status: StatusPass, Problems: child.probs, Log: child.logs, Duration: time.Since(start)}
 		switch {
+		case child.stopped != nil:
+			res.Status, res.Reason = StatusInterrupted, child.stopped.Error()
 		case child.failed:
 			res.Status = StatusFail
 		case child.skip:
@@ -364,17 +396,23 @@ func (t *reportT) Run(name string, f func(T)) bool {
 		if t.rec.notify != nil {
 			t.rec.notify(res)
 		}
-	} else if child.failed {
+	} else if child.failed && child.stopped == nil {
 		// A failure above the cases (setup): keep it on the parent.
 		t.Errorf("%s", strings.Join(child.probs, "\n"))
 	}
-	return !child.failed
+	return !child.failed && child.stopped == nil
 }
 
 // Check runs the suite against target without package testing and
-// returns the report. The error joins a *CaseError per failed case, and
-// any setup failure; it is nil when every selected case passed or was
-// skipped.
+// returns the report. The error joins a *CaseError per failed or
+// interrupted case, and any setup failure; it is nil when every selected
+// case passed or was skipped.
+//
+// When ctx is done before the run ends (a signal, a deadline), the cases
+// in flight stop at once and the rest do not start: the report still
+// holds every selected case, those cut short or not started with
+// StatusInterrupted and the reason context.Cause(ctx), and Check
+// returns. A ctx already done gives a report of interrupted cases.
 func Check(ctx context.Context, target Target, opts ...Option) (*Report, error) {
 	o := buildOptions(opts)
 	rec := &recorder{byID: map[string]Case{}, notify: o.progress}

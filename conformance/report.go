@@ -19,7 +19,15 @@ const (
 	StatusPass Status = "pass"
 	StatusFail Status = "fail"
 	StatusSkip Status = "skip"
+	// StatusInterrupted is a case that the end of the run (its context
+	// cancelled: a signal, a deadline) cut short or never let start. It is
+	// neither passed nor skipped: nothing was shown about the target.
+	StatusInterrupted Status = "interrupted"
 )
+
+// ErrInterrupted is in the problems of the *CaseError of every
+// interrupted case (see StatusInterrupted), for errors.Is.
+var ErrInterrupted = errors.New("interrupted: the run was stopped before the case finished")
 
 // A CaseResult is one case's outcome.
 type CaseResult struct {
@@ -31,7 +39,8 @@ type CaseResult struct {
 	// Log holds the case's notes (what it covered, what it could not
 	// check).
 	Log []string `json:"log,omitempty"`
-	// Reason says why the case was skipped.
+	// Reason says why the case was skipped, or what stopped the run of
+	// an interrupted case.
 	Reason   string        `json:"reason,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 }
@@ -68,7 +77,8 @@ func (r *Report) sort(order map[string]int) {
 	})
 }
 
-// Counts returns how many cases passed, failed and were skipped.
+// Counts returns how many cases passed, failed and were skipped; the
+// interrupted ones are in none of the three (see Count).
 func (r *Report) Counts() (passed, failed, skipped int) {
 	for _, c := range r.Cases {
 		switch c.Status {
@@ -83,14 +93,30 @@ func (r *Report) Counts() (passed, failed, skipped int) {
 	return
 }
 
-// Err joins a *CaseError per failed case; nil when none failed.
+// Count returns how many cases have status s.
+func (r *Report) Count(s Status) int {
+	n := 0
+	for _, c := range r.Cases {
+		if c.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Err joins a *CaseError per failed or interrupted case; nil when none
+// failed and none was interrupted. An interrupted case's problems start
+// with an error wrapping ErrInterrupted.
 func (r *Report) Err() error {
 	var errs []error
 	for _, c := range r.Cases {
-		if c.Status != StatusFail {
+		if c.Status != StatusFail && c.Status != StatusInterrupted {
 			continue
 		}
 		ce := &CaseError{Case: c.Case}
+		if c.Status == StatusInterrupted {
+			ce.Problems = append(ce.Problems, interruptedError(c.Reason))
+		}
 		for _, p := range c.Problems {
 			ce.Problems = append(ce.Problems, errors.New(p))
 		}
@@ -101,10 +127,30 @@ func (r *Report) Err() error {
 
 func joinErrors(errs ...error) error { return errors.Join(errs...) }
 
+// interruptedError wraps ErrInterrupted with what stopped the run.
+func interruptedError(cause string) error {
+	if cause == "" {
+		return ErrInterrupted
+	}
+	return fmt.Errorf("%w (%s)", ErrInterrupted, cause)
+}
+
+// countsLine is the report's last line: "N passed, N failed, N skipped",
+// and ", N interrupted" when the run was stopped.
+func (r *Report) countsLine() string {
+	p, f, s := r.Counts()
+	line := fmt.Sprintf("%d passed, %d failed, %d skipped", p, f, s)
+	if i := r.Count(StatusInterrupted); i > 0 {
+		line += fmt.Sprintf(", %d interrupted", i)
+	}
+	return line
+}
+
 // WriteText writes the report for people, in go test's style: a block
-// per failed or skipped case (every case, with its log, when verbose),
-// then the line
-// "N passed, N failed, N skipped".
+// per failed, skipped or interrupted case (every case, with its log, when
+// verbose), then the line "N passed, N failed, N skipped", with
+// ", N interrupted" added when the run was stopped before every case
+// finished.
 func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	for _, c := range r.Cases {
@@ -116,6 +162,15 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 			}
 		case c.Status == StatusSkip:
 			fmt.Fprintf(&b, "--- SKIP: %s\n    %s\n", c.Case.ID(), c.Reason)
+		case c.Status == StatusInterrupted:
+			fmt.Fprintf(&b, "--- INTERRUPTED: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+			b.WriteString(indent(interruptedError(c.Reason).Error(), "    ") + "\n")
+			if len(c.Problems) > 0 {
+				b.WriteString("    problems seen before the stop (which may have caused them):\n")
+				for _, p := range c.Problems {
+					b.WriteString(indent(p, "    ") + "\n")
+				}
+			}
 		case verbose:
 			fmt.Fprintf(&b, "--- PASS: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
 		}
@@ -125,8 +180,7 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 			}
 		}
 	}
-	p, f, s := r.Counts()
-	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped\n", p, f, s)
+	b.WriteString(r.countsLine() + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -135,8 +189,9 @@ func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
-// WriteJSON writes the report as one JSON object: target, the counts and
-// every case with its status, problems, reason and duration.
+// WriteJSON writes the report as one JSON object: target, the counts
+// (passed, failed, skipped, interrupted) and every case with its status,
+// problems, reason and duration.
 func (r *Report) WriteJSON(w io.Writer) error {
 	p, f, s := r.Counts()
 	cases := r.Cases
@@ -146,16 +201,20 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Target  string       `json:"target,omitempty"`
-		Passed  int          `json:"passed"`
-		Failed  int          `json:"failed"`
-		Skipped int          `json:"skipped"`
-		Cases   []CaseResult `json:"cases"`
-	}{r.Target, p, f, s, cases})
+		Target  string `json:"target,omitempty"`
+		Passed  int    `json:"passed"`
+		Failed  int    `json:"failed"`
+		Skipped int    `json:"skipped"`
+		// Interrupted counts the cases the run's stop cut short.
+		Interrupted int          `json:"interrupted"`
+		Cases       []CaseResult `json:"cases"`
+	}{r.Target, p, f, s, r.Count(StatusInterrupted), cases})
 }
 
 // WriteJUnit writes the report as JUnit XML, one testsuite per group,
-// for CI systems.
+// for CI systems. An interrupted case is a testcase with an <error> (type
+// "interrupted"), counted in the errors attributes, which are left out
+// when no case was interrupted.
 func (r *Report) WriteJUnit(w io.Writer) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
@@ -164,17 +223,24 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	type skipped struct {
 		Message string `xml:"message,attr"`
 	}
+	type caseError struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
 	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      string   `xml:"time,attr"`
-		Failure   *failure `xml:"failure,omitempty"`
-		Skipped   *skipped `xml:"skipped,omitempty"`
+		Name      string     `xml:"name,attr"`
+		Classname string     `xml:"classname,attr"`
+		Time      string     `xml:"time,attr"`
+		Failure   *failure   `xml:"failure,omitempty"`
+		Skipped   *skipped   `xml:"skipped,omitempty"`
+		Error     *caseError `xml:"error,omitempty"`
 	}
 	type testsuite struct {
 		Name     string     `xml:"name,attr"`
 		Tests    int        `xml:"tests,attr"`
 		Failures int        `xml:"failures,attr"`
+		Errors   int        `xml:"errors,attr,omitempty"`
 		Skipped  int        `xml:"skipped,attr"`
 		Time     string     `xml:"time,attr"`
 		Cases    []testcase `xml:"testcase"`
@@ -184,11 +250,13 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		Name    string      `xml:"name,attr"`
 		Tests   int         `xml:"tests,attr"`
 		Fail    int         `xml:"failures,attr"`
+		Errors  int         `xml:"errors,attr,omitempty"`
 		Skip    int         `xml:"skipped,attr"`
 		Suites  []testsuite `xml:"testsuite"`
 	}
 	p, f, s := r.Counts()
-	out := testsuites{Name: "hooklab conformance", Tests: p + f + s, Fail: f, Skip: s}
+	in := r.Count(StatusInterrupted)
+	out := testsuites{Name: "hooklab conformance", Tests: p + f + s + in, Fail: f, Errors: in, Skip: s}
 	idx := map[string]int{}
 	for _, c := range r.Cases {
 		i, ok := idx[c.Case.Group]
@@ -207,6 +275,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		case StatusSkip:
 			ts.Skipped++
 			tc.Skipped = &skipped{Message: c.Reason}
+		case StatusInterrupted:
+			ts.Errors++
+			tc.Error = &caseError{Message: interruptedError(c.Reason).Error(), Type: string(StatusInterrupted), Text: strings.Join(c.Problems, "\n")}
 		}
 		ts.Cases = append(ts.Cases, tc)
 	}

@@ -128,7 +128,12 @@ func ControlToken(token string) HTTPOption { return func(o *httpOptions) { o.tok
 // API of PROTOCOL.md at controlURL: POST {controlURL}/endpoints with a
 // spec creates an endpoint and answers {"url": …}, or 501 with a JSON
 // {"reason": …} when it cannot (the case is then skipped with that
-// reason); DELETE {controlURL}/endpoints/{id} removes it.
+// reason); DELETE {controlURL}/endpoints/{id} removes it. Each control
+// call is bounded by 30 seconds; POST also by the case's context, DELETE
+// not, so that a stopped run still removes its endpoints. HTTPTarget
+// does not check that controlURL is a control API: call ProbeControl
+// first, as hooklab conformance --target does, to get one clear error
+// rather than a failure in every case.
 func HTTPTarget(controlURL string, opts ...HTTPOption) Target {
 	var o httpOptions
 	for _, opt := range opts {
@@ -202,6 +207,113 @@ func HTTPTarget(controlURL string, opts ...HTTPOption) Target {
 		}
 		return Endpoint{URL: created.URL, Close: del}, nil
 	})
+}
+
+// DefaultProbeTimeout bounds ProbeControl's request when ctx has no
+// earlier deadline.
+const DefaultProbeTimeout = 5 * time.Second
+
+// ErrNotControlAPI is wrapped by ProbeControl's error when something
+// answered at the URL, but not as a control API does.
+var ErrNotControlAPI = errors.New("not a conformance control API")
+
+// ErrControlUnauthorized is wrapped by ProbeControl's error when the
+// control API answered 401 or 403: it wants a bearer token (ControlToken)
+// or refused the one sent.
+var ErrControlUnauthorized = errors.New("the control API refused the call")
+
+// ProbeControl checks that controlURL is the base of a control API of
+// PROTOCOL.md, as HTTPTarget needs, before any case runs: GET
+// {controlURL}/endpoints must answer 200 with a JSON object whose
+// "endpoints" is a list (of ids). It sends that one request, with the
+// ControlToken of opts, bounded by ctx and by DefaultProbeTimeout, and
+// reads at most 1 MiB of the answer.
+//
+// The error says what went wrong: nothing listens (the *net.OpError of
+// the dial), no answer in time (wrapping context.DeadlineExceeded), a
+// token wanted or refused (ErrControlUnauthorized), or an answer that is
+// not a control API's (wrapping ErrNotControlAPI, with the status and the
+// start of the body). It never holds the token. To
+// wait for a server that is starting, call it until it returns nil.
+func ProbeControl(ctx context.Context, controlURL string, opts ...HTTPOption) error {
+	var o httpOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	u := strings.TrimRight(controlURL, "/") + sim.ControlPath
+	ctx, cancel := context.WithTimeout(ctx, DefaultProbeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("control API: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if o.token != "" {
+		req.Header.Set("Authorization", "Bearer "+o.token)
+	}
+	// A client of its own: no connection kept from a server that is
+	// starting, and no redirect followed (the control API has none).
+	client := &http.Client{
+		Transport:     &http.Transport{Proxy: http.ProxyFromEnvironment, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	defer client.CloseIdleConnections()
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return &noAnswerError{fmt.Sprintf("control API: GET %s: no answer within %v", u, time.Since(start).Round(100*time.Millisecond))}
+		}
+		return fmt.Errorf("control API: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return &noAnswerError{fmt.Sprintf("control API: GET %s: the answer did not end within %v", u, time.Since(start).Round(100*time.Millisecond))}
+		}
+		return fmt.Errorf("control API: GET %s: reading the answer: %w", u, err)
+	}
+	const want = `want 200 with {"endpoints": [...]}`
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized, http.StatusForbidden:
+		hint := "it wants a bearer token"
+		if o.token != "" {
+			hint = "the bearer token sent is not its"
+		}
+		return fmt.Errorf("%w: GET %s = %s: %s", ErrControlUnauthorized, u, resp.Status, hint)
+	default:
+		return fmt.Errorf("%w: GET %s = %s, %s%s", ErrNotControlAPI, u, resp.Status, want, bodyStart(b))
+	}
+	var list struct {
+		Endpoints json.RawMessage `json:"endpoints"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || !bytes.HasPrefix(bytes.TrimSpace(list.Endpoints), []byte("[")) {
+		return fmt.Errorf("%w: GET %s = %s, %s%s", ErrNotControlAPI, u, resp.Status, want, bodyStart(b))
+	}
+	return nil
+}
+
+// noAnswerError is a probe that timed out; it wraps
+// context.DeadlineExceeded.
+type noAnswerError struct{ msg string }
+
+func (e *noAnswerError) Error() string { return e.msg }
+func (e *noAnswerError) Unwrap() error { return context.DeadlineExceeded }
+
+// bodyStart is ", got" and the start of an answer's body, quoted, for an
+// error.
+func bodyStart(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return ", and an empty body"
+	}
+	const max = 120
+	if len(b) > max {
+		return fmt.Sprintf(", got %q…", b[:max])
+	}
+	return fmt.Sprintf(", got %q", b)
 }
 
 // provision calls the target and classifies its error.

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hooklab/hooklab/conformance"
@@ -21,10 +22,11 @@ import (
 	"github.com/hooklab/hooklab/sim"
 )
 
-// dialTimeout bounds the check that a --target's control API listens.
-const dialTimeout = 5 * time.Second
+// probeRetry is the longest pause between two probes of a control API
+// that --wait waits for.
+const probeRetry = time.Second
 
-const conformanceUsage = `Usage: hooklab conformance [--target URL | --declared MANIFEST] [--run REGEXP] [--json] [--junit FILE] [-v]
+const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--run REGEXP] [--json] [--junit FILE] [-v]
        hooklab conformance --fault NAME... [--run REGEXP]
        hooklab conformance --list [--run REGEXP] [--json]
        hooklab conformance --faults
@@ -36,10 +38,14 @@ filters, trigger fan-out and robustness, one fresh endpoint per case.
 Without --target or --declared it checks the in-process reference
 ingress, which passes every case. --target URL checks any implementation,
 in any language, that serves the control API of conformance/PROTOCOL.md
-at URL (POST URL/endpoints, DELETE URL/endpoints/{id}), for example
+at URL (GET, POST URL/endpoints, DELETE URL/endpoints/{id}), for example
 'hooklab serve --control' (with HOOKLAB_CONTROL_TOKEN set, its value is
-sent as the control API's bearer token). --declared MANIFEST checks an existing app
-described in a manifest, running the cases that apply to it.
+sent as the control API's bearer token). Before any case it checks that
+URL is a control API (GET URL/endpoints answers 200 {"endpoints": [...]}),
+waiting up to 5s for the answer; --wait DURATION polls until it is, for
+a server that is still starting, for at most DURATION in all. --declared
+MANIFEST checks an existing app described in a manifest, running the
+cases that apply to it.
 
 --fault builds a named defect into the in-process reference (--faults
 lists them), to see the suite catch it: the run must then fail.
@@ -49,17 +55,24 @@ each failed and skipped case with its problems, rule, reference and
 source line (-v: every case). --json prints the report as JSON instead;
 --junit FILE also writes it as JUnit XML. --list prints the cases, one a
 line as "Group/Name<TAB>rule", without running them. When stderr is a
-terminal a line per case shows progress. The first SIGINT stops the run
-and still writes the report.
+terminal a line per case shows progress.
+
+The first SIGINT or SIGTERM (what CI sends on a timeout) stops the run:
+the cases in flight stop, the others do not start, and every report is
+still written, those cases marked "interrupted" (neither passed nor
+skipped; the last line then ends ", N interrupted", JUnit counts them as
+errors). A second signal ends the process at once.
 
 Exit codes: 0 every selected case passed (or was skipped), 1 a case
 failed or the run was interrupted, 2 bad usage, an unreadable manifest, a
-control API that cannot be reached, or a --run that matches no case.
+--target that is not a control API or does not answer (within --wait),
+or a --run that matches no case.
 
 Examples:
 
 	hooklab conformance --run '^Verify/'
 	hooklab conformance --target http://127.0.0.1:8080 --junit conformance.xml
+	hooklab conformance --target http://127.0.0.1:8080 --wait 30s
 	hooklab conformance --fault skip-verify --run '^Verify/'
 	hooklab conformance --list --run FanOut`
 
@@ -67,6 +80,7 @@ func newConformanceCmd() *command {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	var faults faultFlags
 	targetURL := fs.String("target", "", "check the implementation whose control API is at `URL` (see conformance/PROTOCOL.md)")
+	wait := fs.Duration("wait", 0, "with -target, wait up to `DURATION` for the control API to come up (0: one try)")
 	declared := fs.String("declared", "", "check the existing app described in manifest `FILE`")
 	run := fs.String("run", "", "run only the cases whose Group/Name matches `REGEXP`")
 	asJSON := fs.Bool("json", false, "print the report (or, with -list, the cases) as JSON instead of text")
@@ -102,6 +116,10 @@ func newConformanceCmd() *command {
 				return usageErrorf("-fault applies to the in-process reference only, not to -target or -declared")
 			case *list && *junit != "":
 				return usageErrorf("-list does not run the suite: -junit cannot be used with it")
+			case given["wait"] && *targetURL == "":
+				return usageErrorf("-wait applies to -target only")
+			case *wait < 0:
+				return usageErrorf("-wait %v: want a duration of 0 or more", *wait)
 			}
 			var sel *regexp.Regexp
 			if given["run"] {
@@ -135,14 +153,22 @@ func newConformanceCmd() *command {
 				defer junitFile.Close()
 			}
 
-			// The first SIGINT cancels the run, which still reports; a
-			// second one ends the process.
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			// The first SIGINT or SIGTERM cancels the run, which still
+			// reports; a second one ends the process.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go func() {
 				<-ctx.Done()
 				stop()
 			}()
+			if *targetURL != "" {
+				// Is it a control API? Once, or until -wait runs out. A
+				// signal meanwhile goes on to a report of interrupted
+				// cases, as one during the run does.
+				if err := waitControl(ctx, *targetURL, *wait, controlToken()); err != nil && ctx.Err() == nil {
+					return usageErrorf("-target: %s", probeMessage(*targetURL, *wait, err))
+				}
+			}
 			opts := []conformance.Option{conformance.Name(name)}
 			if sel != nil {
 				opts = append(opts, conformance.Select(*run))
@@ -151,7 +177,7 @@ func newConformanceCmd() *command {
 				opts = append(opts, conformance.Progress(progressTo(std.stderr)))
 			}
 			rep, err := conformance.Check(ctx, target, opts...)
-			interrupted := ctx.Err() != nil
+			interrupted := rep.Count(conformance.StatusInterrupted) > 0
 			if err != nil && len(rep.Cases) == 0 {
 				// Nothing ran: the suite could not be set up.
 				return usageErrorf("%v", err)
@@ -174,7 +200,8 @@ func newConformanceCmd() *command {
 				}
 			}
 			if interrupted {
-				return &exitError{code: exitFailed, msg: "interrupted: the cases that had not finished are reported as failed (\"interrupt signal received\")"}
+				return &exitError{code: exitFailed, msg: fmt.Sprintf("interrupted (%v): the %d cases that had not finished are reported as interrupted",
+					context.Cause(ctx), rep.Count(conformance.StatusInterrupted))}
 			}
 			if _, failedN, _ := rep.Counts(); failedN > 0 {
 				return failed
@@ -189,14 +216,10 @@ func newConformanceCmd() *command {
 func conformanceTarget(targetURL, declared string, faults faultFlags) (conformance.Target, string, error) {
 	switch {
 	case targetURL != "":
-		u, err := checkControlURL(targetURL)
-		if err != nil {
+		if _, err := checkControlURL(targetURL); err != nil {
 			return nil, "", usageErrorf("-target: %v", err)
 		}
-		if err := dialControl(u); err != nil {
-			return nil, "", usageErrorf("-target: the control API cannot be reached: %v", err)
-		}
-		return conformance.HTTPTarget(targetURL, conformance.ControlToken(os.Getenv("HOOKLAB_CONTROL_TOKEN"))), targetURL, nil
+		return conformance.HTTPTarget(targetURL, controlToken()), targetURL, nil
 	case declared != "":
 		t, err := conformance.Declared(declared)
 		if err != nil {
@@ -232,21 +255,65 @@ func checkControlURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// dialControl checks that something listens at u's host and port, so that
-// a wrong address is one error rather than a failure in every case.
-func dialControl(u *url.URL) error {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
+// controlToken is the control API's bearer token, from
+// HOOKLAB_CONTROL_TOKEN (none when unset).
+func controlToken() conformance.HTTPOption {
+	return conformance.ControlToken(os.Getenv(controlTokenEnv))
+}
+
+// waitControl checks that base is a control API, so that a wrong address
+// is one error rather than a failure in every case: once when wait is 0,
+// else until it is or wait has passed, probing again after a pause that
+// doubles from 100ms up to probeRetry. It returns the last probe's error,
+// or ctx's when ctx is done first. A token refused ends the wait at once.
+func waitControl(ctx context.Context, base string, wait time.Duration, token conformance.HTTPOption) error {
+	if wait <= 0 {
+		return conformance.ProbeControl(ctx, base, token)
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	pause := 100 * time.Millisecond
+	for {
+		err := conformance.ProbeControl(ctx, base, token)
+		if err == nil || errors.Is(err, conformance.ErrControlUnauthorized) {
+			return err
 		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, probeRetry)
 	}
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(u.Hostname(), port), dialTimeout)
-	if err != nil {
-		return err
+}
+
+// probeMessage says why base is not a control API the suite can use, from
+// waitControl's error.
+func probeMessage(base string, wait time.Duration, err error) string {
+	var op *net.OpError
+	var msg string
+	switch {
+	case errors.Is(err, conformance.ErrNotControlAPI):
+		msg = fmt.Sprintf("%s is not a control API (conformance/PROTOCOL.md; give the base URL that /endpoints is added to): %s",
+			base, strings.TrimPrefix(err.Error(), conformance.ErrNotControlAPI.Error()+": "))
+	case errors.Is(err, conformance.ErrControlUnauthorized):
+		msg = err.Error()
+		if os.Getenv(controlTokenEnv) == "" {
+			msg += "; set " + controlTokenEnv
+		}
+	case errors.As(err, &op) && op.Op == "dial":
+		msg = "the control API cannot be reached: " + op.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "the control API does not answer: " + strings.TrimPrefix(err.Error(), "control API: ")
+	default:
+		msg = err.Error()
 	}
-	return c.Close()
+	if wait > 0 && !errors.Is(err, conformance.ErrControlUnauthorized) {
+		msg = fmt.Sprintf("after waiting %v: %s", wait, msg)
+	}
+	return msg
 }
 
 // listCases prints cases as "Group/Name<TAB>rule" lines, or as a JSON

@@ -56,6 +56,10 @@ func TestScripts(t *testing.T) {
 			"sleep":      sleep,
 			"waitlines":  waitlines,
 			"hangserver": hangserver,
+			"proc":       procCmd,
+			"stallctl":   stallctl,
+			"validxml":   validxml,
+			"junitcheck": junitcheck,
 		},
 	})
 }
