@@ -1,0 +1,233 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hooklab/hooklab/sim"
+)
+
+// DefaultLateWindow is how long, at the end of a run, the suite keeps
+// listening after the last request that must cause no delivery, before it
+// sweeps the deliveries of the whole run (see LateWindow).
+const DefaultLateWindow = 2 * time.Second
+
+// LateWindow sets how long the sink keeps listening, at the end of the
+// run, after the last request that a case said must cause no delivery.
+// A case's "nothing delivered" check listens for the settle time only
+// (Settle); the sink listens for the whole run, and at its end a sweep
+// fails every case whose forbidden request shows up in any delivery,
+// however late. Zero means DefaultLateWindow; the sweep always waits at
+// least the settle time.
+func LateWindow(d time.Duration) Option { return func(o *options) { o.lateWindow = d } }
+
+// lateSweep holds the run's requests that must cause no delivery, for the
+// sweep at the end of the run. It is safe for concurrent use.
+type lateSweep struct {
+	mu        sync.Mutex
+	forbidden []forbidden
+	last      time.Time // when the newest forbidden request was answered
+}
+
+// forbidden is one request a case said must cause no delivery.
+type forbidden struct {
+	x *X
+	r *Response
+	// seen is how many deliveries of the request the case's own check
+	// received (and reported); the sweep reports only the ones after.
+	seen int
+}
+
+// forbid records that r must cause no delivery; seen deliveries of it
+// were already reported by the case.
+func (s *lateSweep) forbid(x *X, r *Response, seen int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forbidden = append(s.forbidden, forbidden{x: x, r: r, seen: seen})
+	if r.at.After(s.last) {
+		s.last = r.at
+	}
+}
+
+// index adds the sink's new deliveries to e.byID.
+func (e *env) index() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range e.sink.From(e.seen) {
+		e.seen++
+		e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
+	}
+}
+
+// lateFinding is what the sweep found for one case.
+type lateFinding struct {
+	c          *check
+	problems   []string
+	unverified int // deliveries marked verified: false, among the problems
+	deliveries int
+	// accepted are the deliveries marked verified: false that the profile
+	// accepts: logged, not failed.
+	accepted []string
+}
+
+// sweepLate waits until the newest forbidden request is the late window
+// old (at least the settle time, less if t's context ends), then fails
+// every case whose forbidden requests show up in a delivery the sink
+// received during the run. With acceptUnverified, a delivery marked
+// verification.verified: false is logged, not failed (a profile whose
+// receivers deliver unverified requests by design).
+func (e *env) sweepLate(t T, acceptUnverified bool) {
+	t.Helper()
+	e.late.mu.Lock()
+	fs := append([]forbidden(nil), e.late.forbidden...)
+	last := e.late.last
+	e.late.mu.Unlock()
+	if len(fs) == 0 {
+		return
+	}
+	window := e.opts.lateWindow
+	if window <= 0 {
+		window = DefaultLateWindow
+	}
+	wait := max(window-time.Since(last), e.opts.settle)
+	timer := time.NewTimer(wait)
+	select {
+	case <-timer.C:
+	case <-t.Context().Done():
+		timer.Stop()
+	}
+	e.index()
+	findings := e.lateFindings(fs, acceptUnverified)
+	if len(findings) == 0 {
+		return
+	}
+	if r, ok := t.(*reportT); ok {
+		for _, f := range findings {
+			r.reportLate(f)
+		}
+		return
+	}
+	// Under go test the cases' subtests are over: report each case's late
+	// deliveries in a subtest named after it.
+	var failed []*lateFinding
+	for _, f := range findings {
+		for _, a := range f.accepted {
+			t.Logf("%s: %s", f.c.ID(), a)
+		}
+		if len(f.problems) > 0 {
+			failed = append(failed, f)
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	t.Run("LateDeliveries", func(t T) {
+		for _, f := range failed {
+			t.Run(f.c.ID(), func(t T) { t.Errorf("%s", f.message()) })
+		}
+	})
+}
+
+// lateFindings returns, case by case in the order of the forbidden
+// requests, the deliveries of those requests the cases did not see.
+func (e *env) lateFindings(fs []forbidden, acceptUnverified bool) []*lateFinding {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []*lateFinding
+	byCase := map[*X]*lateFinding{}
+	for _, f := range fs {
+		ds := e.byID[f.r.ID]
+		if len(ds) <= f.seen {
+			continue
+		}
+		for _, d := range ds[f.seen:] {
+			st := f.r.ep
+			if st != nil && st.Spec != nil && !hasTrigger(st.spec, d.Trigger) {
+				continue // a declared app's trigger the case did not ask for
+			}
+			lf := byCase[f.x]
+			if lf == nil {
+				lf = &lateFinding{c: f.x.c}
+				byCase[f.x] = lf
+				out = append(out, lf)
+			}
+			if acceptUnverified && !d.Verification.Verified {
+				lf.accepted = append(lf.accepted, redactAll(fmt.Sprintf("%s: delivered to %s %s after the answer, marked verification.verified: false (accepted by this profile)",
+					f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r)), f.x.specs()))
+				continue
+			}
+			lf.deliveries++
+			note := ""
+			if !d.Verification.Verified {
+				lf.unverified++
+				note = fmt.Sprintf(", marked verification.verified: false (reason %q)", truncate(d.Verification.Reason, 120))
+			}
+			lf.problems = append(lf.problems, redactAll(fmt.Sprintf("%s: delivered to %s %s after the answer (delivery %q)%s, want no delivery ever",
+				f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r), d.ID, note), f.x.specs()))
+		}
+	}
+	return out
+}
+
+// lateBy says how long after r's answer the sink received d.
+func lateBy(d sim.Delivery, r *Response) string {
+	return d.RecordedAt.Sub(r.at).Round(time.Millisecond).String()
+}
+
+// message is the finding in the failure format: the late deliveries, a
+// line counting them, then the case's rule, reference and source.
+func (f *lateFinding) message() string {
+	var b strings.Builder
+	for _, p := range f.problems {
+		b.WriteString(p + "\n")
+	}
+	fmt.Fprintf(&b, "    swept at the end of the run: %d late deliveries of requests that must wake nothing", f.deliveries)
+	if f.unverified > 0 {
+		fmt.Fprintf(&b, "; %d of them marked verified: false (the receiver knew the request failed verification and delivered it anyway)", f.unverified)
+	}
+	fmt.Fprintf(&b, "\n    rule: %s\n    ref:  %s\n    case: %s", f.c.Rule, f.c.Reference, f.c.Source)
+	return b.String()
+}
+
+// reportLate puts f in Check's report: the accepted deliveries in the
+// case's log and, when there are others, the case failed with f's
+// message, told to the Progress callback again.
+func (t *reportT) reportLate(f *lateFinding) {
+	id := f.c.ID()
+	fail := len(f.problems) > 0
+	t.rec.mu.Lock()
+	var res CaseResult
+	found := false
+	for i := range t.rec.results {
+		if r := &t.rec.results[i]; r.Case.ID() == id {
+			r.Log = append(r.Log, f.accepted...)
+			if fail {
+				r.Status, r.Reason = StatusFail, ""
+				r.Problems = append(r.Problems, f.message())
+			}
+			res, found = *r, true
+			break
+		}
+	}
+	t.rec.mu.Unlock()
+	switch {
+	case !fail:
+	case !found:
+		t.Errorf("%s: %s", id, f.message())
+	case t.rec.notify != nil:
+		t.rec.notify(res)
+	}
+}
+
+// specs returns the effective specs of the case's endpoints.
+func (x *X) specs() []sim.EndpointSpec {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var specs []sim.EndpointSpec
+	for _, st := range x.eps {
+		specs = append(specs, st.spec)
+	}
+	return specs
+}
