@@ -511,7 +511,7 @@ func (x *X) WantDeliveries(want map[string]int, rs ...*Response) bool {
 		}
 	}()
 	for _, r := range rs {
-		counts := map[string]int{}
+		counts, rejected := map[string]int{}, map[string]int{}
 		for _, d := range got[r.ID] {
 			if r.ep != nil && r.ep.Spec != nil && !hasTrigger(r.ep.spec, d.Trigger) {
 				// A declared app's trigger the case did not ask for.
@@ -519,6 +519,9 @@ func (x *X) WantDeliveries(want map[string]int, rs ...*Response) bool {
 			}
 			name := x.askedTrigger(r.ep, d.Trigger)
 			counts[name]++
+			if markedRejected(d) {
+				rejected[name]++
+			}
 			if d.Request.Method != methodOf(r.Request) {
 				errorf("%s: delivery to %s: method = %q, want %q", r.desc, name, d.Request.Method, methodOf(r.Request))
 			}
@@ -540,7 +543,11 @@ func (x *X) WantDeliveries(want map[string]int, rs ...*Response) bool {
 		sort.Strings(sorted)
 		for _, k := range sorted {
 			if counts[k] != want[k] {
-				errorf("%s: deliveries to %s = %d, want %d", r.desc, k, counts[k], want[k])
+				note := ""
+				if n := rejected[k]; n > 0 {
+					note = fmt.Sprintf(" (%d marked verification.verified: false: delivered although the receiver rejected it)", n)
+				}
+				errorf("%s: deliveries to %s = %d%s, want %d", r.desc, k, counts[k], note, want[k])
 			}
 		}
 	}

@@ -153,22 +153,33 @@ func (e *env) lateFindings(fs []forbidden, acceptUnverified bool) []*lateFinding
 				byCase[f.x] = lf
 				out = append(out, lf)
 			}
-			if acceptUnverified && !d.Verification.Verified {
-				lf.accepted = append(lf.accepted, redactAll(fmt.Sprintf("%s: delivered to %s %s after the answer, marked verification.verified: false (accepted by this profile)",
+			if acceptUnverified && markedRejected(d) {
+				lf.accepted = append(lf.accepted, redactAll(fmt.Sprintf("%s: delivery to trigger %q came %s after the answer, marked verification.verified: false (accepted by this profile)",
 					f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r)), f.x.specs()))
 				continue
 			}
 			lf.deliveries++
 			note := ""
-			if !d.Verification.Verified {
+			if markedRejected(d) {
 				lf.unverified++
 				note = fmt.Sprintf(", marked verification.verified: false (reason %q)", truncate(d.Verification.Reason, 120))
 			}
-			lf.problems = append(lf.problems, redactAll(fmt.Sprintf("%s: delivered to %s %s after the answer (delivery %q)%s, want no delivery ever",
-				f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r), d.ID, note), f.x.specs()))
+			if len(lf.problems) < maxDeliveryLines {
+				lf.problems = append(lf.problems, redactAll(fmt.Sprintf("%s: delivery to trigger %q came %s after the answer (delivery id %q)%s, want no delivery ever",
+					f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r), d.ID, note), f.x.specs()))
+			}
 		}
 	}
 	return out
+}
+
+// markedRejected reports whether d's envelope says its request failed
+// verification: verified false, with the reason. (False without a reason
+// means the receiver did not verify at all.) Such deliveries are counted
+// apart: the receiver knew, and delivered anyway; only a profile whose
+// receivers deliver unverified requests by design accepts them.
+func markedRejected(d sim.Delivery) bool {
+	return !d.Verification.Verified && d.Verification.Reason != ""
 }
 
 // lateBy says how long after r's answer the sink received d.
@@ -182,6 +193,9 @@ func (f *lateFinding) message() string {
 	var b strings.Builder
 	for _, p := range f.problems {
 		b.WriteString(p + "\n")
+	}
+	if more := f.deliveries - len(f.problems); more > 0 {
+		fmt.Fprintf(&b, "… and %d more late deliveries like these\n", more)
 	}
 	fmt.Fprintf(&b, "    swept at the end of the run: %d late deliveries of requests that must wake nothing", f.deliveries)
 	if f.unverified > 0 {
