@@ -20,7 +20,11 @@ const DefaultLateWindow = 2 * time.Second
 // (Settle); the sink listens for the whole run, and at its end a sweep
 // fails every case whose forbidden request shows up in any delivery,
 // however late. Zero means DefaultLateWindow; the sweep always waits at
-// least the settle time.
+// least the settle time, and not at all once the run's context is done.
+//
+// A case the sweep fails is reported on the case itself in Check's Report
+// (and Progress hears of it again); under Run and RunT, whose subtest for
+// the case is over by then, in a subtest LateDeliveries/<Group>/<Name>.
 func LateWindow(d time.Duration) Option { return func(o *options) { o.lateWindow = d } }
 
 // lateSweep holds the run's requests that must cause no delivery, for the
