@@ -10,16 +10,18 @@ import (
 )
 
 // DefaultLateWindow is how long, at the end of a run, the suite keeps
-// listening after the last request that must cause no delivery, before it
-// sweeps the deliveries of the whole run (see LateWindow).
+// listening after the last request whose deliveries a case checked, before
+// it sweeps the deliveries of the whole run (see LateWindow).
 const DefaultLateWindow = 2 * time.Second
 
 // LateWindow sets how long the sink keeps listening, at the end of the
-// run, after the last request that a case said must cause no delivery.
-// A case's "nothing delivered" check listens for the settle time only
-// (Settle); the sink listens for the whole run, and at its end a sweep
-// fails every case whose forbidden request shows up in any delivery,
-// however late. Zero means DefaultLateWindow; the sweep always waits at
+// run, after the last request whose deliveries a case checked. A case's
+// check of deliveries listens for the settle time only (Settle); the sink
+// listens for the whole run, and at its end a sweep fails every case whose
+// requests show up in a delivery the case said must not happen, however
+// late: a delivery of a request that must wake nothing (a rejected one, a
+// handshake that skips triggering), or one to a trigger past the number
+// the case wanted it to get. Zero means DefaultLateWindow; the sweep always waits at
 // least the settle time, and not at all once the run's context is done.
 //
 // A case the sweep fails is reported on the case itself in Check's Report
@@ -27,29 +29,33 @@ const DefaultLateWindow = 2 * time.Second
 // the case is over by then, in a subtest LateDeliveries/<Group>/<Name>.
 func LateWindow(d time.Duration) Option { return func(o *options) { o.lateWindow = d } }
 
-// lateSweep holds the run's requests that must cause no delivery, for the
-// sweep at the end of the run. It is safe for concurrent use.
+// lateSweep holds what the run's cases said about the deliveries of their
+// requests, for the sweep at the end of the run. It is safe for
+// concurrent use.
 type lateSweep struct {
-	mu        sync.Mutex
-	forbidden []forbidden
-	last      time.Time // when the newest forbidden request was answered
+	mu   sync.Mutex
+	want []expectation
+	last time.Time // when the newest of those requests was answered
 }
 
-// forbidden is one request a case said must cause no delivery.
-type forbidden struct {
+// expectation is what a case said about the deliveries of one request.
+type expectation struct {
 	x *X
 	r *Response
+	// want is how many deliveries each trigger (as the case names it)
+	// must get; a trigger not in it must get none.
+	want map[string]int
 	// seen is how many deliveries of the request the case's own check
-	// received (and reported); the sweep reports only the ones after.
+	// received (and judged); the sweep judges only the ones after.
 	seen int
 }
 
-// forbid records that r must cause no delivery; seen deliveries of it
-// were already reported by the case.
-func (s *lateSweep) forbid(x *X, r *Response, seen int) {
+// expect records that r must cause want deliveries to each trigger and no
+// other; the case's own check judged seen deliveries of it.
+func (s *lateSweep) expect(x *X, r *Response, want map[string]int, seen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forbidden = append(s.forbidden, forbidden{x: x, r: r, seen: seen})
+	s.want = append(s.want, expectation{x: x, r: r, want: want, seen: seen})
 	if r.at.After(s.last) {
 		s.last = r.at
 	}
@@ -76,16 +82,16 @@ type lateFinding struct {
 	accepted []string
 }
 
-// sweepLate waits until the newest forbidden request is the late window
-// old (at least the settle time, less if t's context ends), then fails
-// every case whose forbidden requests show up in a delivery the sink
-// received during the run. With acceptUnverified, a delivery marked
+// sweepLate waits until the newest request a case checked is the late
+// window old (at least the settle time, less if t's context ends), then
+// fails every case whose requests show up in a delivery, received during
+// the run, that the case said must not happen. With acceptUnverified, a delivery marked
 // verification.verified: false is logged, not failed (a profile whose
 // receivers deliver unverified requests by design).
 func (e *env) sweepLate(t T, acceptUnverified bool) {
 	t.Helper()
 	e.late.mu.Lock()
-	fs := append([]forbidden(nil), e.late.forbidden...)
+	fs := append([]expectation(nil), e.late.want...)
 	last := e.late.last
 	e.late.mu.Unlock()
 	if len(fs) == 0 {
@@ -134,9 +140,10 @@ func (e *env) sweepLate(t T, acceptUnverified bool) {
 	})
 }
 
-// lateFindings returns, case by case in the order of the forbidden
-// requests, the deliveries of those requests the cases did not see.
-func (e *env) lateFindings(fs []forbidden, acceptUnverified bool) []*lateFinding {
+// lateFindings returns, case by case in the order of the expectations,
+// the deliveries the cases' own checks did not see and that exceed what
+// the case wanted for their trigger.
+func (e *env) lateFindings(fs []expectation, acceptUnverified bool) []*lateFinding {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []*lateFinding
@@ -146,10 +153,16 @@ func (e *env) lateFindings(fs []forbidden, acceptUnverified bool) []*lateFinding
 		if len(ds) <= f.seen {
 			continue
 		}
-		for _, d := range ds[f.seen:] {
+		counts := map[string]int{}
+		for i, d := range ds {
 			st := f.r.ep
 			if st != nil && st.Spec != nil && !hasTrigger(st.spec, d.Trigger) {
 				continue // a declared app's trigger the case did not ask for
+			}
+			name := f.x.askedTrigger(st, d.Trigger)
+			counts[name]++
+			if i < f.seen || counts[name] <= f.want[name] {
+				continue
 			}
 			lf := byCase[f.x]
 			if lf == nil {
@@ -159,7 +172,7 @@ func (e *env) lateFindings(fs []forbidden, acceptUnverified bool) []*lateFinding
 			}
 			if acceptUnverified && markedRejected(d) {
 				lf.accepted = append(lf.accepted, redactAll(fmt.Sprintf("%s: delivery to trigger %q came %s after the answer, marked verification.verified: false (accepted by this profile)",
-					f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r)), f.x.specs()))
+					f.r.desc, name, lateBy(d, f.r)), f.x.specs()))
 				continue
 			}
 			lf.deliveries++
@@ -168,9 +181,13 @@ func (e *env) lateFindings(fs []forbidden, acceptUnverified bool) []*lateFinding
 				lf.unverified++
 				note = fmt.Sprintf(", marked verification.verified: false (reason %q)", truncate(d.Verification.Reason, 120))
 			}
+			want := "want no delivery ever"
+			if n := f.want[name]; n > 0 {
+				want = fmt.Sprintf("want %d in all, this is number %d", n, counts[name])
+			}
 			if len(lf.problems) < maxDeliveryLines {
-				lf.problems = append(lf.problems, redactAll(fmt.Sprintf("%s: delivery to trigger %q came %s after the answer (delivery id %q)%s, want no delivery ever",
-					f.r.desc, f.x.askedTrigger(st, d.Trigger), lateBy(d, f.r), d.ID, note), f.x.specs()))
+				lf.problems = append(lf.problems, redactAll(fmt.Sprintf("%s: delivery to trigger %q came %s after the answer (delivery id %q)%s, %s",
+					f.r.desc, name, lateBy(d, f.r), d.ID, note, want), f.x.specs()))
 			}
 		}
 	}
@@ -201,7 +218,7 @@ func (f *lateFinding) message() string {
 	if more := f.deliveries - len(f.problems); more > 0 {
 		fmt.Fprintf(&b, "… and %d more late deliveries like these\n", more)
 	}
-	fmt.Fprintf(&b, "    swept at the end of the run: %d late deliveries of requests that must wake nothing", f.deliveries)
+	fmt.Fprintf(&b, "    swept at the end of the run: %d late deliveries the case said must not happen", f.deliveries)
 	if f.unverified > 0 {
 		fmt.Fprintf(&b, "; %d of them marked verified: false (the receiver knew the request failed verification and delivered it anyway)", f.unverified)
 	}

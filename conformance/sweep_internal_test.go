@@ -13,9 +13,10 @@ import (
 )
 
 // TestLateFindings checks what the sweep makes of the deliveries of a
-// forbidden request: the ones the case's own check saw are not reported
-// again, each later one is a problem naming the request, the trigger as
-// the case named it and how late it came, unverified ones are counted
+// request a case checked: the ones the case's own check saw are not
+// judged again, each later one past what the case wanted for its trigger
+// is a problem naming the request, the trigger as the case named it and
+// how late it came, unverified ones are counted
 // apart (and only logged when the profile accepts them), a declared app's
 // trigger the case did not ask for is ignored, and secrets never show.
 func TestLateFindings(t *testing.T) {
@@ -33,7 +34,8 @@ func TestLateFindings(t *testing.T) {
 	tests := []struct {
 		name             string
 		seen             int
-		declared         bool // the endpoint is a declared app's, with its own trigger ids
+		want             map[string]int // nil: no delivery
+		declared         bool           // the endpoint is a declared app's, with its own trigger ids
 		acceptUnverified bool
 		deliveries       []sim.Delivery
 		wantProblems     []string
@@ -81,6 +83,21 @@ func TestLateFindings(t *testing.T) {
 			wantProblems:     []string{`POST /hooks/e (github: wrong secret): delivery to trigger "all" came 1s after the answer (delivery id "d1"), want no delivery ever`},
 		},
 		{
+			name: "OneMoreThanWanted",
+			want: map[string]int{"all": 1},
+			seen: 1,
+			deliveries: []sim.Delivery{
+				delivery("d1", "real-all", true, 10*time.Millisecond),
+				delivery("d2", "real-all", true, 1200*time.Millisecond),
+			},
+			wantProblems: []string{`POST /hooks/e (github: wrong secret): delivery to trigger "all" came 1.2s after the answer (delivery id "d2"), want 1 in all, this is number 2`},
+		},
+		{
+			name:       "WantedButLate", // the case's check already failed it as missing
+			want:       map[string]int{"all": 1},
+			deliveries: []sim.Delivery{delivery("d1", "real-all", true, 6*time.Second)},
+		},
+		{
 			name:       "DeclaredTriggerNotAsked",
 			declared:   true,
 			deliveries: []sim.Delivery{delivery("d1", "app-other", true, time.Second)},
@@ -98,7 +115,7 @@ func TestLateFindings(t *testing.T) {
 			x := &X{c: &check{Case: Case{Group: GroupVerify, Name: "WrongSecret"}}, eps: []*endpointState{st}}
 			r := &Response{ID: "req-1", desc: "POST /hooks/e (github: wrong secret)", ep: st, at: answered}
 			e := &env{byID: map[string][]sim.Delivery{"req-1": tt.deliveries, "req-2": {delivery("other", "all", true, time.Second)}}}
-			fs := e.lateFindings([]forbidden{{x: x, r: r, seen: tt.seen}}, tt.acceptUnverified)
+			fs := e.lateFindings([]expectation{{x: x, r: r, want: tt.want, seen: tt.seen}}, tt.acceptUnverified)
 			var problems, accepted []string
 			unverified := 0
 			for _, f := range fs {

@@ -38,7 +38,7 @@ var lateLine = regexp.MustCompile(`: delivery to trigger "[^"]+" came (\S+) afte
 
 // lateSummary is the sweep's count of a case's late deliveries: group 1
 // all of them, group 2 those marked verified: false.
-var lateSummary = regexp.MustCompile(`swept at the end of the run: (\d+) late deliveries of requests that must wake nothing; (\d+) of them marked verified: false`)
+var lateSummary = regexp.MustCompile(`swept at the end of the run: (\d+) late deliveries the case said must not happen; (\d+) of them marked verified: false`)
 
 // TestSweepFailsLateDeliveries shows that a delivery of a rejected request
 // that comes 1 s after the answer, long after the case's own check
