@@ -126,7 +126,7 @@ type env struct {
 	seen int                       // sink deliveries indexed so far
 	byID map[string][]sim.Delivery // by request id
 
-	late lateSweep // requests that must cause no delivery, swept at the end
+	late lateSweep // what cases said of their requests' deliveries, swept at the end
 }
 
 func newEnv(target Target, o options) (*env, error) {
