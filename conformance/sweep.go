@@ -85,9 +85,9 @@ type lateFinding struct {
 // sweepLate waits until the newest request a case checked is the late
 // window old (at least the settle time, less if t's context ends), then
 // fails every case whose requests show up in a delivery, received during
-// the run, that the case said must not happen. With acceptUnverified, a delivery marked
-// verification.verified: false is logged, not failed (a profile whose
-// receivers deliver unverified requests by design).
+// the run, that the case said must not happen. With acceptUnverified, a
+// delivery marked verification.verified: false is logged, not failed (for
+// a profile whose receivers deliver unverified requests by design).
 func (e *env) sweepLate(t T, acceptUnverified bool) {
 	t.Helper()
 	e.late.mu.Lock()
