@@ -57,6 +57,7 @@ type options struct {
 	timeout      time.Duration
 	deliveryWait time.Duration
 	settle       time.Duration
+	lateWindow   time.Duration
 	parallel     int
 	sinkAddr     string
 	progress     func(CaseResult)
@@ -124,6 +125,8 @@ type env struct {
 	mu   sync.Mutex
 	seen int                       // sink deliveries indexed so far
 	byID map[string][]sim.Delivery // by request id
+
+	late lateSweep // what cases said of their requests' deliveries, swept at the end
 }
 
 func newEnv(target Target, o options) (*env, error) {
@@ -254,6 +257,7 @@ func RunT(t T, target Target, opts ...Option) {
 			eg.Wait()
 		})
 	}
+	e.sweepLate(t, false)
 }
 
 // runCase runs one check.

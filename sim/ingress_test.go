@@ -1236,6 +1236,27 @@ func TestIngressFaults(t *testing.T) {
 			faulty: "401 [] quotes the expected signature: true",
 		},
 		{
+			fault: "late-delivery-of-rejected",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				// What comes within 3 s of a rejected request: the fault
+				// delivers it after 1 s, the reference never.
+				in, rec := newIngress(t, cfg, ghSpec(trig("all", ""), trig("closed", `{"body":{"action":["closed"]}}`)))
+				sent := time.Now()
+				w := serve(t, in, signed(t, request("POST", "/hooks/gh", `{"action":"opened"}`), signer.GitHub(), "forged"))
+				answered := observe(w, rec)
+				ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+				defer cancel()
+				ds, _ := rec.Wait(ctx, 1)
+				var late []string
+				for _, d := range ds {
+					late = append(late, fmt.Sprintf("%s verified=%v after 1s=%v", d.Trigger, d.Verification.Verified, time.Since(sent) >= time.Second))
+				}
+				return fmt.Sprintf("answered %s; within 3s %v", answered, late)
+			},
+			strict: "answered 401 []; within 3s []",
+			faulty: "answered 401 []; within 3s [all verified=false after 1s=true]",
+		},
+		{
 			fault: "json-content-type-only",
 			scenario: func(t *testing.T, cfg sim.Config) string {
 				var out []string

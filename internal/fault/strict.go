@@ -1,13 +1,19 @@
 package fault
 
 import (
+	"bytes"
+	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hooklab/hooklab/internal/stage"
 	"github.com/hooklab/hooklab/internal/whatwg"
@@ -261,6 +267,7 @@ func init() {
 			}
 		}
 	})
+	registerWithState(sim.Strict, "late-delivery-of-rejected", "answers 401 to a bad signature, then delivers the rejected request to every matching trigger 1 s later, from a queue that outlives the endpoint", lateDeliveryOfRejected)
 	strict("no-content-limit", "reads bodies of any size instead of answering 413", func(s *stage.Stages) {
 		read := s.Read
 		s.Read = func(c *stage.Call) bool {
@@ -343,4 +350,86 @@ func expected(c *stage.Call) string {
 		}
 	}
 	return b.String()
+}
+
+// lateDelay is how long late-delivery-of-rejected waits before it
+// delivers a request it rejected.
+const lateDelay = time.Second
+
+// lateDeliveryOfRejected builds late-delivery-of-rejected: the strict
+// verify answers 401, and 1 s later the rejected request goes to every
+// trigger its filters match, marked verified: false, as a receiver does
+// that queues every request for a background worker and checks the
+// signature only on the answer path. The late deliveries do not go
+// through the Ingress's deliverer, which Ingress.Close stops (the
+// conformance suite closes an endpoint when its case ends): the fault
+// posts them with a client of its own, as a job queue that outlives the
+// endpoint would, and hands the ones to a trigger without a delivery URL
+// to the Send decision, which records them.
+func lateDeliveryOfRejected() func(*stage.Stages) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	return func(s *stage.Stages) {
+		verify, match, send := s.Verify, s.Match, s.Send
+		s.Verify = func(c *stage.Call) bool {
+			if verify(c) {
+				return true
+			}
+			if c.Endpoint == nil || c.Endpoint.Verifier == nil || c.Verification.Verified {
+				return false
+			}
+			late := &stage.Call{
+				R:            c.R.WithContext(context.WithoutCancel(c.R.Context())),
+				Received:     c.Received,
+				Now:          c.Now,
+				Lookup:       c.Lookup,
+				Endpoint:     c.Endpoint,
+				Req:          c.Req,
+				Verification: c.Verification,
+			}
+			time.AfterFunc(lateDelay, func() {
+				match(late)
+				for _, t := range late.Matched {
+					if t.Deliver == "" {
+						send(late, t)
+						continue
+					}
+					postLate(client, late, t)
+				}
+			})
+			return false
+		}
+	}
+}
+
+// postLate posts one delivery envelope of c's request to t's delivery
+// URL, once; a failure is dropped, as a fire-and-forget queue drops it.
+func postLate(client *http.Client, c *stage.Call, t *stage.Trigger) {
+	id := make([]byte, 16)
+	rand.Read(id)
+	d := sim.Delivery{
+		ID:           hex.EncodeToString(id),
+		Endpoint:     c.Endpoint.ID,
+		Trigger:      t.ID,
+		Request:      sim.DeliveredRequest{Method: c.Req.Method, URL: c.Req.URL, Header: c.Req.Header.Clone(), Body: c.Req.Body},
+		Verification: sim.Verification{Verified: c.Verification.Verified, Reason: c.Verification.Reason},
+		ReceivedAt:   c.Received,
+		DeliveredAt:  c.Now(),
+	}
+	body, err := json.Marshal(d)
+	if err != nil {
+		return
+	}
+	req, err := http.NewRequest(http.MethodPost, t.Deliver, bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(sim.DeliveryIDHeader, d.ID)
+	req.Header.Set(sim.DeliveryAttemptHeader, "1")
+	resp, err := client.Do(req)
+	if err != nil {
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
 }
