@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/hooklab/hooklab/internal/stage"
 )
 
 // DefaultSinkMaxBody is the largest delivery envelope a Sink accepts.
@@ -105,13 +107,6 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// writeError writes a JSON error body {"error": msg, "reason": reason}.
-func writeError(w http.ResponseWriter, status int, msg, reason string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(struct {
-		Error  string `json:"error"`
-		Reason string `json:"reason,omitempty"`
-	}{msg, reason})
-	w.Write(append(b, '\n'))
-}
+// writeError writes a JSON error body {"error": msg, "reason": reason},
+// as every stage does.
+var writeError = stage.WriteError
