@@ -218,11 +218,12 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 		}
 	}
 	if spec.RespondWith != nil {
+		want := canonicalAny(spec.RespondWith)
 		if app.RespondWith == nil {
-			return na("has no respondWith")
+			return na("has no respondWith; the case needs %s", truncate(want, maxShapeLen))
 		}
-		if canonicalAny(spec.RespondWith) != canonicalAny(app.RespondWith) {
-			return na("has a different respondWith from the case's")
+		if have := canonicalAny(app.RespondWith); want != have {
+			return na("has the respondWith %s; the case needs %s", truncate(have, maxShapeLen), truncate(want, maxShapeLen))
 		}
 	}
 	if spec.MaxBody != 0 && spec.MaxBody != app.MaxBody {
@@ -267,7 +268,8 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 
 // triggerShortfall says, for each filter the case's triggers need more
 // of than the app declares, how many triggers with that filter the case
-// needs and how many the manifest has, with their ids: "the declared
+// needs and how many the manifest has, with their ids (at most
+// reasonListMax of each, then "…"): "the declared
 // endpoint has 1 trigger (all) with the filter {} (every request); the
 // case needs 3 (all-1, all-2, all-3)". Filters are compared as
 // canonical JSON, so each is matched by count.
@@ -293,12 +295,20 @@ func (d *declared) triggerShortfall(asked []sim.TriggerSpec) string {
 		}
 		has := "no trigger"
 		if len(h) > 0 {
-			has = fmt.Sprintf("%d %s (%s)", len(h), plural(len(h), "trigger", "triggers"), strings.Join(h, ", "))
+			has = fmt.Sprintf("%d %s (%s)", len(h), plural(len(h), "trigger", "triggers"), idList(h))
 		}
 		parts = append(parts, fmt.Sprintf("has %s with the filter %s; the case needs %d (%s)",
-			has, orAll(f), len(n), strings.Join(n, ", ")))
+			has, orAll(f), len(n), idList(n)))
 	}
 	return "the declared endpoint " + strings.Join(parts, "; it ")
+}
+
+// idList joins ids with ", ", cut after reasonListMax of them with "…".
+func idList(ids []string) string {
+	if len(ids) > reasonListMax {
+		return strings.Join(ids[:reasonListMax], ", ") + ", …"
+	}
+	return strings.Join(ids, ", ")
 }
 
 func plural(n int, one, many string) string {
@@ -353,6 +363,9 @@ func otherTriggers(t Target, st *endpointState, req matcher.Request) ([]otherTri
 	}
 	return out, nil
 }
+
+// maxShapeLen is how much of a respondWith a skip reason quotes.
+const maxShapeLen = 160
 
 func schemeName(v *sim.VerifySpec) string {
 	if v.Scheme != nil {

@@ -140,20 +140,24 @@ func TestDeclaredDeliveryEnvelopeJudgesEveryDeclaredTrigger(t *testing.T) {
 }
 
 // TestDeclaredSkipReasonSaysWhatTheCaseNeedsAndTheManifestHas checks that
-// a case needing triggers the declared app lacks is skipped with how many
-// triggers of each filter the case needs and which ones the manifest has,
-// not with the name of a filter the manifest does have.
+// a case needing a shape the declared app lacks (triggers, a respondWith)
+// is skipped with what the case needs and what the manifest has, not
+// with the name of a filter the manifest does have.
 func TestDeclaredSkipReasonSaysWhatTheCaseNeedsAndTheManifestHas(t *testing.T) {
 	const secret = "declared-app-secret-0123456789"
 	issues := json.RawMessage(`{"headers":{"x-github-event":["issues"]}}`)
-	m := &conformance.Manifest{URL: "http://127.0.0.1:1/hooks", Sink: "127.0.0.1:1",
-		Endpoint: sim.EndpointSpec{ID: "gh", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
-			Triggers: []sim.TriggerSpec{{ID: "all"}, {ID: "issues", Filter: issues}}}}
-	target := conformance.DeclaredTarget(m)
+	manifest := func(rw *sim.RespondWithSpec) *conformance.Manifest {
+		return &conformance.Manifest{URL: "http://127.0.0.1:1/hooks", Sink: "127.0.0.1:1",
+			Endpoint: sim.EndpointSpec{ID: "gh", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys(secret)},
+				RespondWith: rw, Triggers: []sim.TriggerSpec{{ID: "all"}, {ID: "issues", Filter: issues}}}}
+	}
+	ping := &sim.RespondWithSpec{Filter: json.RawMessage(`{"headers": {"x-github-event": ["ping"]}}`), Response: sim.ResponseSpec{Body: "pong"}}
 	tests := []struct {
-		name     string
-		triggers []sim.TriggerSpec
-		want     string
+		name        string
+		appRespond  *sim.RespondWithSpec // the manifest's
+		caseRespond *sim.RespondWithSpec // the case's
+		triggers    []sim.TriggerSpec    // the case's
+		want        string
 	}{
 		{
 			name:     "three identical unfiltered triggers, one declared",
@@ -173,21 +177,38 @@ func TestDeclaredSkipReasonSaysWhatTheCaseNeedsAndTheManifestHas(t *testing.T) {
 				`it has 1 trigger (issues) with the filter {"headers":{"x-github-event":["issues"]}}; the case needs 2 (i-1, i-2); ` +
 				`it has no trigger with the filter {"headers":{"x-github-event":["push"]}}; the case needs 1 (push)`,
 		},
+		{
+			name:     "many triggers are cut",
+			triggers: []sim.TriggerSpec{{ID: "t1"}, {ID: "t2"}, {ID: "t3"}, {ID: "t4"}, {ID: "t5"}, {ID: "t6"}},
+			want:     "the declared endpoint has 1 trigger (all) with the filter {} (every request); the case needs 6 (t1, t2, t3, t4, …)",
+		},
+		{
+			name:        "a respondWith the manifest lacks",
+			caseRespond: ping,
+			want:        `the declared endpoint has no respondWith; the case needs {"filter":{"headers":{"x-github-event":["ping"]}},"response":{"body":"pong"}}`,
+		},
+		{
+			name:        "a different respondWith",
+			appRespond:  &sim.RespondWithSpec{Filter: json.RawMessage(`{"method":["GET"]}`), Response: sim.ResponseSpec{Status: 204}},
+			caseRespond: ping,
+			want: `the declared endpoint has the respondWith {"filter":{"method":["GET"]},"response":{"status":204}}; ` +
+				`the case needs {"filter":{"headers":{"x-github-event":["ping"]}},"response":{"body":"pong"}}`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := sim.EndpointSpec{ID: "case", Verify: &sim.VerifySpec{Preset: "github", Secrets: signer.Keys("the-case-secret-0123456789")},
-				Triggers: tt.triggers}
-			ep, err := target.Provision(context.Background(), spec)
+				RespondWith: tt.caseRespond, Triggers: tt.triggers}
+			ep, err := conformance.DeclaredTarget(manifest(tt.appRespond)).Provision(context.Background(), spec)
 			var na *conformance.NotApplicableError
 			require.ErrorAs(t, err, &na, "Provision = %+v, %v, want a NotApplicableError", ep, err)
 			assert.Equal(t, tt.want, na.Reason)
 		})
 	}
 	t.Run("in a run", func(t *testing.T) {
-		m := *m
+		m := manifest(nil)
 		m.Sink = freeAddr(t)
-		rep, err := conformance.Check(context.Background(), conformance.DeclaredTarget(&m), conformance.Select("^FanOut/RejectedRequestWakesNothing$"))
+		rep, err := conformance.Check(context.Background(), conformance.DeclaredTarget(m), conformance.Select("^FanOut/RejectedRequestWakesNothing$"))
 		require.NoError(t, err)
 		require.Len(t, rep.Cases, 1)
 		assert.Equal(t, conformance.StatusSkip, rep.Cases[0].Status)
