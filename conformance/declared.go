@@ -36,7 +36,13 @@ import (
 // and, for cases that observe triggers, triggers with the same filters. A
 // case whose only trigger is unfiltered runs against an app without a
 // sink, checking the answers but not the deliveries. Every other case is
-// skipped with the reason.
+// skipped with the reason: what the case needs and what the manifest has.
+//
+// The app may have more triggers than a case asks for. Deliveries to
+// them are not counted against the case; FanOut/DeliveryEnvelope checks
+// the envelope of each one whose declared filter matches its request, and
+// fails a delivery to one whose filter does not match, or to a trigger
+// the manifest does not declare.
 type Manifest struct {
 	// URL is the endpoint's URL.
 	URL string `json:"url"`
