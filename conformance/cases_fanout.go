@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hooklab/hooklab/matcher"
 	"github.com/hooklab/hooklab/sim"
 )
 
@@ -161,15 +162,40 @@ func init() {
 					return
 				}
 				st := r.ep
-				ds := deliveriesOf(x, r, 2, 0)
+				// A declared app may have more triggers than the case asked
+				// for; those whose declared filters match the request
+				// deliver it too, and their envelopes are checked as well.
+				others, err := otherTriggers(x.env.target, st, capturedRequest(sent, r.Sent))
+				if err != nil {
+					x.Errorf("%s: %v", r, err)
+					return
+				}
+				other := map[string]otherTrigger{}
+				matching := 0
+				for _, o := range others {
+					other[o.ID] = o
+					if o.Matches {
+						matching++
+					}
+				}
+				ds := deliveriesOf(x, r, 2+matching, 0)
 				for _, d := range ds {
 					name := x.askedTrigger(st, d.Trigger)
 					where := fmt.Sprintf("%s: delivery to %s", r, name)
+					o, declared := other[d.Trigger]
+					switch {
+					case hasTrigger(st.spec, d.Trigger):
+					case declared && o.Matches:
+						where = fmt.Sprintf("%s: delivery to the declared trigger %s (its filter matches the request)", r, d.Trigger)
+					case declared:
+						x.Errorf("%s: delivery to the declared trigger %q, whose filter %s does not match the request, want none", r, d.Trigger, orAll(o.Filter))
+						continue
+					default:
+						x.Errorf("%s: trigger = %q, want one of the endpoint's trigger ids %s", where, d.Trigger, triggerIDs(st.spec, others))
+						continue
+					}
 					if st.spec.ID != "" && d.Endpoint != st.spec.ID {
 						x.Errorf("%s: endpoint = %q, want %q", where, d.Endpoint, st.spec.ID)
-					}
-					if !hasTrigger(st.spec, d.Trigger) {
-						x.Errorf("%s: trigger = %q, want one of the endpoint's trigger ids %s", where, d.Trigger, triggerIDs(st.spec))
 					}
 					wantEnvelopeURL(x, where, d.Request.URL, sent.URL)
 					wantEnvelopeHeaders(x, where, d.Request.Header, sent.Header, x.Scheme(0).Headers())
@@ -255,12 +281,35 @@ func hasTrigger(spec sim.EndpointSpec, id string) bool {
 	return false
 }
 
-func triggerIDs(spec sim.EndpointSpec) string {
+// triggerIDs lists the trigger ids of spec and then those of others (a
+// declared app's triggers the case did not ask for), quoted.
+func triggerIDs(spec sim.EndpointSpec, others []otherTrigger) string {
 	var ids []string
 	for _, t := range spec.Triggers {
 		ids = append(ids, fmt.Sprintf("%q", t.ID))
 	}
+	for _, o := range others {
+		ids = append(ids, fmt.Sprintf("%q", o.ID))
+	}
 	return "[" + strings.Join(ids, ", ") + "]"
+}
+
+// capturedRequest is a request the suite sent, as a trigger's filter sees
+// it: the method, the absolute URL with its query, the headers with Host,
+// and the exact body.
+func capturedRequest(sent *http.Request, body []byte) matcher.Request {
+	h := sent.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if h.Get("Host") == "" {
+		host := sent.Host
+		if host == "" {
+			host = sent.URL.Host
+		}
+		h.Set("Host", host)
+	}
+	return matcher.Request{Method: sent.Method, URL: sent.URL.String(), Header: h, Body: body}
 }
 
 // wantEnvelopeURL checks that a delivered URL is absolute and addresses

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hooklab/hooklab/internal/specdoc"
+	"github.com/hooklab/hooklab/matcher"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 )
@@ -35,7 +36,13 @@ import (
 // and, for cases that observe triggers, triggers with the same filters. A
 // case whose only trigger is unfiltered runs against an app without a
 // sink, checking the answers but not the deliveries. Every other case is
-// skipped with the reason.
+// skipped with the reason: what the case needs and what the manifest has.
+//
+// The app may have more triggers than a case asks for. Deliveries to
+// them are not counted against the case; FanOut/DeliveryEnvelope checks
+// the envelope of each one whose declared filter matches its request, and
+// fails a delivery to one whose filter does not match, or to a trigger
+// the manifest does not declare.
 type Manifest struct {
 	// URL is the endpoint's URL.
 	URL string `json:"url"`
@@ -217,11 +224,12 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 		}
 	}
 	if spec.RespondWith != nil {
+		want := canonicalAny(spec.RespondWith)
 		if app.RespondWith == nil {
-			return na("has no respondWith")
+			return na("has no respondWith; the case needs %s", truncate(want, maxShapeLen))
 		}
-		if canonicalAny(spec.RespondWith) != canonicalAny(app.RespondWith) {
-			return na("has a different respondWith from the case's")
+		if have := canonicalAny(app.RespondWith); want != have {
+			return na("has the respondWith %s; the case needs %s", truncate(have, maxShapeLen), truncate(want, maxShapeLen))
 		}
 	}
 	if spec.MaxBody != 0 && spec.MaxBody != app.MaxBody {
@@ -240,6 +248,7 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 		return na("has no sink, so the deliveries this case checks cannot be observed")
 	default:
 		used := map[string]bool{}
+		missing := false
 		for _, t := range spec.Triggers {
 			want := canonical(t.Filter)
 			found := ""
@@ -250,14 +259,119 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 				}
 			}
 			if found == "" {
-				return na("has no trigger with the filter %s", orAll(want))
+				missing = true
+				continue
 			}
 			used[found] = true
 			eff.Triggers = append(eff.Triggers, sim.TriggerSpec{ID: found, Filter: t.Filter})
 		}
+		if missing {
+			return Endpoint{}, &NotApplicableError{Reason: d.triggerShortfall(spec.Triggers)}
+		}
 	}
 	return ep, nil
 }
+
+// triggerShortfall says, for each filter the case's triggers need more
+// of than the app declares, how many triggers with that filter the case
+// needs and how many the manifest has, with their ids (at most
+// reasonListMax of each, then "…"): "the declared
+// endpoint has 1 trigger (all) with the filter {} (every request); the
+// case needs 3 (all-1, all-2, all-3)". Filters are compared as
+// canonical JSON, so each is matched by count.
+func (d *declared) triggerShortfall(asked []sim.TriggerSpec) string {
+	need := map[string][]string{}
+	var order []string
+	for _, t := range asked {
+		f := canonical(t.Filter)
+		if need[f] == nil {
+			order = append(order, f)
+		}
+		need[f] = append(need[f], t.ID)
+	}
+	have := map[string][]string{}
+	for _, t := range d.m.Endpoint.Triggers {
+		have[d.canon[t.ID]] = append(have[d.canon[t.ID]], t.ID)
+	}
+	var parts []string
+	for _, f := range order {
+		n, h := need[f], have[f]
+		if len(n) <= len(h) {
+			continue
+		}
+		has := "no trigger"
+		if len(h) > 0 {
+			has = fmt.Sprintf("%d %s (%s)", len(h), plural(len(h), "trigger", "triggers"), idList(h))
+		}
+		parts = append(parts, fmt.Sprintf("has %s with the filter %s; the case needs %d (%s)",
+			has, orAll(f), len(n), idList(n)))
+	}
+	return "the declared endpoint " + strings.Join(parts, "; it ")
+}
+
+// idList joins ids with ", ", cut after reasonListMax of them with "…".
+func idList(ids []string) string {
+	if len(ids) > reasonListMax {
+		return strings.Join(ids[:reasonListMax], ", ") + ", …"
+	}
+	return strings.Join(ids, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// declaredApp is implemented by a target that stands for an existing app
+// (a manifest): Provision maps the case's triggers onto some of the app's
+// declared triggers, and the app delivers to the others as well when
+// their filters match a request. declaredTriggers returns them all, as
+// the manifest declares them.
+type declaredApp interface {
+	declaredTriggers() []sim.TriggerSpec
+}
+
+func (d *declared) declaredTriggers() []sim.TriggerSpec { return d.m.Endpoint.Triggers }
+
+// An otherTrigger is a trigger of a declared app that the case did not
+// ask for, and whether its declared filter matches a request.
+type otherTrigger struct {
+	ID      string
+	Filter  string // canonical JSON; "" for every request
+	Matches bool
+}
+
+// otherTriggers returns the triggers of endpoint st that its case did not
+// ask for, with whether each one's declared filter matches req, when the
+// target stands for an existing app; nil for any other target, whose
+// endpoints have only the triggers the case asked for.
+func otherTriggers(t Target, st *endpointState, req matcher.Request) ([]otherTrigger, error) {
+	app, ok := t.(declaredApp)
+	if !ok || st == nil || st.Spec == nil {
+		return nil, nil
+	}
+	var out []otherTrigger
+	for _, tr := range app.declaredTriggers() {
+		if hasTrigger(st.spec, tr.ID) {
+			continue
+		}
+		o := otherTrigger{ID: tr.ID, Filter: canonical(tr.Filter), Matches: true}
+		if o.Filter != "" {
+			f, err := matcher.ParseRequestFilter(tr.Filter)
+			if err != nil {
+				return nil, fmt.Errorf("declared trigger %q: filter: %w", tr.ID, err)
+			}
+			o.Matches = f.Match(req)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// maxShapeLen is how much of a respondWith a skip reason quotes.
+const maxShapeLen = 160
 
 func schemeName(v *sim.VerifySpec) string {
 	if v.Scheme != nil {
