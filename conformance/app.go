@@ -74,6 +74,10 @@ func (a *appTarget) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpo
 	if ep.Spec != nil {
 		st.endpoint = ep.Spec.ID
 	}
+	if st.endpoint == "" {
+		// A Manifest made in Go may have no id; an envelope needs one.
+		st.endpoint = "declared"
+	}
 	srv, err := sim.NewServer("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ar := &appRequest{ep: st, received: time.Now().UTC()}
 		ar.body.rc = r.Body

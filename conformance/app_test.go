@@ -93,3 +93,16 @@ func TestObserverFiredForARequestNotServedByAppIsAnError(t *testing.T) {
 	assert.Contains(t, err.Error(), `Fired("all")`)
 	assert.Contains(t, err.Error(), "not served by conformance.App")
 }
+
+func TestAppDeliversForAManifestWithoutEndpointID(t *testing.T) {
+	m := githubAppManifest(t)
+	m.Endpoint.ID = "" // a Manifest made in Go, not by ParseManifest
+	app := &githubApp{secret: "example-secret-0123456789"}
+	obs := conformance.NewObserver()
+	app.OnEvent = obs.Fired
+	rep, err := conformance.Check(context.Background(), conformance.App(app.Routes(), m, obs),
+		conformance.Select("^FanOut/DeliveryEnvelope$"))
+	require.NoError(t, err)
+	assert.Equal(t, conformance.StatusPass, statuses(rep)["FanOut/DeliveryEnvelope"])
+	require.NoError(t, obs.Err(), "the sink refuses an envelope without an endpoint id")
+}
