@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +65,12 @@ func (a *appTarget) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpo
 		m.Sink = du.Host
 	}
 	ep, err := DeclaredTarget(&m).Provision(ctx, spec)
+	var na *NotApplicableError
+	if errors.As(err, &na) && a.obs == nil {
+		// DeclaredTarget's reason names the manifest's sink; App's
+		// deliveries are seen by an Observer instead.
+		return Endpoint{}, &NotApplicableError{Reason: strings.Replace(na.Reason, "has no sink", "has no Observer (App's obs is nil)", 1)}
+	}
 	if err != nil {
 		return Endpoint{}, err
 	}

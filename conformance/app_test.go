@@ -56,6 +56,11 @@ func TestAppWithoutObserverChecksOnlyAnswers(t *testing.T) {
 	assert.Equal(t, conformance.StatusPass, st["Verify/WrongSecret"])
 	assert.Equal(t, conformance.StatusSkip, st["FanOut/DeliveryEnvelope"], "a case with a filtered trigger needs an observer")
 	for _, c := range rep.Cases {
+		if c.Case.ID() == "FanOut/DeliveryEnvelope" {
+			assert.Contains(t, c.Reason, "has no Observer")
+		}
+	}
+	for _, c := range rep.Cases {
 		if c.Status == conformance.StatusSkip {
 			assert.NotEmpty(t, c.Reason)
 		}
