@@ -32,7 +32,14 @@ import (
 // a sim.Delivery envelope for the suite. A nil obs observes nothing: the
 // cases whose only trigger is unfiltered then check the answers but not
 // the deliveries, and the other cases with triggers are skipped.
+//
+// A nil h or m is an error of every Provision.
 func App(h http.Handler, m *Manifest, obs *Observer) Target {
+	if h == nil || m == nil {
+		return TargetFunc(func(context.Context, sim.EndpointSpec) (Endpoint, error) {
+			return Endpoint{}, errors.New("conformance: App needs a handler and a manifest, got nil")
+		})
+	}
 	return &appTarget{h: h, m: *m, obs: obs}
 }
 
@@ -105,8 +112,8 @@ func (a *appTarget) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpo
 }
 
 // An Observer turns the triggers an app fires into the delivery envelopes
-// the suite checks (see App). Its zero value is not ready to use; make one
-// with NewObserver. It is safe for concurrent use.
+// the suite checks (see App). Its zero value is ready to use, as is
+// NewObserver's. It is safe for concurrent use.
 type Observer struct {
 	client *http.Client
 
@@ -116,8 +123,11 @@ type Observer struct {
 
 // NewObserver returns an Observer.
 func NewObserver() *Observer {
-	return &Observer{client: &http.Client{Timeout: 30 * time.Second}}
+	return &Observer{client: defaultObserverClient}
 }
+
+// defaultObserverClient POSTs envelopes, each bounded by 30 seconds.
+var defaultObserverClient = &http.Client{Timeout: 30 * time.Second}
 
 // Fired tells the suite that the app fired its trigger id for r, the
 // request the app's handler was given (or one derived from it, with its
@@ -133,6 +143,10 @@ func NewObserver() *Observer {
 // envelope the sink did not take, is an error, which the endpoint's Close
 // returns (the suite logs it) and Err returns.
 func (o *Observer) Fired(trigger string, r *http.Request) {
+	if r == nil {
+		o.fail(fmt.Errorf("conformance: Observer.Fired(%q): a nil request", trigger))
+		return
+	}
 	ar, ok := r.Context().Value(appRequestKey{}).(*appRequest)
 	if !ok {
 		o.fail(fmt.Errorf("conformance: Observer.Fired(%q): %s %s was not served by conformance.App (pass the request the app's handler got)", trigger, r.Method, r.URL.Path))
@@ -191,7 +205,11 @@ func (o *Observer) post(deliver string, d *sim.Delivery) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(sim.DeliveryIDHeader, d.ID)
-	resp, err := o.client.Do(req)
+	client := o.client
+	if client == nil {
+		client = defaultObserverClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -103,11 +103,30 @@ func TestAppDeliversForAManifestWithoutEndpointID(t *testing.T) {
 	m := githubAppManifest(t)
 	m.Endpoint.ID = "" // a Manifest made in Go, not by ParseManifest
 	app := &githubApp{secret: "example-secret-0123456789"}
-	obs := conformance.NewObserver()
+	obs := &conformance.Observer{} // the zero value delivers too
 	app.OnEvent = obs.Fired
 	rep, err := conformance.Check(context.Background(), conformance.App(app.Routes(), m, obs),
 		conformance.Select("^FanOut/DeliveryEnvelope$"))
 	require.NoError(t, err)
 	assert.Equal(t, conformance.StatusPass, statuses(rep)["FanOut/DeliveryEnvelope"])
 	require.NoError(t, obs.Err(), "the sink refuses an envelope without an endpoint id")
+}
+
+func TestAppAndObserverRefuseNilInputsWithAnError(t *testing.T) {
+	m := githubAppManifest(t)
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		m    *conformance.Manifest
+	}{{"nil handler", nil, m}, {"nil manifest", http.NotFoundHandler(), nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := conformance.App(tc.h, tc.m, nil).Provision(context.Background(), m.Endpoint)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "App needs a handler and a manifest")
+		})
+	}
+	var obs conformance.Observer // the zero value is usable
+	obs.Fired("all", nil)
+	require.Error(t, obs.Err())
+	assert.Contains(t, obs.Err().Error(), "a nil request")
 }
