@@ -107,7 +107,7 @@ func ExampleApp() {
 	// --- PASS: TestConformance/Verify/WrongSecret
 	// --- PASS: TestConformance/Verify
 	// --- SKIP: TestConformance/FanOut/PartialMatches
-	//     skipped: the declared endpoint has no trigger with the filter {"body":{"action":["closed"]}}
+	//     skipped: the declared endpoint has no trigger with the filter {"body":{"action":["closed"]}}; the case needs 1 (closed); it has no trigger with the filter {"body":{"action":["opened"]}}; the case needs 1 (opened); it has no trigger with the filter {"headers":{"x-github-event":["push"]}}; the case needs 1 (push-event); it has no trigger with the filter {"body":{"issue":{"number":[7]}},"method":["POST"]}; the case needs 1 (post-issue-7)
 	// --- PASS: TestConformance/FanOut/DeliveryEnvelope
 	// --- PASS: TestConformance/FanOut
 }
