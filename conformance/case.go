@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hooklab/hooklab/sim"
@@ -47,7 +47,7 @@ type check struct {
 	// every trigger's Deliver at the sink.
 	spec func() sim.EndpointSpec
 	// run sends the case's requests and reports violations through x.
-	run func(x *X)
+	run func(x *exchange)
 }
 
 // source returns "conformance/<file>:<line>" of the caller's caller.
@@ -60,26 +60,22 @@ func source(skip int) string {
 }
 
 // def declares a case; it records the file:line of its caller.
-func def(group, name, rule, ref string, spec func() sim.EndpointSpec, run func(x *X)) check {
+func def(group, name, rule, ref string, spec func() sim.EndpointSpec, run func(x *exchange)) check {
 	return check{Case: Case{Group: group, Name: name, Rule: rule, Reference: ref, Source: source(1)}, spec: spec, run: run}
 }
 
-var registry []check
+// suite is every check, in the order the runners run them: group by
+// group, each group in declaration order.
+var suite = slices.Concat(
+	verifyCases, verifyPolicyCases,
+	respondWithCases,
+	filterCases, filterBodyCases,
+	fanOutCases, fanOutScaleCases,
+	robustnessCases, robustnessBodyCases,
+)
 
-// register adds cases to the suite; each cases_*.go file calls it from an
-// init function.
-func register(cs ...check) { registry = append(registry, cs...) }
-
-// all returns every check in group order, then declaration order.
-func all() []check {
-	cs := append([]check(nil), registry...)
-	rank := map[string]int{}
-	for i, g := range groupOrder {
-		rank[g] = i
-	}
-	sort.SliceStable(cs, func(i, j int) bool { return rank[cs[i].Group] < rank[cs[j].Group] })
-	return cs
-}
+// all returns every check in suite order.
+func all() []check { return slices.Clone(suite) }
 
 // Cases returns every case of the suite, in the order the runners run
 // them.

@@ -36,7 +36,7 @@ func trig(id, filter string) sim.TriggerSpec {
 // and a fresh secret (a key pair for asymmetric presets), with the given
 // triggers; edit, if set, changes the spec first. It returns the
 // endpoint's index.
-func (x *X) ProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) int {
+func (x *exchange) ProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) int {
 	x.t.Helper()
 	i, reason := x.TryProvisionPreset(preset, edit, triggers...)
 	if i < 0 {
@@ -48,13 +48,13 @@ func (x *X) ProvisionPreset(preset string, edit func(*sim.EndpointSpec), trigger
 // TryProvisionPreset is ProvisionPreset for a case that loops over
 // presets: it returns -1 and the reason when the target cannot make the
 // endpoint, instead of skipping the whole case.
-func (x *X) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) (int, string) {
+func (x *exchange) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) (int, string) {
 	x.t.Helper()
 	s, err := signer.Preset(preset)
 	if err != nil {
 		x.Fatalf("conformance: %v", err)
 	}
-	verify, sign := Keys(s, 1)
+	verify, sign := newKeys(s, 1)
 	spec := sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}
 	if edit != nil {
 		edit(&spec)
@@ -77,7 +77,7 @@ func limitedSpec(maxBody int64) func() sim.EndpointSpec {
 func presetSpec(preset string, triggers ...sim.TriggerSpec) func() sim.EndpointSpec {
 	return func() sim.EndpointSpec {
 		s, _ := signer.Preset(preset)
-		verify, _ := Keys(s, 1)
+		verify, _ := newKeys(s, 1)
 		return sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}
 	}
 }

@@ -29,247 +29,245 @@ const (
 	fanOutConcurrentPause    = 25 * time.Millisecond
 )
 
-func init() {
-	register(
-		def(GroupFanOut, "PartialMatches",
-			"of five triggers filtered on method, headers and body, exactly the three a request matches get one delivery each and the other two none, whatever their order in the spec",
-			refFanOutMatch,
-			presetSpec("github",
-				trig("closed", `{"body":{"action":["closed"]}}`),
-				trig("opened", `{"body":{"action":["opened"]}}`),
-				trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
-				trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`),
-				trig("post-issue-7", `{"method":["POST"],"body":{"issue":{"number":[7]}}}`),
-			),
-			func(x *X) {
-				r := x.Send(Request{Label: "valid signature, X-GitHub-Event issues, action opened, issue 7",
-					Header: http.Header{"X-Github-Event": {"issues"}},
-					Body:   []byte(`{"action":"opened","issue":{"number":7}}`)})
+var fanOutCases = []check{
+	def(GroupFanOut, "PartialMatches",
+		"of five triggers filtered on method, headers and body, exactly the three a request matches get one delivery each and the other two none, whatever their order in the spec",
+		refFanOutMatch,
+		presetSpec("github",
+			trig("closed", `{"body":{"action":["closed"]}}`),
+			trig("opened", `{"body":{"action":["opened"]}}`),
+			trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
+			trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`),
+			trig("post-issue-7", `{"method":["POST"],"body":{"issue":{"number":[7]}}}`),
+		),
+		func(x *exchange) {
+			r := x.Send(request{Label: "valid signature, X-GitHub-Event issues, action opened, issue 7",
+				Header: http.Header{"X-Github-Event": {"issues"}},
+				Body:   []byte(`{"action":"opened","issue":{"number":7}}`)})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"opened": 1, "issues-event": 1, "post-issue-7": 1}, r)
+		}),
+	def(GroupFanOut, "NoneMatchAccepted",
+		"a verified request that no trigger's filter matches is still accepted with a 2xx and wakes nothing",
+		refTriggerFanOut+" (if none match, the event is stored with no runs; the sender still got 200)",
+		presetSpec("github",
+			trig("closed", `{"body":{"action":["closed"]}}`),
+			trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
+			trig("get-only", `{"method":["GET"]}`),
+			trig("mode-subscribe", `{"query":{"mode":["subscribe"]}}`),
+		),
+		func(x *exchange) {
+			r := x.Send(request{Label: "valid signature, matching no trigger (action opened, X-GitHub-Event issues, ?mode=unsubscribe)",
+				Query:  "mode=unsubscribe",
+				Header: http.Header{"X-Github-Event": {"issues"}},
+				Body:   []byte(`{"action":"opened"}`)})
+			x.WantAccepted(r)
+			x.WantNoDeliveries(r)
+		}),
+	def(GroupFanOut, "EveryMatchExactlyOnce",
+		"triggers with identical filters are distinct consumers: each, and an unfiltered one beside them, gets exactly one delivery of a matching request",
+		refTriggerFanOut+" (one dispatcher per job, no de-duplication across jobs)",
+		presetSpec("github",
+			trig("opened-1", `{"body":{"action":["opened"]}}`),
+			trig("opened-2", `{"body":{"action":["opened"]}}`),
+			trig("opened-3", `{"body":{"action":["opened"]}}`),
+			trig("all", ""),
+		),
+		func(x *exchange) {
+			r := x.Send(request{Label: "valid signature, action opened", Body: []byte(`{"action":"opened"}`)})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"opened-1": 1, "opened-2": 1, "opened-3": 1, "all": 1}, r)
+		}),
+	def(GroupFanOut, "IdenticalRequestsEachFire",
+		"requests with identical bodies and signatures are separate events: each one wakes every matching trigger once, with no de-duplication by content",
+		refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (conformance/RULES.md T4)",
+		presetSpec("github", trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
+		func(x *exchange) {
+			body := []byte(`{"action":"opened","issue":{"number":1}}`)
+			var rs []*response
+			for i := range 3 {
+				r := x.Send(request{Label: fmt.Sprintf("valid signature, the same body, request %d of 3", i+1), Body: body})
 				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"opened": 1, "issues-event": 1, "post-issue-7": 1}, r)
-			}),
-		def(GroupFanOut, "NoneMatchAccepted",
-			"a verified request that no trigger's filter matches is still accepted with a 2xx and wakes nothing",
-			refTriggerFanOut+" (if none match, the event is stored with no runs; the sender still got 200)",
-			presetSpec("github",
-				trig("closed", `{"body":{"action":["closed"]}}`),
-				trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
-				trig("get-only", `{"method":["GET"]}`),
-				trig("mode-subscribe", `{"query":{"mode":["subscribe"]}}`),
-			),
-			func(x *X) {
-				r := x.Send(Request{Label: "valid signature, matching no trigger (action opened, X-GitHub-Event issues, ?mode=unsubscribe)",
-					Query:  "mode=unsubscribe",
-					Header: http.Header{"X-Github-Event": {"issues"}},
-					Body:   []byte(`{"action":"opened"}`)})
-				x.WantAccepted(r)
-				x.WantNoDeliveries(r)
-			}),
-		def(GroupFanOut, "EveryMatchExactlyOnce",
-			"triggers with identical filters are distinct consumers: each, and an unfiltered one beside them, gets exactly one delivery of a matching request",
-			refTriggerFanOut+" (one dispatcher per job, no de-duplication across jobs)",
-			presetSpec("github",
-				trig("opened-1", `{"body":{"action":["opened"]}}`),
-				trig("opened-2", `{"body":{"action":["opened"]}}`),
-				trig("opened-3", `{"body":{"action":["opened"]}}`),
-				trig("all", ""),
-			),
-			func(x *X) {
-				r := x.Send(Request{Label: "valid signature, action opened", Body: []byte(`{"action":"opened"}`)})
-				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"opened-1": 1, "opened-2": 1, "opened-3": 1, "all": 1}, r)
-			}),
-		def(GroupFanOut, "IdenticalRequestsEachFire",
-			"requests with identical bodies and signatures are separate events: each one wakes every matching trigger once, with no de-duplication by content",
-			refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (conformance/RULES.md T4)",
-			presetSpec("github", trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
-			func(x *X) {
-				body := []byte(`{"action":"opened","issue":{"number":1}}`)
-				var rs []*Response
-				for i := range 3 {
-					r := x.Send(Request{Label: fmt.Sprintf("valid signature, the same body, request %d of 3", i+1), Body: body})
-					x.WantAccepted(r)
-					rs = append(rs, r)
-				}
-				x.WantDeliveries(map[string]int{"all": 1, "opened": 1}, rs...)
-			}),
-		def(GroupFanOut, "ConcurrentRequests",
-			fmt.Sprintf("under %d concurrent requests (%d in flight, each body paused halfway), each request wakes exactly the triggers it matches, once each: no delivery is lost, doubled or given to another request", fanOutConcurrentRequests, fanOutConcurrentParallel),
-			refTriggerFanOut+" (one invokeDispatcher job per match, in parallel)",
-			presetSpec("github",
-				trig("all", ""),
-				trig("kind-a", `{"body":{"kind":["a"]}}`),
-				trig("kind-b", `{"body":{"kind":["b"]}}`),
-				trig("kind-a-or-b", `{"body":{"kind":["a","b"]}}`),
-				trig("not-a", `{"body":{"kind":[{"$anythingBut":"a"}]}}`),
-			),
-			func(x *X) {
-				kinds := []string{"a", "b", "c"}
-				want := map[string]map[string]int{
-					"a": {"all": 1, "kind-a": 1, "kind-a-or-b": 1},
-					"b": {"all": 1, "kind-b": 1, "kind-a-or-b": 1, "not-a": 1},
-					"c": {"all": 1, "not-a": 1},
-				}
-				rs := make([]Request, fanOutConcurrentRequests)
-				for i := range rs {
-					k := kinds[i%len(kinds)]
-					body := []byte(fmt.Sprintf(`{"kind":%q,"n":%d}`, k, i))
-					rs[i] = Request{Label: fmt.Sprintf("valid signature, kind %s, request %d of %d", k, i+1, len(rs)), Body: body,
-						// A pause mid-body keeps the requests in flight at the
-						// ingress together, as on a real network.
-						After: func(r *http.Request) {
-							r.Body = io.NopCloser(&pausedReader{b: body, at: len(body) / 2, pause: fanOutConcurrentPause})
-						}}
-				}
-				resps := x.SendAll(rs, fanOutConcurrentParallel)
-				byKind := map[string][]*Response{}
-				refused := 0
-				for i, r := range resps {
-					if r.Err != nil || r.Status/100 != 2 {
-						if refused == 0 {
-							x.WantAccepted(r)
-						}
-						refused++
+				rs = append(rs, r)
+			}
+			x.WantDeliveries(map[string]int{"all": 1, "opened": 1}, rs...)
+		}),
+	def(GroupFanOut, "ConcurrentRequests",
+		fmt.Sprintf("under %d concurrent requests (%d in flight, each body paused halfway), each request wakes exactly the triggers it matches, once each: no delivery is lost, doubled or given to another request", fanOutConcurrentRequests, fanOutConcurrentParallel),
+		refTriggerFanOut+" (one invokeDispatcher job per match, in parallel)",
+		presetSpec("github",
+			trig("all", ""),
+			trig("kind-a", `{"body":{"kind":["a"]}}`),
+			trig("kind-b", `{"body":{"kind":["b"]}}`),
+			trig("kind-a-or-b", `{"body":{"kind":["a","b"]}}`),
+			trig("not-a", `{"body":{"kind":[{"$anythingBut":"a"}]}}`),
+		),
+		func(x *exchange) {
+			kinds := []string{"a", "b", "c"}
+			want := map[string]map[string]int{
+				"a": {"all": 1, "kind-a": 1, "kind-a-or-b": 1},
+				"b": {"all": 1, "kind-b": 1, "kind-a-or-b": 1, "not-a": 1},
+				"c": {"all": 1, "not-a": 1},
+			}
+			rs := make([]request, fanOutConcurrentRequests)
+			for i := range rs {
+				k := kinds[i%len(kinds)]
+				body := []byte(fmt.Sprintf(`{"kind":%q,"n":%d}`, k, i))
+				rs[i] = request{Label: fmt.Sprintf("valid signature, kind %s, request %d of %d", k, i+1, len(rs)), Body: body,
+					// A pause mid-body keeps the requests in flight at the
+					// ingress together, as on a real network.
+					After: func(r *http.Request) {
+						r.Body = io.NopCloser(&pausedReader{b: body, at: len(body) / 2, pause: fanOutConcurrentPause})
+					}}
+			}
+			resps := x.SendAll(rs, fanOutConcurrentParallel)
+			byKind := map[string][]*response{}
+			refused := 0
+			for i, r := range resps {
+				if r.Err != nil || r.Status/100 != 2 {
+					if refused == 0 {
+						x.WantAccepted(r)
 					}
-					k := kinds[i%len(kinds)]
-					byKind[k] = append(byKind[k], r)
+					refused++
 				}
-				if refused > 1 {
-					x.Errorf("concurrent requests: %d of %d were not accepted, want all", refused, len(resps))
+				k := kinds[i%len(kinds)]
+				byKind[k] = append(byKind[k], r)
+			}
+			if refused > 1 {
+				x.Errorf("concurrent requests: %d of %d were not accepted, want all", refused, len(resps))
+			}
+			for _, k := range kinds {
+				x.WantDeliveries(want[k], byKind[k]...)
+			}
+		}),
+	def(GroupFanOut, "DeliveryEnvelope",
+		"each delivery carries the endpoint and trigger ids, the request's method, absolute URL with its query, every header sent (the signature and request id included) and its exact body bytes, a verified verification result, and receivedAt <= deliveredAt",
+		refFanOutEnvelope,
+		presetSpec("github", trig("all", ""), trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`)),
+		func(x *exchange) {
+			// The body is spelled as no JSON encoder would write it, so
+			// re-encoding anywhere on the way shows.
+			body := []byte("{ \"action\" : \"opened\",\"z\":1.0, \"a\":\"caf\\u00e9 \\ud83d\\ude00\",\n\"issue\":{\"number\":7} }\n")
+			var sent *http.Request
+			r := x.Send(request{Label: "PUT, valid signature, X-GitHub-Event issues, a repeated header, a query",
+				Method: http.MethodPut,
+				Query:  "source=conformance&n=1&empty=&q=a%20b",
+				Header: http.Header{"X-Github-Event": {"issues"}, "X-Hooklab-Repeated": {"one", "two"}},
+				Body:   body,
+				After:  func(r *http.Request) { sent = r },
+			})
+			x.WantAccepted(r)
+			if !x.WantDeliveries(map[string]int{"all": 1, "issues-event": 1}, r) || sent == nil {
+				return
+			}
+			st := r.ep
+			// A declared app may have more triggers than the case asked
+			// for; those whose declared filters match the request
+			// deliver it too, and their envelopes are checked as well.
+			others, err := otherTriggers(x.env.target, st, capturedRequest(sent, r.Sent))
+			if err != nil {
+				x.Errorf("%s: %v", r, err)
+				return
+			}
+			other := map[string]otherTrigger{}
+			matching := 0
+			for _, o := range others {
+				other[o.ID] = o
+				if o.Matches {
+					matching++
 				}
-				for _, k := range kinds {
-					x.WantDeliveries(want[k], byKind[k]...)
+			}
+			ds := deliveriesOf(x, r, 2+matching, 0)
+			for _, d := range ds {
+				name := x.askedTrigger(st, d.Trigger)
+				where := fmt.Sprintf("%s: delivery to %s", r, name)
+				o, declared := other[d.Trigger]
+				switch {
+				case hasTrigger(st.spec, d.Trigger):
+				case declared && o.Matches:
+					where = fmt.Sprintf("%s: delivery to the declared trigger %s (its filter matches the request)", r, d.Trigger)
+				case declared:
+					x.Errorf("%s: delivery to the declared trigger %q, whose filter %s does not match the request, want none", r, d.Trigger, orAll(o.Filter))
+					continue
+				default:
+					x.Errorf("%s: trigger = %q, want one of the endpoint's trigger ids %s", where, d.Trigger, triggerIDs(st.spec, others))
+					continue
 				}
-			}),
-		def(GroupFanOut, "DeliveryEnvelope",
-			"each delivery carries the endpoint and trigger ids, the request's method, absolute URL with its query, every header sent (the signature and request id included) and its exact body bytes, a verified verification result, and receivedAt <= deliveredAt",
-			refFanOutEnvelope,
-			presetSpec("github", trig("all", ""), trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`)),
-			func(x *X) {
-				// The body is spelled as no JSON encoder would write it, so
-				// re-encoding anywhere on the way shows.
-				body := []byte("{ \"action\" : \"opened\",\"z\":1.0, \"a\":\"caf\\u00e9 \\ud83d\\ude00\",\n\"issue\":{\"number\":7} }\n")
-				var sent *http.Request
-				r := x.Send(Request{Label: "PUT, valid signature, X-GitHub-Event issues, a repeated header, a query",
-					Method: http.MethodPut,
-					Query:  "source=conformance&n=1&empty=&q=a%20b",
-					Header: http.Header{"X-Github-Event": {"issues"}, "X-Hooklab-Repeated": {"one", "two"}},
-					Body:   body,
-					After:  func(r *http.Request) { sent = r },
-				})
-				x.WantAccepted(r)
-				if !x.WantDeliveries(map[string]int{"all": 1, "issues-event": 1}, r) || sent == nil {
-					return
+				if st.spec.ID != "" && d.Endpoint != st.spec.ID {
+					x.Errorf("%s: endpoint = %q, want %q", where, d.Endpoint, st.spec.ID)
 				}
-				st := r.ep
-				// A declared app may have more triggers than the case asked
-				// for; those whose declared filters match the request
-				// deliver it too, and their envelopes are checked as well.
-				others, err := otherTriggers(x.env.target, st, capturedRequest(sent, r.Sent))
-				if err != nil {
-					x.Errorf("%s: %v", r, err)
-					return
+				wantEnvelopeURL(x, where, d.Request.URL, sent.URL)
+				wantEnvelopeHeaders(x, where, d.Request.Header, sent.Header, x.Scheme(0).Headers())
+				if !d.Verification.Verified || d.Verification.Reason != "" {
+					x.Errorf("%s: verification = {verified: %t, reason: %q}, want {verified: true}", where, d.Verification.Verified, d.Verification.Reason)
 				}
-				other := map[string]otherTrigger{}
-				matching := 0
-				for _, o := range others {
-					other[o.ID] = o
-					if o.Matches {
-						matching++
-					}
+				switch {
+				case d.ReceivedAt.IsZero() || d.DeliveredAt.IsZero():
+					x.Errorf("%s: receivedAt = %v, deliveredAt = %v, want both set", where, d.ReceivedAt, d.DeliveredAt)
+				case d.DeliveredAt.Before(d.ReceivedAt):
+					x.Errorf("%s: deliveredAt = %v, want at or after receivedAt %v", where, d.DeliveredAt, d.ReceivedAt)
 				}
-				ds := deliveriesOf(x, r, 2+matching, 0)
-				for _, d := range ds {
-					name := x.askedTrigger(st, d.Trigger)
-					where := fmt.Sprintf("%s: delivery to %s", r, name)
-					o, declared := other[d.Trigger]
-					switch {
-					case hasTrigger(st.spec, d.Trigger):
-					case declared && o.Matches:
-						where = fmt.Sprintf("%s: delivery to the declared trigger %s (its filter matches the request)", r, d.Trigger)
-					case declared:
-						x.Errorf("%s: delivery to the declared trigger %q, whose filter %s does not match the request, want none", r, d.Trigger, orAll(o.Filter))
-						continue
-					default:
-						x.Errorf("%s: trigger = %q, want one of the endpoint's trigger ids %s", where, d.Trigger, triggerIDs(st.spec, others))
-						continue
-					}
-					if st.spec.ID != "" && d.Endpoint != st.spec.ID {
-						x.Errorf("%s: endpoint = %q, want %q", where, d.Endpoint, st.spec.ID)
-					}
-					wantEnvelopeURL(x, where, d.Request.URL, sent.URL)
-					wantEnvelopeHeaders(x, where, d.Request.Header, sent.Header, x.Scheme(0).Headers())
-					if !d.Verification.Verified || d.Verification.Reason != "" {
-						x.Errorf("%s: verification = {verified: %t, reason: %q}, want {verified: true}", where, d.Verification.Verified, d.Verification.Reason)
-					}
-					switch {
-					case d.ReceivedAt.IsZero() || d.DeliveredAt.IsZero():
-						x.Errorf("%s: receivedAt = %v, deliveredAt = %v, want both set", where, d.ReceivedAt, d.DeliveredAt)
-					case d.DeliveredAt.Before(d.ReceivedAt):
-						x.Errorf("%s: deliveredAt = %v, want at or after receivedAt %v", where, d.DeliveredAt, d.ReceivedAt)
-					}
+			}
+		}),
+	def(GroupFanOut, "RejectedRequestWakesNothing",
+		"a request that fails verification is answered 401 and wakes none of the endpoint's triggers, even unfiltered ones, not even before the answer",
+		refTriggerFanOut+"; verification happens before the event is stored (conformance/RULES.md T3); a strict ingress must not fan out what it rejects",
+		presetSpec("github", trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
+		func(x *exchange) {
+			_, wrong := newKeys(x.Scheme(0), 1)
+			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Body: []byte(`{"action":"opened"}`)})
+			unsigned := x.Send(request{Label: "no signature", Unsigned: true, Body: []byte(`{"action":"opened"}`)})
+			x.WantStatus(forged, http.StatusUnauthorized)
+			x.WantStatus(unsigned, http.StatusUnauthorized)
+			x.WantNoDeliveries(forged, unsigned)
+		}),
+	def(GroupFanOut, "EndpointIsolation",
+		"a request to one endpoint wakes only that endpoint's triggers, never those of another endpoint, and a request signed with another endpoint's secret is rejected",
+		refFanOutIsolation,
+		nil,
+		func(x *exchange) {
+			opened := `{"body":{"action":["opened"]}}`
+			a := x.ProvisionPreset("github", nil, trig("a-all", ""), trig("a-opened", opened))
+			b := x.ProvisionPreset("github", nil, trig("b-all", ""), trig("b-opened", opened))
+			if x.URL(a) == x.URL(b) {
+				x.Skipf("skipped: the target gave both endpoints the URL %s, so it serves a single endpoint", x.URL(a))
+			}
+			body := []byte(`{"action":"opened"}`)
+			ra := x.Send(request{Label: "endpoint A, valid signature", Endpoint: a, Body: body})
+			rb := x.Send(request{Label: "endpoint B, valid signature", Endpoint: b, Body: body})
+			cross := x.Send(request{Label: "endpoint A, signed with endpoint B's secret", Endpoint: a, Keys: x.eps[b].signKeys, Body: body})
+			x.WantAccepted(ra)
+			x.WantAccepted(rb)
+			x.WantStatus(cross, http.StatusUnauthorized)
+			okA := x.WantDeliveries(map[string]int{"a-all": 1, "a-opened": 1}, ra)
+			okB := x.WantDeliveries(map[string]int{"b-all": 1, "b-opened": 1}, rb)
+			x.WantNoDeliveries(cross)
+			for _, c := range []struct {
+				r  *response
+				ok bool
+			}{{ra, okA}, {rb, okB}} {
+				if !c.ok {
+					continue
 				}
-			}),
-		def(GroupFanOut, "RejectedRequestWakesNothing",
-			"a request that fails verification is answered 401 and wakes none of the endpoint's triggers, even unfiltered ones, not even before the answer",
-			refTriggerFanOut+"; verification happens before the event is stored (conformance/RULES.md T3); a strict ingress must not fan out what it rejects",
-			presetSpec("github", trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
-			func(x *X) {
-				_, wrong := Keys(x.Scheme(0), 1)
-				forged := x.Send(Request{Label: "signed with a wrong secret", Keys: wrong, Body: []byte(`{"action":"opened"}`)})
-				unsigned := x.Send(Request{Label: "no signature", Unsigned: true, Body: []byte(`{"action":"opened"}`)})
-				x.WantStatus(forged, http.StatusUnauthorized)
-				x.WantStatus(unsigned, http.StatusUnauthorized)
-				x.WantNoDeliveries(forged, unsigned)
-			}),
-		def(GroupFanOut, "EndpointIsolation",
-			"a request to one endpoint wakes only that endpoint's triggers, never those of another endpoint, and a request signed with another endpoint's secret is rejected",
-			refFanOutIsolation,
-			nil,
-			func(x *X) {
-				opened := `{"body":{"action":["opened"]}}`
-				a := x.ProvisionPreset("github", nil, trig("a-all", ""), trig("a-opened", opened))
-				b := x.ProvisionPreset("github", nil, trig("b-all", ""), trig("b-opened", opened))
-				if x.URL(a) == x.URL(b) {
-					x.Skipf("skipped: the target gave both endpoints the URL %s, so it serves a single endpoint", x.URL(a))
-				}
-				body := []byte(`{"action":"opened"}`)
-				ra := x.Send(Request{Label: "endpoint A, valid signature", Endpoint: a, Body: body})
-				rb := x.Send(Request{Label: "endpoint B, valid signature", Endpoint: b, Body: body})
-				cross := x.Send(Request{Label: "endpoint A, signed with endpoint B's secret", Endpoint: a, Keys: x.eps[b].signKeys, Body: body})
-				x.WantAccepted(ra)
-				x.WantAccepted(rb)
-				x.WantStatus(cross, http.StatusUnauthorized)
-				okA := x.WantDeliveries(map[string]int{"a-all": 1, "a-opened": 1}, ra)
-				okB := x.WantDeliveries(map[string]int{"b-all": 1, "b-opened": 1}, rb)
-				x.WantNoDeliveries(cross)
-				for _, c := range []struct {
-					r  *Response
-					ok bool
-				}{{ra, okA}, {rb, okB}} {
-					if !c.ok {
-						continue
-					}
-					for _, d := range deliveriesOf(x, c.r, 2, 0) {
-						if id := c.r.ep.spec.ID; id != "" && d.Endpoint != id {
-							x.Errorf("%s: delivery to %s: endpoint = %q, want %q", c.r, x.askedTrigger(c.r.ep, d.Trigger), d.Endpoint, id)
-						}
+				for _, d := range deliveriesOf(x, c.r, 2, 0) {
+					if id := c.r.ep.spec.ID; id != "" && d.Endpoint != id {
+						x.Errorf("%s: delivery to %s: endpoint = %q, want %q", c.r, x.askedTrigger(c.r.ep, d.Trigger), d.Endpoint, id)
 					}
 				}
-			}),
-	)
+			}
+		}),
 }
 
 // deliveriesOf returns the deliveries of r: it waits until n have
 // arrived, at most the delivery wait, then settle more, to catch extra
 // ones. A case whose endpoint's deliveries cannot be observed is skipped.
-func deliveriesOf(x *X, r *Response, n int, settle time.Duration) []sim.Delivery {
+func deliveriesOf(x *exchange, r *response, n int, settle time.Duration) []sim.Delivery {
 	if r.ep != nil && r.ep.Unobserved != "" {
 		x.Skipf("skipped: %s: deliveries cannot be observed: %s", r, r.ep.Unobserved)
 	}
 	ctx, cancel := context.WithTimeout(x.ctx, x.env.opts.deliveryWait)
 	defer cancel()
-	return x.env.deliveries(ctx, map[string]*Response{r.ID: r}, n, settle)[r.ID]
+	return x.env.deliveries(ctx, map[string]*response{r.ID: r}, n, settle)[r.ID]
 }
 
 func hasTrigger(spec sim.EndpointSpec, id string) bool {
@@ -315,7 +313,7 @@ func capturedRequest(sent *http.Request, body []byte) matcher.Request {
 // wantEnvelopeURL checks that a delivered URL is absolute and addresses
 // the path and query that were sent. The host is not compared: an
 // implementation behind a proxy sees its own.
-func wantEnvelopeURL(x *X, where, got string, sent *url.URL) {
+func wantEnvelopeURL(x *exchange, where, got string, sent *url.URL) {
 	u, err := url.Parse(got)
 	switch {
 	case err != nil:
@@ -330,7 +328,7 @@ func wantEnvelopeURL(x *X, where, got string, sent *url.URL) {
 // wantEnvelopeHeaders checks that every header sent is in the delivery
 // with its values. Names are compared case-insensitively and repeated
 // values joined with ", ", as a JavaScript Headers object does.
-func wantEnvelopeHeaders(x *X, where string, got map[string][]string, sent http.Header, sigHeaders []string) {
+func wantEnvelopeHeaders(x *exchange, where string, got map[string][]string, sent http.Header, sigHeaders []string) {
 	h := http.Header{}
 	for k, vs := range got {
 		k = http.CanonicalHeaderKey(k)
@@ -388,30 +386,28 @@ func (r *pausedReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func init() {
-	register(
-		def(GroupFanOut, "TwentyTriggers",
-			"an endpoint with 20 triggers, half of which match a request, delivers to exactly those 10, once each; there is no cap on the triggers one request wakes",
-			refTriggerFanOut+" (every matching dispatcher fires)",
-			func() sim.EndpointSpec {
-				var ts []sim.TriggerSpec
-				for i := range 20 {
-					action := "opened"
-					if i%2 == 1 {
-						action = "closed"
-					}
-					ts = append(ts, trig(fmt.Sprintf("t%02d-%s", i, action), `{"body":{"action":["`+action+`"]}}`))
+var fanOutScaleCases = []check{
+	def(GroupFanOut, "TwentyTriggers",
+		"an endpoint with 20 triggers, half of which match a request, delivers to exactly those 10, once each; there is no cap on the triggers one request wakes",
+		refTriggerFanOut+" (every matching dispatcher fires)",
+		func() sim.EndpointSpec {
+			var ts []sim.TriggerSpec
+			for i := range 20 {
+				action := "opened"
+				if i%2 == 1 {
+					action = "closed"
 				}
-				return presetSpec("github", ts...)()
-			},
-			func(x *X) {
-				r := x.Send(Request{Label: "valid signature, action opened", Body: []byte(`{"action":"opened"}`)})
-				x.WantAccepted(r)
-				want := map[string]int{}
-				for i := 0; i < 20; i += 2 {
-					want[fmt.Sprintf("t%02d-opened", i)] = 1
-				}
-				x.WantDeliveries(want, r)
-			}),
-	)
+				ts = append(ts, trig(fmt.Sprintf("t%02d-%s", i, action), `{"body":{"action":["`+action+`"]}}`))
+			}
+			return presetSpec("github", ts...)()
+		},
+		func(x *exchange) {
+			r := x.Send(request{Label: "valid signature, action opened", Body: []byte(`{"action":"opened"}`)})
+			x.WantAccepted(r)
+			want := map[string]int{}
+			for i := 0; i < 20; i += 2 {
+				want[fmt.Sprintf("t%02d-opened", i)] = 1
+			}
+			x.WantDeliveries(want, r)
+		}),
 }

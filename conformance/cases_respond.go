@@ -29,293 +29,291 @@ const (
 // requests, Trigger.dev's respondWith: the filter decides, the declared
 // response is answered exactly, skipTriggering or a status other than 200
 // stops triggering, and handshakes are answered before verification.
-func init() {
-	register(
-		def(GroupRespondWith, "MatchAnswersDeclaredResponse",
-			"a request the respondWith filter matches is answered with exactly the declared status, headers and body",
-			refRespondWith+" (with skipTriggeringRuns, the handler's response is returned as is, whatever its status)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
-				SkipTriggering: true,
-				Response: sim.ResponseSpec{Status: http.StatusAccepted,
-					Headers: map[string]string{"Content-Type": "text/plain; charset=utf-8", "X-Hook-Handshake": "pong", "Cache-Control": "no-store"},
-					Body:    "pong\n"},
-			}, trig("all", "")),
-			func(x *X) {
-				r := x.Send(rwGitHub("ping", `{"zen":"Keep it logically awesome.","hook_id":1}`))
-				x.WantStatus(r, http.StatusAccepted)
-				x.WantHeader(r, "Content-Type", "text/plain; charset=utf-8")
-				x.WantHeader(r, "X-Hook-Handshake", "pong")
-				x.WantHeader(r, "Cache-Control", "no-store")
-				x.WantBody(r, "pong\n")
-				x.WantNoDeliveries(r)
-			}),
-		def(GroupRespondWith, "SkipTriggeringDeliversNothing",
-			"with skipTriggering, a matching, validly signed request gets the declared response and wakes no trigger, not even one whose filter matches it",
-			refRespondWith+" (with skipTriggeringRuns, no event is created and no runs are triggered)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
-				SkipTriggering: true,
-				Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"pong":true}`},
-			}, trig("all", ""), trig("ping", `{"headers":{"x-github-event":["ping"]}}`)),
-			func(x *X) {
-				ping := x.Send(rwGitHub("ping", `{"zen":"Design for failure.","hook_id":2}`))
-				push := x.Send(rwGitHub("push", `{"ref":"refs/heads/main"}`))
-				x.WantStatus(ping, http.StatusOK)
-				x.WantBody(ping, `{"pong":true}`)
-				rwWantNormal(x, push, 1)
-				x.WantNoDeliveries(ping)
-				x.WantDeliveries(fltWake("all"), push)
-			}),
-		def(GroupRespondWith, "WithoutSkipTriggeringRespondsAndDelivers",
-			"without skipTriggering and with status 200, a matching, validly signed request gets the declared response and also wakes every trigger whose filter matches it",
-			refRespondWith+" (a handler status of 200 goes on to trigger, and the handler's response is returned)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:   json.RawMessage(`{"headers":{"x-github-event":["issues"]}}`),
-				Response: sim.ResponseSpec{Status: http.StatusOK, Headers: map[string]string{"X-Accepted-By": "respond-with"}, Body: "accepted"},
-			}, trig("all", ""), trig("issues", `{"headers":{"x-github-event":["issues"]}}`), trig("push", `{"headers":{"x-github-event":["push"]}}`)),
-			func(x *X) {
-				r := x.Send(rwGitHub("issues", `{"action":"opened"}`))
-				x.WantStatus(r, http.StatusOK)
-				x.WantHeader(r, "X-Accepted-By", "respond-with")
-				x.WantBody(r, "accepted")
-				x.WantDeliveries(fltWake("all", "issues"), r)
-			}),
-		def(GroupRespondWith, "NoMatchTakesNormalPath",
-			"a request the respondWith filter does not match (here a header value differing only in case) gets the normal 200 answer and its deliveries, not the declared response",
-			refRespondWith+" (if the filter does not match, skipTriggeringRuns is ignored and the request is a normal webhook); conformance/RULES.md F1 item 3 (exact values)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
-				SkipTriggering: true,
-				Response:       sim.ResponseSpec{Body: "pong"},
-			}, trig("all", ""), trig("push", `{"headers":{"x-github-event":["push"]}}`)),
-			func(x *X) {
-				push := x.Send(rwGitHub("push", `{"ref":"refs/heads/main"}`))
-				ping := x.Send(rwGitHub("Ping", `{"zen":"Half measures are as bad as nothing at all."}`))
-				rwWantNormal(x, push, 2)
-				rwWantNormal(x, ping, 1)
-				x.WantDeliveries(fltWake("all", "push"), push)
-				x.WantDeliveries(fltWake("all"), ping)
-			}),
-		def(GroupRespondWith, "NonOKResponseStopsTriggering",
-			"without skipTriggering, a declared status other than 200 (here 202) is answered and wakes no trigger",
-			refRespondWith+" (without skipTriggeringRuns, a handler status that is not exactly 200 is returned and no runs are triggered)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:   json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
-				Response: sim.ResponseSpec{Status: http.StatusAccepted, Body: "later"},
-			}, trig("all", ""), trig("ping", `{"headers":{"x-github-event":["ping"]}}`)),
-			func(x *X) {
-				ping := x.Send(rwGitHub("ping", `{"zen":"Approachable is better than simple."}`))
-				push := x.Send(rwGitHub("push", `{"ref":"refs/heads/main"}`))
-				x.WantStatus(ping, http.StatusAccepted)
-				x.WantBody(ping, "later")
-				rwWantNormal(x, push, 1)
-				x.WantNoDeliveries(ping)
-				x.WantDeliveries(fltWake("all"), push)
-			}),
-		def(GroupRespondWith, "RespondWithBeforeVerify",
-			"an unsigned request that matches a skipTriggering respondWith is answered with the declared response (handshakes come before verification), while an unsigned request that does not match is answered 401",
-			refRespondWith+" (respondWith runs before any verification; providers send handshakes before the secret is configured)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
-				SkipTriggering: true,
-				Response:       sim.ResponseSpec{Body: "pong"},
-			}, trig("all", "")),
-			func(x *X) {
-				ping := rwGitHub("ping", `{"zen":"Speak like a human."}`)
-				ping.Unsigned, ping.Label = true, "X-GitHub-Event: ping, unsigned"
-				push := rwGitHub("push", `{"ref":"refs/heads/main"}`)
-				push.Unsigned, push.Label = true, "X-GitHub-Event: push, unsigned"
-				a, b := x.Send(ping), x.Send(push)
-				x.WantStatus(a, http.StatusOK)
-				x.WantBody(a, "pong")
-				x.WantStatus(b, http.StatusUnauthorized)
-				x.WantJSONError(b)
-				x.WantNoDeliveries(a, b)
-			}),
-		def(GroupRespondWith, "WithoutSkipTriggeringStillVerifies",
-			"when respondWith matches without skipTriggering, the request is still verified: an unsigned or wrongly signed one is answered 401, not the declared response, and wakes nothing",
-			refRespondWith+"; "+refTriggerFlow+" (strict profile: verify at the door, 401 on failure)",
-			rwSpec("github", &sim.RespondWithSpec{
-				Filter:   json.RawMessage(`{"headers":{"x-github-event":["issues"]}}`),
-				Response: sim.ResponseSpec{Body: "accepted"},
-			}, trig("all", ""), trig("issues", `{"headers":{"x-github-event":["issues"]}}`)),
-			func(x *X) {
-				unsigned := rwGitHub("issues", `{"action":"opened"}`)
-				unsigned.Unsigned, unsigned.Label = true, "X-GitHub-Event: issues, unsigned"
-				_, wrong := Keys(signer.GitHub(), 1)
-				forged := rwGitHub("issues", `{"action":"opened"}`)
-				forged.Keys, forged.Label = wrong, "X-GitHub-Event: issues, signed with another secret"
-				rs := []*Response{x.Send(unsigned), x.Send(forged)}
-				for _, r := range rs {
-					x.WantStatus(r, http.StatusUnauthorized)
-					x.WantJSONError(r)
+var respondWithCases = []check{
+	def(GroupRespondWith, "MatchAnswersDeclaredResponse",
+		"a request the respondWith filter matches is answered with exactly the declared status, headers and body",
+		refRespondWith+" (with skipTriggeringRuns, the handler's response is returned as is, whatever its status)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
+			SkipTriggering: true,
+			Response: sim.ResponseSpec{Status: http.StatusAccepted,
+				Headers: map[string]string{"Content-Type": "text/plain; charset=utf-8", "X-Hook-Handshake": "pong", "Cache-Control": "no-store"},
+				Body:    "pong\n"},
+		}, trig("all", "")),
+		func(x *exchange) {
+			r := x.Send(rwGitHub("ping", `{"zen":"Keep it logically awesome.","hook_id":1}`))
+			x.WantStatus(r, http.StatusAccepted)
+			x.WantHeader(r, "Content-Type", "text/plain; charset=utf-8")
+			x.WantHeader(r, "X-Hook-Handshake", "pong")
+			x.WantHeader(r, "Cache-Control", "no-store")
+			x.WantBody(r, "pong\n")
+			x.WantNoDeliveries(r)
+		}),
+	def(GroupRespondWith, "SkipTriggeringDeliversNothing",
+		"with skipTriggering, a matching, validly signed request gets the declared response and wakes no trigger, not even one whose filter matches it",
+		refRespondWith+" (with skipTriggeringRuns, no event is created and no runs are triggered)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
+			SkipTriggering: true,
+			Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"pong":true}`},
+		}, trig("all", ""), trig("ping", `{"headers":{"x-github-event":["ping"]}}`)),
+		func(x *exchange) {
+			ping := x.Send(rwGitHub("ping", `{"zen":"Design for failure.","hook_id":2}`))
+			push := x.Send(rwGitHub("push", `{"ref":"refs/heads/main"}`))
+			x.WantStatus(ping, http.StatusOK)
+			x.WantBody(ping, `{"pong":true}`)
+			rwWantNormal(x, push, 1)
+			x.WantNoDeliveries(ping)
+			x.WantDeliveries(fltWake("all"), push)
+		}),
+	def(GroupRespondWith, "WithoutSkipTriggeringRespondsAndDelivers",
+		"without skipTriggering and with status 200, a matching, validly signed request gets the declared response and also wakes every trigger whose filter matches it",
+		refRespondWith+" (a handler status of 200 goes on to trigger, and the handler's response is returned)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:   json.RawMessage(`{"headers":{"x-github-event":["issues"]}}`),
+			Response: sim.ResponseSpec{Status: http.StatusOK, Headers: map[string]string{"X-Accepted-By": "respond-with"}, Body: "accepted"},
+		}, trig("all", ""), trig("issues", `{"headers":{"x-github-event":["issues"]}}`), trig("push", `{"headers":{"x-github-event":["push"]}}`)),
+		func(x *exchange) {
+			r := x.Send(rwGitHub("issues", `{"action":"opened"}`))
+			x.WantStatus(r, http.StatusOK)
+			x.WantHeader(r, "X-Accepted-By", "respond-with")
+			x.WantBody(r, "accepted")
+			x.WantDeliveries(fltWake("all", "issues"), r)
+		}),
+	def(GroupRespondWith, "NoMatchTakesNormalPath",
+		"a request the respondWith filter does not match (here a header value differing only in case) gets the normal 200 answer and its deliveries, not the declared response",
+		refRespondWith+" (if the filter does not match, skipTriggeringRuns is ignored and the request is a normal webhook); conformance/RULES.md F1 item 3 (exact values)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
+			SkipTriggering: true,
+			Response:       sim.ResponseSpec{Body: "pong"},
+		}, trig("all", ""), trig("push", `{"headers":{"x-github-event":["push"]}}`)),
+		func(x *exchange) {
+			push := x.Send(rwGitHub("push", `{"ref":"refs/heads/main"}`))
+			ping := x.Send(rwGitHub("Ping", `{"zen":"Half measures are as bad as nothing at all."}`))
+			rwWantNormal(x, push, 2)
+			rwWantNormal(x, ping, 1)
+			x.WantDeliveries(fltWake("all", "push"), push)
+			x.WantDeliveries(fltWake("all"), ping)
+		}),
+	def(GroupRespondWith, "NonOKResponseStopsTriggering",
+		"without skipTriggering, a declared status other than 200 (here 202) is answered and wakes no trigger",
+		refRespondWith+" (without skipTriggeringRuns, a handler status that is not exactly 200 is returned and no runs are triggered)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:   json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
+			Response: sim.ResponseSpec{Status: http.StatusAccepted, Body: "later"},
+		}, trig("all", ""), trig("ping", `{"headers":{"x-github-event":["ping"]}}`)),
+		func(x *exchange) {
+			ping := x.Send(rwGitHub("ping", `{"zen":"Approachable is better than simple."}`))
+			push := x.Send(rwGitHub("push", `{"ref":"refs/heads/main"}`))
+			x.WantStatus(ping, http.StatusAccepted)
+			x.WantBody(ping, "later")
+			rwWantNormal(x, push, 1)
+			x.WantNoDeliveries(ping)
+			x.WantDeliveries(fltWake("all"), push)
+		}),
+	def(GroupRespondWith, "RespondWithBeforeVerify",
+		"an unsigned request that matches a skipTriggering respondWith is answered with the declared response (handshakes come before verification), while an unsigned request that does not match is answered 401",
+		refRespondWith+" (respondWith runs before any verification; providers send handshakes before the secret is configured)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"headers":{"x-github-event":["ping"]}}`),
+			SkipTriggering: true,
+			Response:       sim.ResponseSpec{Body: "pong"},
+		}, trig("all", "")),
+		func(x *exchange) {
+			ping := rwGitHub("ping", `{"zen":"Speak like a human."}`)
+			ping.Unsigned, ping.Label = true, "X-GitHub-Event: ping, unsigned"
+			push := rwGitHub("push", `{"ref":"refs/heads/main"}`)
+			push.Unsigned, push.Label = true, "X-GitHub-Event: push, unsigned"
+			a, b := x.Send(ping), x.Send(push)
+			x.WantStatus(a, http.StatusOK)
+			x.WantBody(a, "pong")
+			x.WantStatus(b, http.StatusUnauthorized)
+			x.WantJSONError(b)
+			x.WantNoDeliveries(a, b)
+		}),
+	def(GroupRespondWith, "WithoutSkipTriggeringStillVerifies",
+		"when respondWith matches without skipTriggering, the request is still verified: an unsigned or wrongly signed one is answered 401, not the declared response, and wakes nothing",
+		refRespondWith+"; "+refTriggerFlow+" (strict profile: verify at the door, 401 on failure)",
+		rwSpec("github", &sim.RespondWithSpec{
+			Filter:   json.RawMessage(`{"headers":{"x-github-event":["issues"]}}`),
+			Response: sim.ResponseSpec{Body: "accepted"},
+		}, trig("all", ""), trig("issues", `{"headers":{"x-github-event":["issues"]}}`)),
+		func(x *exchange) {
+			unsigned := rwGitHub("issues", `{"action":"opened"}`)
+			unsigned.Unsigned, unsigned.Label = true, "X-GitHub-Event: issues, unsigned"
+			_, wrong := newKeys(signer.GitHub(), 1)
+			forged := rwGitHub("issues", `{"action":"opened"}`)
+			forged.Keys, forged.Label = wrong, "X-GitHub-Event: issues, signed with another secret"
+			rs := []*response{x.Send(unsigned), x.Send(forged)}
+			for _, r := range rs {
+				x.WantStatus(r, http.StatusUnauthorized)
+				x.WantJSONError(r)
+			}
+			x.WantNoDeliveries(rs...)
+		}),
+	def(GroupRespondWith, "MetaHubChallenge",
+		"an unsigned GET with hub.mode=subscribe and the right hub.verify_token is answered 200 with hub.challenge echoed as the whole body; with a wrong verify token it is not answered with the challenge",
+		refMetaVerify+"; "+refRespondWith,
+		nil,
+		func(x *exchange) {
+			token := rwRandomHex(12)
+			x.ProvisionPreset("meta", func(s *sim.EndpointSpec) {
+				s.RespondWith = &sim.RespondWithSpec{
+					Filter:         json.RawMessage(`{"method":["GET"],"query":{"hub.mode":["subscribe"],"hub.verify_token":["` + token + `"]}}`),
+					SkipTriggering: true,
+					Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "text/plain"}, Body: `{{query "hub.challenge"}}`},
 				}
-				x.WantNoDeliveries(rs...)
-			}),
-		def(GroupRespondWith, "MetaHubChallenge",
-			"an unsigned GET with hub.mode=subscribe and the right hub.verify_token is answered 200 with hub.challenge echoed as the whole body; with a wrong verify token it is not answered with the challenge",
-			refMetaVerify+"; "+refRespondWith,
-			nil,
-			func(x *X) {
-				token := rwRandomHex(12)
-				x.ProvisionPreset("meta", func(s *sim.EndpointSpec) {
-					s.RespondWith = &sim.RespondWithSpec{
-						Filter:         json.RawMessage(`{"method":["GET"],"query":{"hub.mode":["subscribe"],"hub.verify_token":["` + token + `"]}}`),
-						SkipTriggering: true,
-						Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "text/plain"}, Body: `{{query "hub.challenge"}}`},
-					}
-				}, trig("all", ""))
-				challenge := rwRandomDigits(10)
-				right := x.Send(Request{Label: "GET hub.mode=subscribe, right verify token, unsigned", Method: http.MethodGet, Unsigned: true,
-					Query: "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + token})
-				wrong := x.Send(Request{Label: "GET hub.mode=subscribe, wrong verify token, unsigned", Method: http.MethodGet, Unsigned: true,
-					Query: "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + token + "x"})
-				x.WantStatus(right, http.StatusOK)
-				x.WantBody(right, challenge)
-				if x.ok(wrong) && (wrong.Status == http.StatusOK || strings.Contains(string(wrong.Body), challenge)) {
-					x.Errorf("%s: status %d, body %q, want no answer with the challenge (not 200 and no challenge in the body)", wrong, wrong.Status, truncate(string(wrong.Body), 120))
-				}
-				x.WantNoDeliveries(right, wrong)
-			}),
-		def(GroupRespondWith, "SlackURLVerification",
-			`a signed POST {"type":"url_verification","challenge":C} is answered 200 with C as the body and wakes nothing; an event_callback takes the normal path`,
-			refSlackVerify+"; "+refRespondWith,
-			rwSpec("slack", &sim.RespondWithSpec{
-				Filter:         json.RawMessage(`{"method":["POST"],"body":{"type":["url_verification"]}}`),
-				SkipTriggering: true,
-				Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "text/plain"}, Body: `{{body "challenge"}}`},
-			}, trig("all", ""), trig("events", `{"body":{"type":["event_callback"]}}`)),
-			func(x *X) {
-				challenge := rwRandomHex(24)
-				hs := x.Send(Request{Label: "url_verification, valid signature",
-					Body: []byte(`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"` + challenge + `","type":"url_verification"}`)})
-				ev := x.Send(Request{Label: "event_callback, valid signature",
-					Body: []byte(`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","type":"event_callback","event":{"type":"app_mention","text":"hi"}}`)})
-				x.WantStatus(hs, http.StatusOK)
-				x.WantBody(hs, challenge)
-				rwWantNormal(x, ev, 2)
-				x.WantNoDeliveries(hs)
-				x.WantDeliveries(fltWake("all", "events"), ev)
-			}),
-		def(GroupRespondWith, "TwitchCallbackVerification",
-			"a signed POST with Twitch-Eventsub-Message-Type: webhook_callback_verification is answered 200 text/plain with the body's challenge, raw, and wakes nothing; a notification takes the normal path",
-			refTwitchChall+"; "+refRespondWith,
-			rwSpec("twitch", &sim.RespondWithSpec{
-				Filter:         json.RawMessage(`{"headers":{"twitch-eventsub-message-type":["webhook_callback_verification"]}}`),
-				SkipTriggering: true,
-				Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "text/plain"}, Body: `{{body "challenge"}}`},
-			}, trig("all", ""), trig("notifications", `{"headers":{"twitch-eventsub-message-type":["notification"]}}`)),
-			func(x *X) {
-				challenge := rwRandomHex(16)
-				sub := `"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow","version":"2","condition":{"broadcaster_user_id":"12826"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"}`
-				hs := x.Send(Request{Label: "webhook_callback_verification, valid signature",
-					Header: http.Header{"Twitch-Eventsub-Message-Type": {"webhook_callback_verification"}},
-					Body:   []byte(`{"challenge":"` + challenge + `",` + sub + `}`)})
-				ev := x.Send(Request{Label: "notification, valid signature",
-					Header: http.Header{"Twitch-Eventsub-Message-Type": {"notification"}},
-					Body:   []byte(`{` + sub + `,"event":{"user_id":"1337","broadcaster_user_id":"12826"}}`)})
-				x.WantStatus(hs, http.StatusOK)
-				x.WantHeader(hs, "Content-Type", "text/plain")
-				x.WantBody(hs, challenge)
-				rwWantNormal(x, ev, 2)
-				x.WantNoDeliveries(hs)
-				x.WantDeliveries(fltWake("all", "notifications"), ev)
-			}),
-		def(GroupRespondWith, "ZoomURLValidation",
-			`a signed endpoint.url_validation event is answered 200 with the JSON {"plainToken": P, "encryptedToken": hex HMAC-SHA256(secret, P)} and wakes nothing`,
-			refZoomVerify+"; "+refRespondWith,
-			nil,
-			func(x *X) {
-				verify, sign := Keys(signer.Zoom(), 1)
-				i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
-					Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
-					RespondWith: &sim.RespondWithSpec{
-						Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
-						SkipTriggering: true,
-						Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
-							Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
+			}, trig("all", ""))
+			challenge := rwRandomDigits(10)
+			right := x.Send(request{Label: "GET hub.mode=subscribe, right verify token, unsigned", Method: http.MethodGet, Unsigned: true,
+				Query: "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + token})
+			wrong := x.Send(request{Label: "GET hub.mode=subscribe, wrong verify token, unsigned", Method: http.MethodGet, Unsigned: true,
+				Query: "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + token + "x"})
+			x.WantStatus(right, http.StatusOK)
+			x.WantBody(right, challenge)
+			if x.ok(wrong) && (wrong.Status == http.StatusOK || strings.Contains(string(wrong.Body), challenge)) {
+				x.Errorf("%s: status %d, body %q, want no answer with the challenge (not 200 and no challenge in the body)", wrong, wrong.Status, truncate(string(wrong.Body), 120))
+			}
+			x.WantNoDeliveries(right, wrong)
+		}),
+	def(GroupRespondWith, "SlackURLVerification",
+		`a signed POST {"type":"url_verification","challenge":C} is answered 200 with C as the body and wakes nothing; an event_callback takes the normal path`,
+		refSlackVerify+"; "+refRespondWith,
+		rwSpec("slack", &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"method":["POST"],"body":{"type":["url_verification"]}}`),
+			SkipTriggering: true,
+			Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "text/plain"}, Body: `{{body "challenge"}}`},
+		}, trig("all", ""), trig("events", `{"body":{"type":["event_callback"]}}`)),
+		func(x *exchange) {
+			challenge := rwRandomHex(24)
+			hs := x.Send(request{Label: "url_verification, valid signature",
+				Body: []byte(`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"` + challenge + `","type":"url_verification"}`)})
+			ev := x.Send(request{Label: "event_callback, valid signature",
+				Body: []byte(`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","type":"event_callback","event":{"type":"app_mention","text":"hi"}}`)})
+			x.WantStatus(hs, http.StatusOK)
+			x.WantBody(hs, challenge)
+			rwWantNormal(x, ev, 2)
+			x.WantNoDeliveries(hs)
+			x.WantDeliveries(fltWake("all", "events"), ev)
+		}),
+	def(GroupRespondWith, "TwitchCallbackVerification",
+		"a signed POST with Twitch-Eventsub-Message-Type: webhook_callback_verification is answered 200 text/plain with the body's challenge, raw, and wakes nothing; a notification takes the normal path",
+		refTwitchChall+"; "+refRespondWith,
+		rwSpec("twitch", &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"headers":{"twitch-eventsub-message-type":["webhook_callback_verification"]}}`),
+			SkipTriggering: true,
+			Response:       sim.ResponseSpec{Headers: map[string]string{"Content-Type": "text/plain"}, Body: `{{body "challenge"}}`},
+		}, trig("all", ""), trig("notifications", `{"headers":{"twitch-eventsub-message-type":["notification"]}}`)),
+		func(x *exchange) {
+			challenge := rwRandomHex(16)
+			sub := `"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow","version":"2","condition":{"broadcaster_user_id":"12826"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"}`
+			hs := x.Send(request{Label: "webhook_callback_verification, valid signature",
+				Header: http.Header{"Twitch-Eventsub-Message-Type": {"webhook_callback_verification"}},
+				Body:   []byte(`{"challenge":"` + challenge + `",` + sub + `}`)})
+			ev := x.Send(request{Label: "notification, valid signature",
+				Header: http.Header{"Twitch-Eventsub-Message-Type": {"notification"}},
+				Body:   []byte(`{` + sub + `,"event":{"user_id":"1337","broadcaster_user_id":"12826"}}`)})
+			x.WantStatus(hs, http.StatusOK)
+			x.WantHeader(hs, "Content-Type", "text/plain")
+			x.WantBody(hs, challenge)
+			rwWantNormal(x, ev, 2)
+			x.WantNoDeliveries(hs)
+			x.WantDeliveries(fltWake("all", "notifications"), ev)
+		}),
+	def(GroupRespondWith, "ZoomURLValidation",
+		`a signed endpoint.url_validation event is answered 200 with the JSON {"plainToken": P, "encryptedToken": hex HMAC-SHA256(secret, P)} and wakes nothing`,
+		refZoomVerify+"; "+refRespondWith,
+		nil,
+		func(x *exchange) {
+			verify, sign := newKeys(signer.Zoom(), 1)
+			i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
+				Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
+				RespondWith: &sim.RespondWithSpec{
+					Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
+					SkipTriggering: true,
+					Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
+						Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
+				},
+				Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
+			key := verify[0]
+			if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
+				key = v.Secrets[0] // the target's own secret, if it has one
+			}
+			plain := rwRandomHex(16)
+			r := x.Send(request{Label: "endpoint.url_validation, valid signature",
+				Body: []byte(`{"payload":{"plainToken":"` + plain + `"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`)})
+			if x.WantStatus(r, http.StatusOK) {
+				rwWantZoomTokens(x, r, plain, key)
+			}
+			x.WantNoDeliveries(r)
+		}),
+	def(GroupRespondWith, "ZoomHandshakeIsNoSigningOracle",
+		`an unsigned endpoint.url_validation whose plainToken is the message Zoom signs for a forged event, "v0:<ts>:<meeting.started body>", gets back no signature of it: an encryptedToken the answer holds, sent as x-zm-signature: v0=<token> with that timestamp on the forged event, is rejected (not 2xx) and wakes nothing`,
+		refZoomVerify+" (the plainToken is an opaque random string); "+refZoomSigning+"; "+refRespondWith+" (respondWith runs before verification)",
+		nil,
+		func(x *exchange) {
+			verify, sign := newKeys(signer.Zoom(), 1)
+			i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
+				Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
+				RespondWith: &sim.RespondWithSpec{
+					Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
+					SkipTriggering: true,
+					Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
+						Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
+				},
+				Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
+			key := verify[0]
+			if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
+				key = v.Secrets[0] // the target's own secret, if it has one
+			}
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			forged := `{"event":"meeting.started","payload":{"account_id":"forged-` + rwRandomHex(4) + `","object":{"id":"85746065432","topic":"forged through the handshake"}},"event_ts":` + ts + `000}`
+			message := "v0:" + ts + ":" + forged
+			plain, _ := json.Marshal(message)
+			hs := x.Send(request{Label: `endpoint.url_validation, unsigned, plainToken "v0:<ts>:<forged meeting.started body>"`, Unsigned: true,
+				Body: []byte(`{"payload":{"plainToken":` + string(plain) + `},"event_ts":` + ts + `000,"event":"endpoint.url_validation"}`)})
+			var answer struct {
+				EncryptedToken string `json:"encryptedToken"`
+			}
+			json.Unmarshal(hs.Body, &answer)
+			m := hmac.New(sha256.New, key.Bytes())
+			m.Write([]byte(message))
+			if answer.EncryptedToken != "" && hmac.Equal([]byte(answer.EncryptedToken), []byte(hex.EncodeToString(m.Sum(nil)))) {
+				x.Errorf("%s: status %d, body.encryptedToken = the HMAC-SHA256 of the forged event's signed message, want no signature of a message: a plainToken is an opaque token", hs, hs.Status)
+			}
+			r := x.Send(request{Label: "meeting.started, forged, x-zm-signature from the handshake's encryptedToken", Unsigned: true,
+				Header: http.Header{"X-Zm-Signature": {"v0=" + answer.EncryptedToken}, "X-Zm-Request-Timestamp": {ts}},
+				Body:   []byte(forged)})
+			if x.ok(r) && r.Status/100 == 2 {
+				x.Errorf("%s: status = %d, want a rejection (not 2xx): the signature came from the handshake%s", r, r.Status, bodyNote(r))
+			}
+			x.WantNoDeliveries(hs, r)
+		}),
+	def(GroupRespondWith, "ResponseTemplates",
+		"the declared response's header and body templates see the request: method, header, query (last value), body path, rawBody and json quoting",
+		"hooklab sim.ResponseSpec templates (sim/spec.go); "+refRespondWith+" (the handler builds its response from the request)",
+		func() sim.EndpointSpec {
+			return sim.EndpointSpec{Source: "example.com", Triggers: []sim.TriggerSpec{trig("all", "")},
+				RespondWith: &sim.RespondWithSpec{
+					Filter:         json.RawMessage(`{"method":["PUT"],"query":{"probe":["1"]}}`),
+					SkipTriggering: true,
+					Response: sim.ResponseSpec{
+						Headers: map[string]string{"Content-Type": "application/json", "X-Method": "{{method}}", "X-Echo": `{{header "X-Echo"}}`},
+						Body:    `{"q":{{json (query "q")}},"path":{{json (body "a.b")}},"raw":{{json rawBody}},"missing":{{json (query "nope")}}}`,
 					},
-					Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
-				key := verify[0]
-				if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
-					key = v.Secrets[0] // the target's own secret, if it has one
-				}
-				plain := rwRandomHex(16)
-				r := x.Send(Request{Label: "endpoint.url_validation, valid signature",
-					Body: []byte(`{"payload":{"plainToken":"` + plain + `"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`)})
-				if x.WantStatus(r, http.StatusOK) {
-					rwWantZoomTokens(x, r, plain, key)
-				}
-				x.WantNoDeliveries(r)
-			}),
-		def(GroupRespondWith, "ZoomHandshakeIsNoSigningOracle",
-			`an unsigned endpoint.url_validation whose plainToken is the message Zoom signs for a forged event, "v0:<ts>:<meeting.started body>", gets back no signature of it: an encryptedToken the answer holds, sent as x-zm-signature: v0=<token> with that timestamp on the forged event, is rejected (not 2xx) and wakes nothing`,
-			refZoomVerify+" (the plainToken is an opaque random string); "+refZoomSigning+"; "+refRespondWith+" (respondWith runs before verification)",
-			nil,
-			func(x *X) {
-				verify, sign := Keys(signer.Zoom(), 1)
-				i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
-					Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
-					RespondWith: &sim.RespondWithSpec{
-						Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
-						SkipTriggering: true,
-						Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
-							Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
-					},
-					Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
-				key := verify[0]
-				if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
-					key = v.Secrets[0] // the target's own secret, if it has one
-				}
-				ts := strconv.FormatInt(time.Now().Unix(), 10)
-				forged := `{"event":"meeting.started","payload":{"account_id":"forged-` + rwRandomHex(4) + `","object":{"id":"85746065432","topic":"forged through the handshake"}},"event_ts":` + ts + `000}`
-				message := "v0:" + ts + ":" + forged
-				plain, _ := json.Marshal(message)
-				hs := x.Send(Request{Label: `endpoint.url_validation, unsigned, plainToken "v0:<ts>:<forged meeting.started body>"`, Unsigned: true,
-					Body: []byte(`{"payload":{"plainToken":` + string(plain) + `},"event_ts":` + ts + `000,"event":"endpoint.url_validation"}`)})
-				var answer struct {
-					EncryptedToken string `json:"encryptedToken"`
-				}
-				json.Unmarshal(hs.Body, &answer)
-				m := hmac.New(sha256.New, key.Bytes())
-				m.Write([]byte(message))
-				if answer.EncryptedToken != "" && hmac.Equal([]byte(answer.EncryptedToken), []byte(hex.EncodeToString(m.Sum(nil)))) {
-					x.Errorf("%s: status %d, body.encryptedToken = the HMAC-SHA256 of the forged event's signed message, want no signature of a message: a plainToken is an opaque token", hs, hs.Status)
-				}
-				r := x.Send(Request{Label: "meeting.started, forged, x-zm-signature from the handshake's encryptedToken", Unsigned: true,
-					Header: http.Header{"X-Zm-Signature": {"v0=" + answer.EncryptedToken}, "X-Zm-Request-Timestamp": {ts}},
-					Body:   []byte(forged)})
-				if x.ok(r) && r.Status/100 == 2 {
-					x.Errorf("%s: status = %d, want a rejection (not 2xx): the signature came from the handshake%s", r, r.Status, bodyNote(r))
-				}
-				x.WantNoDeliveries(hs, r)
-			}),
-		def(GroupRespondWith, "ResponseTemplates",
-			"the declared response's header and body templates see the request: method, header, query (last value), body path, rawBody and json quoting",
-			"hooklab sim.ResponseSpec templates (sim/spec.go); "+refRespondWith+" (the handler builds its response from the request)",
-			func() sim.EndpointSpec {
-				return sim.EndpointSpec{Source: "example.com", Triggers: []sim.TriggerSpec{trig("all", "")},
-					RespondWith: &sim.RespondWithSpec{
-						Filter:         json.RawMessage(`{"method":["PUT"],"query":{"probe":["1"]}}`),
-						SkipTriggering: true,
-						Response: sim.ResponseSpec{
-							Headers: map[string]string{"Content-Type": "application/json", "X-Method": "{{method}}", "X-Echo": `{{header "X-Echo"}}`},
-							Body:    `{"q":{{json (query "q")}},"path":{{json (body "a.b")}},"raw":{{json rawBody}},"missing":{{json (query "nope")}}}`,
-						},
-					}}
-			},
-			func(x *X) {
-				body := `{"a":{"b":"deep \"quoted\""},"n":1}`
-				r := x.Send(Request{Label: "PUT ?probe=1&q=first&q=last+one, X-Echo: echo-me", Method: http.MethodPut,
-					Query: "probe=1&q=first&q=last+one", Header: http.Header{"X-Echo": {"echo-me"}}, Body: []byte(body)})
-				x.WantStatus(r, http.StatusOK)
-				x.WantHeader(r, "X-Method", "PUT")
-				x.WantHeader(r, "X-Echo", "echo-me")
-				rwWantJSON(x, r, map[string]string{"q": "last one", "path": `deep "quoted"`, "raw": body, "missing": ""})
-				x.WantNoDeliveries(r)
-			}),
-	)
+				}}
+		},
+		func(x *exchange) {
+			body := `{"a":{"b":"deep \"quoted\""},"n":1}`
+			r := x.Send(request{Label: "PUT ?probe=1&q=first&q=last+one, X-Echo: echo-me", Method: http.MethodPut,
+				Query: "probe=1&q=first&q=last+one", Header: http.Header{"X-Echo": {"echo-me"}}, Body: []byte(body)})
+			x.WantStatus(r, http.StatusOK)
+			x.WantHeader(r, "X-Method", "PUT")
+			x.WantHeader(r, "X-Echo", "echo-me")
+			rwWantJSON(x, r, map[string]string{"q": "last one", "path": `deep "quoted"`, "raw": body, "missing": ""})
+			x.WantNoDeliveries(r)
+		}),
 }
 
 // rwSpec returns a spec builder for an endpoint verified by an HMAC
@@ -330,14 +328,14 @@ func rwSpec(preset string, rw *sim.RespondWithSpec, triggers ...sim.TriggerSpec)
 }
 
 // rwGitHub is a signed POST carrying X-GitHub-Event: event.
-func rwGitHub(event, body string) Request {
-	return Request{Label: "X-GitHub-Event: " + event + ", valid signature",
+func rwGitHub(event, body string) request {
+	return request{Label: "X-GitHub-Event: " + event + ", valid signature",
 		Header: http.Header{"X-GitHub-Event": {event}}, Body: []byte(body)}
 }
 
 // rwWantNormal checks the strict profile's normal answer: 200 with a JSON
 // object whose ok is true and which names triggered triggers.
-func rwWantNormal(x *X, r *Response, triggered int) {
+func rwWantNormal(x *exchange, r *response, triggered int) {
 	if !x.WantStatus(r, http.StatusOK) {
 		return
 	}
@@ -356,7 +354,7 @@ func rwWantNormal(x *X, r *Response, triggered int) {
 
 // rwWantJSON checks that the body is a JSON object of exactly the string
 // members of want.
-func rwWantJSON(x *X, r *Response, want map[string]string) {
+func rwWantJSON(x *exchange, r *response, want map[string]string) {
 	if !x.ok(r) {
 		return
 	}
@@ -380,7 +378,7 @@ func rwWantJSON(x *X, r *Response, want map[string]string) {
 // rwWantZoomTokens checks Zoom's validation answer against a MAC the case
 // computes itself; the failure text never shows the secret or the
 // expected MAC.
-func rwWantZoomTokens(x *X, r *Response, plain string, key signer.Secret) {
+func rwWantZoomTokens(x *exchange, r *response, plain string, key signer.Secret) {
 	if ct := r.Header.Get("Content-Type"); !strings.Contains(ct, "application/json") {
 		x.Errorf("%s: header Content-Type = %q, want application/json", r, ct)
 	}

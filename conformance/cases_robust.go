@@ -12,161 +12,157 @@ import (
 	"time"
 )
 
-func init() {
-	register(
-		def(GroupRobustness, "UnknownEndpoint",
-			"a request to a path that names no endpoint is answered 404 with a JSON error and wakes nothing",
-			refTriggerFlow+" (404 Could not find http endpoint)",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				r := x.Send(Request{Label: "valid signature, unknown endpoint id", Body: []byte(`{"zen":"hi"}`),
-					After: func(r *http.Request) { r.URL.Path = strings.TrimRight(r.URL.Path, "/") + "-missing" }})
-				x.WantStatus(r, http.StatusNotFound)
-				x.WantJSONError(r)
-				x.WantNoDeliveries(r)
-			}),
-		def(GroupRobustness, "OversizeBody",
-			"a body over the endpoint's limit is answered 413 before verification and wakes nothing; a body at the limit is accepted",
-			refHTTPSemantics+" §15.5.14 (413 Content Too Large)",
-			limitedSpec(1024),
-			func(x *X) {
-				at := x.Send(Request{Label: "valid signature, body of exactly maxBody bytes", Body: jsonOfSize(1024)})
-				over := x.Send(Request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(1025)})
-				x.WantAccepted(at)
-				x.WantStatus(over, http.StatusRequestEntityTooLarge)
-				x.WantJSONError(over)
-				x.WantDeliveries(map[string]int{"all": 1}, at)
-				x.WantNoDeliveries(over)
-			}),
-		def(GroupRobustness, "MalformedJSONWithJSONContentType",
-			"a validly signed body that is not JSON despite a JSON content type is accepted: body filters do not match it and unfiltered triggers still fire",
-			refTriggerFilter+"; Trigger.dev v2 instead blocks every trigger when JSON.parse throws (conformance/RULES.md T5), which loses deliveries",
-			presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
-			func(x *X) {
-				r := x.Send(Request{Label: `valid signature, body {"action":"opened" (truncated)`, Body: []byte(`{"action":"opened"`)})
-				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"all": 1}, r)
-			}),
-		def(GroupRobustness, "UnsupportedMethod",
-			"a method outside GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS is answered 405 and wakes nothing",
-			refHTTPSemantics+" §15.5.6 (405); Trigger.dev's Remix route takes only loader and action methods (conformance/RULES.md T3)",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				trace := x.Send(Request{Label: "TRACE, valid signature", Method: "TRACE"})
-				purge := x.Send(Request{Label: "PURGE, valid signature", Method: "PURGE", Body: []byte(`{}`)})
-				x.WantStatus(trace, http.StatusMethodNotAllowed)
-				x.WantStatus(purge, http.StatusMethodNotAllowed)
-				x.WantNoDeliveries(trace, purge)
-			}),
-		def(GroupRobustness, "SlowClient",
-			"a body that arrives slowly, in pieces, is read whole before it is verified and delivered byte for byte",
-			"webhook senders on slow links; net/http request bodies are streams (conformance/RULES.md H3)",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				body := jsonOfSize(4096)
-				r := x.Send(Request{Label: "valid signature, 4 KiB body sent in 8 pieces over 400 ms", Body: body,
-					After: func(r *http.Request) {
-						r.Body = io.NopCloser(&trickle{r: bytes.NewReader(body), chunk: 512, pause: 50 * time.Millisecond})
-					}})
-				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"all": 1}, r)
-			}),
-	)
+var robustnessCases = []check{
+	def(GroupRobustness, "UnknownEndpoint",
+		"a request to a path that names no endpoint is answered 404 with a JSON error and wakes nothing",
+		refTriggerFlow+" (404 Could not find http endpoint)",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			r := x.Send(request{Label: "valid signature, unknown endpoint id", Body: []byte(`{"zen":"hi"}`),
+				After: func(r *http.Request) { r.URL.Path = strings.TrimRight(r.URL.Path, "/") + "-missing" }})
+			x.WantStatus(r, http.StatusNotFound)
+			x.WantJSONError(r)
+			x.WantNoDeliveries(r)
+		}),
+	def(GroupRobustness, "OversizeBody",
+		"a body over the endpoint's limit is answered 413 before verification and wakes nothing; a body at the limit is accepted",
+		refHTTPSemantics+" §15.5.14 (413 Content Too Large)",
+		limitedSpec(1024),
+		func(x *exchange) {
+			at := x.Send(request{Label: "valid signature, body of exactly maxBody bytes", Body: jsonOfSize(1024)})
+			over := x.Send(request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(1025)})
+			x.WantAccepted(at)
+			x.WantStatus(over, http.StatusRequestEntityTooLarge)
+			x.WantJSONError(over)
+			x.WantDeliveries(map[string]int{"all": 1}, at)
+			x.WantNoDeliveries(over)
+		}),
+	def(GroupRobustness, "MalformedJSONWithJSONContentType",
+		"a validly signed body that is not JSON despite a JSON content type is accepted: body filters do not match it and unfiltered triggers still fire",
+		refTriggerFilter+"; Trigger.dev v2 instead blocks every trigger when JSON.parse throws (conformance/RULES.md T5), which loses deliveries",
+		presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
+		func(x *exchange) {
+			r := x.Send(request{Label: `valid signature, body {"action":"opened" (truncated)`, Body: []byte(`{"action":"opened"`)})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"all": 1}, r)
+		}),
+	def(GroupRobustness, "UnsupportedMethod",
+		"a method outside GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS is answered 405 and wakes nothing",
+		refHTTPSemantics+" §15.5.6 (405); Trigger.dev's Remix route takes only loader and action methods (conformance/RULES.md T3)",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			trace := x.Send(request{Label: "TRACE, valid signature", Method: "TRACE"})
+			purge := x.Send(request{Label: "PURGE, valid signature", Method: "PURGE", Body: []byte(`{}`)})
+			x.WantStatus(trace, http.StatusMethodNotAllowed)
+			x.WantStatus(purge, http.StatusMethodNotAllowed)
+			x.WantNoDeliveries(trace, purge)
+		}),
+	def(GroupRobustness, "SlowClient",
+		"a body that arrives slowly, in pieces, is read whole before it is verified and delivered byte for byte",
+		"webhook senders on slow links; net/http request bodies are streams (conformance/RULES.md H3)",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			body := jsonOfSize(4096)
+			r := x.Send(request{Label: "valid signature, 4 KiB body sent in 8 pieces over 400 ms", Body: body,
+				After: func(r *http.Request) {
+					r.Body = io.NopCloser(&trickle{r: bytes.NewReader(body), chunk: 512, pause: 50 * time.Millisecond})
+				}})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"all": 1}, r)
+		}),
 }
 
 // More robustness rules: body sizes and bytes, connection reuse, and what
 // an error answer may say.
-func init() {
-	register(
-		def(GroupRobustness, "OversizeChunkedBody",
-			"a body over the endpoint's limit sent without a Content-Length (chunked) is answered 413 and wakes nothing: the limit is enforced while reading, not only from the declared length",
-			refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding), https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
-			limitedSpec(1024),
-			func(x *X) {
-				r := x.Send(Request{Label: "valid signature, 4 KiB chunked body, maxBody 1 KiB", Body: jsonOfSize(4096),
-					After: func(r *http.Request) {
-						r.Body = io.NopCloser(io.MultiReader(r.Body)) // hide the length
-						r.ContentLength = -1
-					}})
-				x.WantStatus(r, http.StatusRequestEntityTooLarge)
-				x.WantNoDeliveries(r)
-			}),
-		def(GroupRobustness, "RejectionLeaksNoSecret",
-			"a 401 answer says why verification failed but never contains the secret or the signature the endpoint expected, which would let anyone forge requests",
-			"conformance/RULES.md S10; OWASP ASVS V7.1 (no sensitive data in error messages), https://owasp.org/www-project-asvs/; GitHub and Stripe docs: compare signatures in constant time and never reveal them",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				key := x.SignKeys(0)[0]
-				body := []byte(`{"action":"opened","number":1}`)
-				_, stranger := Keys(x.Scheme(0), 1)
-				r := x.Send(Request{Label: "signed with another secret", Body: body, Keys: stranger})
-				x.WantStatus(r, http.StatusUnauthorized)
-				m := hmac.New(sha256.New, key.Bytes())
-				m.Write(body)
-				expected := hex.EncodeToString(m.Sum(nil))
-				answer := string(r.Body)
-				for k, vs := range r.Header {
-					answer += "\n" + k + ": " + strings.Join(vs, ", ")
-				}
-				if strings.Contains(answer, string(key.Bytes())) {
-					x.Errorf("%s: the answer contains the endpoint's secret", r)
-				}
-				if strings.Contains(strings.ToLower(answer), expected) {
-					x.Errorf("%s: the answer contains the signature the endpoint expected (sha256=<hex of HMAC(secret, body)>)", r)
-				}
-				x.WantNoDeliveries(r)
-			}),
-		def(GroupRobustness, "InvalidUTF8Body",
-			"a body that is not valid UTF-8, signed over its raw bytes, is verified over those bytes (not over decoded text, where invalid bytes become U+FFFD) and delivered byte for byte",
-			"conformance/RULES.md T4 (rawBody is UTF-8-decoded, so HMAC verification of binary bodies fails) and S2 (hash bytes, never decoded text)",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				r := x.Send(Request{Label: `body {"note":"\xff\xfe\xfd"} (invalid UTF-8), valid signature`, Body: []byte("{\"note\":\"\xff\xfe\xfd\",\"ok\":true}")})
+var robustnessBodyCases = []check{
+	def(GroupRobustness, "OversizeChunkedBody",
+		"a body over the endpoint's limit sent without a Content-Length (chunked) is answered 413 and wakes nothing: the limit is enforced while reading, not only from the declared length",
+		refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding), https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
+		limitedSpec(1024),
+		func(x *exchange) {
+			r := x.Send(request{Label: "valid signature, 4 KiB chunked body, maxBody 1 KiB", Body: jsonOfSize(4096),
+				After: func(r *http.Request) {
+					r.Body = io.NopCloser(io.MultiReader(r.Body)) // hide the length
+					r.ContentLength = -1
+				}})
+			x.WantStatus(r, http.StatusRequestEntityTooLarge)
+			x.WantNoDeliveries(r)
+		}),
+	def(GroupRobustness, "RejectionLeaksNoSecret",
+		"a 401 answer says why verification failed but never contains the secret or the signature the endpoint expected, which would let anyone forge requests",
+		"conformance/RULES.md S10; OWASP ASVS V7.1 (no sensitive data in error messages), https://owasp.org/www-project-asvs/; GitHub and Stripe docs: compare signatures in constant time and never reveal them",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			key := x.SignKeys(0)[0]
+			body := []byte(`{"action":"opened","number":1}`)
+			_, stranger := newKeys(x.Scheme(0), 1)
+			r := x.Send(request{Label: "signed with another secret", Body: body, Keys: stranger})
+			x.WantStatus(r, http.StatusUnauthorized)
+			m := hmac.New(sha256.New, key.Bytes())
+			m.Write(body)
+			expected := hex.EncodeToString(m.Sum(nil))
+			answer := string(r.Body)
+			for k, vs := range r.Header {
+				answer += "\n" + k + ": " + strings.Join(vs, ", ")
+			}
+			if strings.Contains(answer, string(key.Bytes())) {
+				x.Errorf("%s: the answer contains the endpoint's secret", r)
+			}
+			if strings.Contains(strings.ToLower(answer), expected) {
+				x.Errorf("%s: the answer contains the signature the endpoint expected (sha256=<hex of HMAC(secret, body)>)", r)
+			}
+			x.WantNoDeliveries(r)
+		}),
+	def(GroupRobustness, "InvalidUTF8Body",
+		"a body that is not valid UTF-8, signed over its raw bytes, is verified over those bytes (not over decoded text, where invalid bytes become U+FFFD) and delivered byte for byte",
+		"conformance/RULES.md T4 (rawBody is UTF-8-decoded, so HMAC verification of binary bodies fails) and S2 (hash bytes, never decoded text)",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			r := x.Send(request{Label: `body {"note":"\xff\xfe\xfd"} (invalid UTF-8), valid signature`, Body: []byte("{\"note\":\"\xff\xfe\xfd\",\"ok\":true}")})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"all": 1}, r)
+		}),
+	def(GroupRobustness, "EmptyBodyWithJSONContentType",
+		"a signed request with an empty body and a JSON content type is accepted: unfiltered triggers fire and body filters do not match (an empty body is not a parse error that drops the request)",
+		refTriggerFilter+"; Trigger.dev v2 instead throws in JSON.parse and triggers nothing (conformance/RULES.md T5)",
+		presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
+		func(x *exchange) {
+			r := x.Send(request{Label: "empty body, Content-Type: application/json, valid signature",
+				Header: http.Header{"Content-Type": {"application/json"}}})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"all": 1}, r)
+		}),
+	def(GroupRobustness, "KeepAliveSequence",
+		"25 requests sent one after another over one kept-alive connection are each answered and each delivered exactly once",
+		"RFC 9112 §9.3 (persistent connections), https://www.rfc-editor.org/rfc/rfc9112#section-9.3; webhook senders reuse connections (conformance/RULES.md H3)",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			var rs []*response
+			for i := range 25 {
+				r := x.Send(request{Label: fmt.Sprintf("request %d of 25 on one connection", i+1), Body: []byte(fmt.Sprintf(`{"seq":%d}`, i))})
 				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"all": 1}, r)
-			}),
-		def(GroupRobustness, "EmptyBodyWithJSONContentType",
-			"a signed request with an empty body and a JSON content type is accepted: unfiltered triggers fire and body filters do not match (an empty body is not a parse error that drops the request)",
-			refTriggerFilter+"; Trigger.dev v2 instead throws in JSON.parse and triggers nothing (conformance/RULES.md T5)",
-			presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
-			func(x *X) {
-				r := x.Send(Request{Label: "empty body, Content-Type: application/json, valid signature",
-					Header: http.Header{"Content-Type": {"application/json"}}})
-				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"all": 1}, r)
-			}),
-		def(GroupRobustness, "KeepAliveSequence",
-			"25 requests sent one after another over one kept-alive connection are each answered and each delivered exactly once",
-			"RFC 9112 §9.3 (persistent connections), https://www.rfc-editor.org/rfc/rfc9112#section-9.3; webhook senders reuse connections (conformance/RULES.md H3)",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				var rs []*Response
-				for i := range 25 {
-					r := x.Send(Request{Label: fmt.Sprintf("request %d of 25 on one connection", i+1), Body: []byte(fmt.Sprintf(`{"seq":%d}`, i))})
-					x.WantAccepted(r)
-					rs = append(rs, r)
+				rs = append(rs, r)
+			}
+			x.WantDeliveries(map[string]int{"all": 1}, rs...)
+		}),
+	def(GroupRobustness, "LargeBody",
+		"a 512 KiB JSON body under the default 1 MiB limit, signed over its raw bytes, is accepted and delivered byte for byte",
+		"GitHub caps payloads at 25 MB and Stripe events reach hundreds of KB; "+refVerifyRequest,
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			var b strings.Builder
+			b.WriteString(`{"items": [`)
+			for i := 0; b.Len() < 512<<10; i++ {
+				if i > 0 {
+					b.WriteString(", ")
 				}
-				x.WantDeliveries(map[string]int{"all": 1}, rs...)
-			}),
-		def(GroupRobustness, "LargeBody",
-			"a 512 KiB JSON body under the default 1 MiB limit, signed over its raw bytes, is accepted and delivered byte for byte",
-			"GitHub caps payloads at 25 MB and Stripe events reach hundreds of KB; "+refVerifyRequest,
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				var b strings.Builder
-				b.WriteString(`{"items": [`)
-				for i := 0; b.Len() < 512<<10; i++ {
-					if i > 0 {
-						b.WriteString(", ")
-					}
-					fmt.Fprintf(&b, `{"id": %d, "name": "item %d"}`, i, i)
-				}
-				b.WriteString("]}")
-				r := x.Send(Request{Label: fmt.Sprintf("%d-byte JSON body, valid signature", b.Len()), Body: []byte(b.String())})
-				x.WantAccepted(r)
-				x.WantDeliveries(map[string]int{"all": 1}, r)
-			}),
-	)
+				fmt.Fprintf(&b, `{"id": %d, "name": "item %d"}`, i, i)
+			}
+			b.WriteString("]}")
+			r := x.Send(request{Label: fmt.Sprintf("%d-byte JSON body, valid signature", b.Len()), Body: []byte(b.String())})
+			x.WantAccepted(r)
+			x.WantDeliveries(map[string]int{"all": 1}, r)
+		}),
 }
 
 // jsonOfSize returns a JSON object of exactly n bytes (n >= 10).

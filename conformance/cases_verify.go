@@ -31,77 +31,75 @@ const (
 	refVerifyMultiSigs  = "conformance/RULES.md S5; Stripe (several v1 while a secret is rolled); Standard Webhooks (space-separated signature list); Box (primary and secondary headers)"
 )
 
-func init() {
-	register(
-		def(GroupVerify, "ValidSignature",
-			"a request signed as the preset's provider signs it, with the endpoint's secret, over a realistic body, is accepted (2xx) and delivered once, byte for byte",
-			refVerifyRequest+"; "+refVerifySchemes,
-			nil, verifyVariant{probes: validSignature}.run),
-		def(GroupVerify, "BodyChangedByOneByte",
-			"when one byte of a signed body is changed (same length), the signature no longer matches: 401 with a JSON error, nothing delivered (presets whose signature covers the body)",
-			refVerifyRequest+" (HMAC of the body); conformance/RULES.md S1",
-			nil, verifyVariant{skip: skipUnlessBodyCovered, probes: bodyChangedByOneByte}.run),
-		def(GroupVerify, "WrongSecret",
-			"a request signed correctly but with another secret (another key pair for asymmetric presets) is rejected with 401 and a JSON error, and nothing is delivered",
-			refVerifyRequest+" (Failed sha256 verification); "+refVerifySchemes,
-			nil, verifyVariant{probes: wrongSecret}.run),
-		def(GroupVerify, "MissingSignatureHeader",
-			"a request without its signature header is rejected with 401 and a JSON error, and nothing is delivered",
-			refVerifyRequest+" (Missing header); "+refVerifySchemes,
-			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: missingSignatureHeader}.run),
-		def(GroupVerify, "MalformedSignatureHeader",
-			"a signature header whose value has the wrong shape (no prefix, no key=value pairs, not hex or base64) is rejected with 401 and a JSON error, and nothing is delivered",
-			"conformance/RULES.md S4 and S6 (header grammar robustness)",
-			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: malformedSignatureHeader}.run),
-		def(GroupVerify, "EmptySignature",
-			"a signature header that is present but empty, or that keeps its syntax with an empty signature (\"sha256=\", \"t=…,v1=\", \"v1,\"), is rejected with 401 and a JSON error, and nothing is delivered",
-			refVerifyRequest+" (an empty header is Missing header); conformance/RULES.md S5 and S6",
-			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: emptySignature}.run),
-		def(GroupVerify, "StaleTimestamp",
-			"with the endpoint's tolerance T (the preset's default: the spec sets none), a request signed at now-(T+1s) is rejected with 401 and nothing is delivered, and one signed at now-(T-1s) is accepted and delivered",
-			"conformance/RULES.md S7 (timestamp skew); Stripe, Slack and Standard Webhooks replay protection",
-			nil, verifyVariant{skip: skipUnlessTolerance, probes: staleTimestamp}.run),
-		def(GroupVerify, "FutureTimestamp",
-			"with the endpoint's tolerance T (the preset's default: the spec sets none), a request signed at now+(T+1s) is rejected with 401 and nothing is delivered (not checked for past-only presets, as stripe-go), and one signed at now+(T-1s) is accepted and delivered",
-			"conformance/RULES.md S7 (timestamp skew, both directions); Standard Webhooks and Svix check both",
-			nil, verifyVariant{skip: skipUnlessTolerance, probes: futureTimestamp}.run),
-		def(GroupVerify, "RotatedSecrets",
-			"an endpoint with two secrets (newest first) accepts a request signed with either one alone, and rejects one signed with neither with 401, delivering nothing",
-			refVerifyRotation,
-			nil, verifyVariant{keys: 2, probes: rotatedSecrets}.run),
-		def(GroupVerify, "SeveralSignaturesOneValid",
-			"when a scheme carries several signatures (a list in one header, or extra signature headers), one valid signature after a bogus one is enough to accept the request; all bogus is 401",
-			refVerifyMultiSigs,
-			nil, verifyVariant{skip: skipUnlessSeveralSignatures, probes: severalSignatures}.run),
-		def(GroupVerify, "HeaderNameCase",
-			"the signature, timestamp, id and fixed headers are found whatever the case of their names (sent all lower-case, and all upper-case): the request is accepted and delivered",
-			refVerifyFieldNames+"; HTTP/2 delivers lower-case names",
-			nil, verifyVariant{skip: skipUnlessHeaders, probes: headerNameCase}.run),
-		def(GroupVerify, "DuplicatedHeader",
-			"a signature header sent twice is a list of candidates: a bogus value then the valid one is accepted and delivered; two bogus values are rejected with 401",
-			refVerifyFieldNames+"; Go's Header.Get returns only the first value; Trigger.dev v2 instead joins the values with \", \" and fails (conformance/RULES.md T2)",
-			nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: duplicatedHeader}.run),
-		def(GroupVerify, "ReserializedJSON",
-			"a JSON body with insignificant whitespace, unsorted keys, an escaped \\u00e9, <>& and the float 1.0, signed over its raw bytes, is verified over those raw bytes (not over JSON re-encoded after parsing): accepted and delivered byte for byte",
-			"conformance/RULES.md S1 (re-serialised JSON vs raw body); GitHub and Stripe: verify the raw payload, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
-			nil, verifyVariant{skip: skipFormSigned, probes: reserializedJSON}.run),
-		def(GroupVerify, "TrailingNewline",
-			"a body ending in \"\\n\", signed with it, is accepted and delivered byte for byte; the same request with the newline stripped after signing is rejected with 401 (presets whose signature covers the body)",
-			"conformance/RULES.md S1 (trailing newline / CRLF)",
-			nil, verifyVariant{probes: trailingNewline}.run),
-		def(GroupVerify, "EmptyBody",
-			"a request with an empty body, correctly signed, is accepted and delivered (presets that can sign an empty body: not those that carry the signature or timestamp in the body, nor form-parameter schemes)",
-			"conformance/RULES.md S3 (empty body); "+refVerifyRequest+" (HMAC of \"\")",
-			nil, verifyVariant{skip: skipUnlessEmptyBodySignable, probes: emptyBody}.run),
-		def(GroupVerify, "QueryString",
-			"a query string in the URL does not disturb verification: a request signed with one is accepted; a query changed after signing is rejected with 401 where the scheme signs the URL (Twilio, Square, HubSpot, Mandrill) and accepted where it signs only the body",
-			"conformance/RULES.md S8 (URL-bound signatures: scheme, host, port, path and query); Twilio, https://www.twilio.com/docs/usage/webhooks/webhooks-security",
-			nil, verifyVariant{probes: queryString}.run),
-		def(GroupVerify, "UnicodeBody",
-			"a body with multi-byte UTF-8 (é, ✓, an emoji, right-to-left and line-separator characters), signed over its raw bytes, is accepted and delivered byte for byte",
-			"conformance/RULES.md S2 (hash bytes, never decoded text)",
-			nil, verifyVariant{skip: skipFormSigned, probes: unicodeBody}.run),
-	)
+var verifyCases = []check{
+	def(GroupVerify, "ValidSignature",
+		"a request signed as the preset's provider signs it, with the endpoint's secret, over a realistic body, is accepted (2xx) and delivered once, byte for byte",
+		refVerifyRequest+"; "+refVerifySchemes,
+		nil, verifyVariant{probes: validSignature}.run),
+	def(GroupVerify, "BodyChangedByOneByte",
+		"when one byte of a signed body is changed (same length), the signature no longer matches: 401 with a JSON error, nothing delivered (presets whose signature covers the body)",
+		refVerifyRequest+" (HMAC of the body); conformance/RULES.md S1",
+		nil, verifyVariant{skip: skipUnlessBodyCovered, probes: bodyChangedByOneByte}.run),
+	def(GroupVerify, "WrongSecret",
+		"a request signed correctly but with another secret (another key pair for asymmetric presets) is rejected with 401 and a JSON error, and nothing is delivered",
+		refVerifyRequest+" (Failed sha256 verification); "+refVerifySchemes,
+		nil, verifyVariant{probes: wrongSecret}.run),
+	def(GroupVerify, "MissingSignatureHeader",
+		"a request without its signature header is rejected with 401 and a JSON error, and nothing is delivered",
+		refVerifyRequest+" (Missing header); "+refVerifySchemes,
+		nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: missingSignatureHeader}.run),
+	def(GroupVerify, "MalformedSignatureHeader",
+		"a signature header whose value has the wrong shape (no prefix, no key=value pairs, not hex or base64) is rejected with 401 and a JSON error, and nothing is delivered",
+		"conformance/RULES.md S4 and S6 (header grammar robustness)",
+		nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: malformedSignatureHeader}.run),
+	def(GroupVerify, "EmptySignature",
+		"a signature header that is present but empty, or that keeps its syntax with an empty signature (\"sha256=\", \"t=…,v1=\", \"v1,\"), is rejected with 401 and a JSON error, and nothing is delivered",
+		refVerifyRequest+" (an empty header is Missing header); conformance/RULES.md S5 and S6",
+		nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: emptySignature}.run),
+	def(GroupVerify, "StaleTimestamp",
+		"with the endpoint's tolerance T (the preset's default: the spec sets none), a request signed at now-(T+1s) is rejected with 401 and nothing is delivered, and one signed at now-(T-1s) is accepted and delivered",
+		"conformance/RULES.md S7 (timestamp skew); Stripe, Slack and Standard Webhooks replay protection",
+		nil, verifyVariant{skip: skipUnlessTolerance, probes: staleTimestamp}.run),
+	def(GroupVerify, "FutureTimestamp",
+		"with the endpoint's tolerance T (the preset's default: the spec sets none), a request signed at now+(T+1s) is rejected with 401 and nothing is delivered (not checked for past-only presets, as stripe-go), and one signed at now+(T-1s) is accepted and delivered",
+		"conformance/RULES.md S7 (timestamp skew, both directions); Standard Webhooks and Svix check both",
+		nil, verifyVariant{skip: skipUnlessTolerance, probes: futureTimestamp}.run),
+	def(GroupVerify, "RotatedSecrets",
+		"an endpoint with two secrets (newest first) accepts a request signed with either one alone, and rejects one signed with neither with 401, delivering nothing",
+		refVerifyRotation,
+		nil, verifyVariant{keys: 2, probes: rotatedSecrets}.run),
+	def(GroupVerify, "SeveralSignaturesOneValid",
+		"when a scheme carries several signatures (a list in one header, or extra signature headers), one valid signature after a bogus one is enough to accept the request; all bogus is 401",
+		refVerifyMultiSigs,
+		nil, verifyVariant{skip: skipUnlessSeveralSignatures, probes: severalSignatures}.run),
+	def(GroupVerify, "HeaderNameCase",
+		"the signature, timestamp, id and fixed headers are found whatever the case of their names (sent all lower-case, and all upper-case): the request is accepted and delivered",
+		refVerifyFieldNames+"; HTTP/2 delivers lower-case names",
+		nil, verifyVariant{skip: skipUnlessHeaders, probes: headerNameCase}.run),
+	def(GroupVerify, "DuplicatedHeader",
+		"a signature header sent twice is a list of candidates: a bogus value then the valid one is accepted and delivered; two bogus values are rejected with 401",
+		refVerifyFieldNames+"; Go's Header.Get returns only the first value; Trigger.dev v2 instead joins the values with \", \" and fails (conformance/RULES.md T2)",
+		nil, verifyVariant{skip: skipUnlessHeaderSigned, probes: duplicatedHeader}.run),
+	def(GroupVerify, "ReserializedJSON",
+		"a JSON body with insignificant whitespace, unsorted keys, an escaped \\u00e9, <>& and the float 1.0, signed over its raw bytes, is verified over those raw bytes (not over JSON re-encoded after parsing): accepted and delivered byte for byte",
+		"conformance/RULES.md S1 (re-serialised JSON vs raw body); GitHub and Stripe: verify the raw payload, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+		nil, verifyVariant{skip: skipFormSigned, probes: reserializedJSON}.run),
+	def(GroupVerify, "TrailingNewline",
+		"a body ending in \"\\n\", signed with it, is accepted and delivered byte for byte; the same request with the newline stripped after signing is rejected with 401 (presets whose signature covers the body)",
+		"conformance/RULES.md S1 (trailing newline / CRLF)",
+		nil, verifyVariant{probes: trailingNewline}.run),
+	def(GroupVerify, "EmptyBody",
+		"a request with an empty body, correctly signed, is accepted and delivered (presets that can sign an empty body: not those that carry the signature or timestamp in the body, nor form-parameter schemes)",
+		"conformance/RULES.md S3 (empty body); "+refVerifyRequest+" (HMAC of \"\")",
+		nil, verifyVariant{skip: skipUnlessEmptyBodySignable, probes: emptyBody}.run),
+	def(GroupVerify, "QueryString",
+		"a query string in the URL does not disturb verification: a request signed with one is accepted; a query changed after signing is rejected with 401 where the scheme signs the URL (Twilio, Square, HubSpot, Mandrill) and accepted where it signs only the body",
+		"conformance/RULES.md S8 (URL-bound signatures: scheme, host, port, path and query); Twilio, https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+		nil, verifyVariant{probes: queryString}.run),
+	def(GroupVerify, "UnicodeBody",
+		"a body with multi-byte UTF-8 (é, ✓, an emoji, right-to-left and line-separator characters), signed over its raw bytes, is accepted and delivered byte for byte",
+		"conformance/RULES.md S2 (hash bytes, never decoded text)",
+		nil, verifyVariant{skip: skipFormSigned, probes: unicodeBody}.run),
 }
 
 // A verifyVariant is a Verify rule run over every preset it applies to.
@@ -113,7 +111,7 @@ type verifyVariant struct {
 	keys int
 	// probes returns the requests for one endpoint and what each must
 	// come to.
-	probes func(x *X, e presetEndpoint) []verifyProbe
+	probes func(x *exchange, e presetEndpoint) []verifyProbe
 }
 
 // presetEndpoint is one provisioned endpoint of a Verify case.
@@ -132,7 +130,7 @@ type presetEndpoint struct {
 // accepted (2xx) and delivered once to the trigger "all", or rejected
 // (401 with a JSON error) and delivered nowhere.
 type verifyProbe struct {
-	req    Request
+	req    request
 	accept bool
 	// aim, when set, is the clock offset the signature's timestamp should
 	// be written at; the request's SignOffset is set from it (see
@@ -149,7 +147,7 @@ type aimedAt struct {
 
 // run provisions one endpoint per applicable preset, sends every probe,
 // and checks the answers and, in two batches, the deliveries.
-func (v verifyVariant) run(x *X) {
+func (v verifyVariant) run(x *exchange) {
 	var (
 		probes      []verifyProbe
 		notApplying = map[string][]string{}
@@ -164,7 +162,7 @@ func (v verifyVariant) run(x *X) {
 				continue
 			}
 		}
-		verify, sign := Keys(s, max(v.keys, 1))
+		verify, sign := newKeys(s, max(v.keys, 1))
 		spec := sim.EndpointSpec{Source: s.Name, Verify: &sim.VerifySpec{Preset: s.Name, Secrets: verify},
 			Triggers: []sim.TriggerSpec{trig("all", "")}}
 		i, why := x.TryProvision(spec, sign)
@@ -189,7 +187,7 @@ func (v verifyVariant) run(x *X) {
 		x.Skipf("skipped: no preset endpoint this case applies to could be provisioned%s", listReasons(": ", unavailable))
 	}
 	rs := sendVerifyProbes(x, probes, 8)
-	var accepted, rejected []*Response
+	var accepted, rejected []*response
 	for i, r := range rs {
 		if probes[i].accept {
 			x.WantAccepted(r)
@@ -211,7 +209,7 @@ func (v verifyVariant) run(x *X) {
 
 // verifyTolerance returns the accepted clock skew of endpoint i: its spec's, or
 // else its scheme's default.
-func (x *X) verifyTolerance(i int) time.Duration {
+func (x *exchange) verifyTolerance(i int) time.Duration {
 	st := x.eps[i]
 	if st.spec.Verify != nil && st.spec.Verify.Tolerance > 0 {
 		return st.spec.Verify.Tolerance
@@ -221,8 +219,8 @@ func (x *X) verifyTolerance(i int) time.Duration {
 
 // sendVerifyProbes sends the probes with at most parallel in flight; an aimed
 // probe gets its SignOffset just before it is built.
-func sendVerifyProbes(x *X, ps []verifyProbe, parallel int) []*Response {
-	out := make([]*Response, len(ps))
+func sendVerifyProbes(x *exchange, ps []verifyProbe, parallel int) []*response {
+	out := make([]*response, len(ps))
 	sem := make(chan struct{}, max(parallel, 1))
 	var wg sync.WaitGroup
 	for i := range ps {
@@ -363,8 +361,8 @@ type presetSample struct {
 }
 
 // request returns a request carrying the sample.
-func (s presetSample) request(label string) Request {
-	return Request{Label: label + ", " + s.from, Body: bytes.Clone(s.body), ContentType: s.contentType, Header: s.header.Clone(), Query: s.query}
+func (s presetSample) request(label string) request {
+	return request{Label: label + ", " + s.from, Body: bytes.Clone(s.body), ContentType: s.contentType, Header: s.header.Clone(), Query: s.query}
 }
 
 var presetFixtures = sync.OnceValue(func() map[string]*fixtures.Fixture {
@@ -538,17 +536,17 @@ func bogusSignature(s signer.Scheme, keys signer.KeySet, r *http.Request) string
 
 // strangerKeys returns n fresh signing keys for s that no endpoint holds.
 func strangerKeys(s signer.Scheme, n int) signer.KeySet {
-	_, sign := Keys(s, n)
+	_, sign := newKeys(s, n)
 	return sign
 }
 
 // --- the variants' probes ---
 
-func validSignature(x *X, e presetEndpoint) []verifyProbe {
+func validSignature(x *exchange, e presetEndpoint) []verifyProbe {
 	return []verifyProbe{{req: e.sample.request("valid signature"), accept: true}}
 }
 
-func bodyChangedByOneByte(x *X, e presetEndpoint) []verifyProbe {
+func bodyChangedByOneByte(x *exchange, e presetEndpoint) []verifyProbe {
 	r := e.sample.request("valid signature, then one byte of the body changed (same length)")
 	r.After = func(req *http.Request) {
 		b, _ := changeOneByte(builtBody(req))
@@ -557,7 +555,7 @@ func bodyChangedByOneByte(x *X, e presetEndpoint) []verifyProbe {
 	return []verifyProbe{{req: r}}
 }
 
-func queryString(x *X, e presetEndpoint) []verifyProbe {
+func queryString(x *exchange, e presetEndpoint) []verifyProbe {
 	withQuery := e.sample.request("valid signature over a URL with ?hl=1")
 	withQuery.Query = joinQuery(withQuery.Query, "hl=1")
 	changed := e.sample.request("valid signature, then ?hl=2 added to the URL")
@@ -574,13 +572,13 @@ func joinQuery(q, more string) string {
 	return q + "&" + more
 }
 
-func wrongSecret(x *X, e presetEndpoint) []verifyProbe {
+func wrongSecret(x *exchange, e presetEndpoint) []verifyProbe {
 	r := e.sample.request("signed with another secret")
 	r.Keys = strangerKeys(e.scheme, 1)
 	return []verifyProbe{{req: r}}
 }
 
-func missingSignatureHeader(x *X, e presetEndpoint) []verifyProbe {
+func missingSignatureHeader(x *exchange, e presetEndpoint) []verifyProbe {
 	r := e.sample.request("signature header " + strings.Join(signatureHeaders(e.scheme), ", ") + " removed")
 	r.After = func(req *http.Request) { setSignature(req, e.scheme) }
 	return []verifyProbe{{req: r}}
@@ -590,13 +588,13 @@ func missingSignatureHeader(x *X, e presetEndpoint) []verifyProbe {
 // prefix, no key=value pair, no version entry, neither hex nor base64.
 const malformedValue = "~~not a signature~~"
 
-func malformedSignatureHeader(x *X, e presetEndpoint) []verifyProbe {
+func malformedSignatureHeader(x *exchange, e presetEndpoint) []verifyProbe {
 	r := e.sample.request(fmt.Sprintf("signature header %s = %q", e.scheme.Header, malformedValue))
 	r.After = func(req *http.Request) { setSignature(req, e.scheme, malformedValue) }
 	return []verifyProbe{{req: r}}
 }
 
-func emptySignature(x *X, e presetEndpoint) []verifyProbe {
+func emptySignature(x *exchange, e presetEndpoint) []verifyProbe {
 	s := e.scheme
 	empty := e.sample.request(fmt.Sprintf("signature header %s present and empty", s.Header))
 	empty.After = func(req *http.Request) { setSignature(req, s, "") }
@@ -612,7 +610,7 @@ func emptySignature(x *X, e presetEndpoint) []verifyProbe {
 	return ps
 }
 
-func staleTimestamp(x *X, e presetEndpoint) []verifyProbe {
+func staleTimestamp(x *exchange, e presetEndpoint) []verifyProbe {
 	t := e.tolerance
 	old := e.sample.request(fmt.Sprintf("timestamp now-%s, tolerance %s", t+time.Second, t))
 	old.SignOffset = -(t + time.Second)
@@ -625,7 +623,7 @@ func staleTimestamp(x *X, e presetEndpoint) []verifyProbe {
 	return append(ps, verifyProbe{req: recent, accept: true, aim: &aimedAt{offset: -(t - time.Second), up: true}})
 }
 
-func futureTimestamp(x *X, e presetEndpoint) []verifyProbe {
+func futureTimestamp(x *exchange, e presetEndpoint) []verifyProbe {
 	t := e.tolerance
 	var ps []verifyProbe
 	if t > time.Second {
@@ -641,7 +639,7 @@ func futureTimestamp(x *X, e presetEndpoint) []verifyProbe {
 	return append(ps, verifyProbe{req: far, aim: &aimedAt{offset: t + time.Second, up: true}})
 }
 
-func rotatedSecrets(x *X, e presetEndpoint) []verifyProbe {
+func rotatedSecrets(x *exchange, e presetEndpoint) []verifyProbe {
 	keys := x.SignKeys(e.ep)
 	if len(keys) < 2 {
 		x.Errorf("%s: endpoint has %d signing key(s), want 2 (new, old)", e.scheme.Name, len(keys))
@@ -656,7 +654,7 @@ func rotatedSecrets(x *X, e presetEndpoint) []verifyProbe {
 	return []verifyProbe{{req: newer, accept: true}, {req: older, accept: true}, {req: neither}}
 }
 
-func severalSignatures(x *X, e presetEndpoint) []verifyProbe {
+func severalSignatures(x *exchange, e presetEndpoint) []verifyProbe {
 	where := "in " + e.scheme.Header
 	if len(e.scheme.ExtraHeaders) > 0 {
 		where = "in " + e.scheme.Header + " and " + strings.Join(e.scheme.ExtraHeaders, ", ")
@@ -668,7 +666,7 @@ func severalSignatures(x *X, e presetEndpoint) []verifyProbe {
 	return []verifyProbe{{req: oneValid, accept: true}, {req: allBogus}}
 }
 
-func headerNameCase(x *X, e presetEndpoint) []verifyProbe {
+func headerNameCase(x *exchange, e presetEndpoint) []verifyProbe {
 	names := e.scheme.Headers()
 	lower := e.sample.request("header names in lower case: " + strings.ToLower(strings.Join(names, ", ")))
 	lower.After = func(req *http.Request) { renameHeaders(req.Header, names, strings.ToLower) }
@@ -677,7 +675,7 @@ func headerNameCase(x *X, e presetEndpoint) []verifyProbe {
 	return []verifyProbe{{req: lower, accept: true}, {req: upper, accept: true}}
 }
 
-func duplicatedHeader(x *X, e presetEndpoint) []verifyProbe {
+func duplicatedHeader(x *exchange, e presetEndpoint) []verifyProbe {
 	s := e.scheme
 	canon := http.CanonicalHeaderKey(s.Header)
 	oneValid := e.sample.request(s.Header + " sent twice: a bogus value, then the valid one")
@@ -696,12 +694,12 @@ func duplicatedHeader(x *X, e presetEndpoint) []verifyProbe {
 // and a float with a zero fraction.
 const reserializableJSON = "{ \"b\": 1.0,\n  \"a\": \"caf\\u00e9 <>&\" }"
 
-func reserializedJSON(x *X, e presetEndpoint) []verifyProbe {
-	r := Request{Label: "valid signature over " + fmt.Sprintf("%q", reserializableJSON), Body: []byte(reserializableJSON), ContentType: "application/json"}
+func reserializedJSON(x *exchange, e presetEndpoint) []verifyProbe {
+	r := request{Label: "valid signature over " + fmt.Sprintf("%q", reserializableJSON), Body: []byte(reserializableJSON), ContentType: "application/json"}
 	return []verifyProbe{{req: r, accept: true}}
 }
 
-func trailingNewline(x *X, e presetEndpoint) []verifyProbe {
+func trailingNewline(x *exchange, e presetEndpoint) []verifyProbe {
 	smp := e.sample
 	if !bytes.HasSuffix(smp.body, []byte("\n")) {
 		smp.body = append(bytes.Clone(smp.body), '\n')
@@ -715,44 +713,42 @@ func trailingNewline(x *X, e presetEndpoint) []verifyProbe {
 	return append(ps, verifyProbe{req: stripped})
 }
 
-func emptyBody(x *X, e presetEndpoint) []verifyProbe {
-	return []verifyProbe{{req: Request{Label: "valid signature over an empty body"}, accept: true}}
+func emptyBody(x *exchange, e presetEndpoint) []verifyProbe {
+	return []verifyProbe{{req: request{Label: "valid signature over an empty body"}, accept: true}}
 }
 
 // unicodeJSON holds é (2 bytes), ✓ (3 bytes), 😀 (4 bytes), a right-to-left
 // mark, Hebrew, and U+2028, which encoding/json escapes when re-encoding.
 const unicodeJSON = "{\"text\":\"caf\u00e9 \u2713 \U0001F600 \u200f\u05e9\u05dc\u05d5\u05dd\u200e\",\"sep\":\"line\u2028break\"}"
 
-func unicodeBody(x *X, e presetEndpoint) []verifyProbe {
-	r := Request{Label: "valid signature over multi-byte UTF-8 (é ✓ 😀 RLM, U+2028)", Body: []byte(unicodeJSON), ContentType: "application/json; charset=utf-8"}
+func unicodeBody(x *exchange, e presetEndpoint) []verifyProbe {
+	r := request{Label: "valid signature over multi-byte UTF-8 (é ✓ 😀 RLM, U+2028)", Body: []byte(unicodeJSON), ContentType: "application/json; charset=utf-8"}
 	return []verifyProbe{{req: r, accept: true}}
 }
 
-func init() {
-	register(
-		def(GroupVerify, "AlgorithmDowngrade",
-			"a GitHub endpoint verifies X-Hub-Signature-256 only: a request that carries just the legacy SHA-1 X-Hub-Signature, or a sha1= value in the SHA-256 header, is rejected with 401 even though the SHA-1 signature is right",
-			"conformance/RULES.md S4 (prefix and algorithm confusion); GitHub docs: validate X-Hub-Signature-256, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries; conformance/RULES.md P1 (hooklab's policy: no silent algorithm downgrade, counter to go-github's SHA-1 fallback)",
-			presetSpec("github", trig("all", "")),
-			func(x *X) {
-				key := x.SignKeys(0)[0]
-				body := []byte(`{"action":"opened","number":7}`)
-				m := hmac.New(sha1.New, key.Bytes())
-				m.Write(body)
-				sig1 := "sha1=" + hex.EncodeToString(m.Sum(nil))
-				legacy := x.Send(Request{Label: "only X-Hub-Signature: sha1=<valid HMAC-SHA1>", Body: body,
-					After: func(r *http.Request) {
-						r.Header.Del("X-Hub-Signature-256")
-						r.Header.Set("X-Hub-Signature", sig1)
-					}})
-				confused := x.Send(Request{Label: "X-Hub-Signature-256: sha1=<valid HMAC-SHA1>", Body: body,
-					After: func(r *http.Request) { r.Header.Set("X-Hub-Signature-256", sig1) }})
-				for _, r := range []*Response{legacy, confused} {
-					if x.WantStatus(r, http.StatusUnauthorized) {
-						x.WantJSONError(r)
-					}
+var verifyPolicyCases = []check{
+	def(GroupVerify, "AlgorithmDowngrade",
+		"a GitHub endpoint verifies X-Hub-Signature-256 only: a request that carries just the legacy SHA-1 X-Hub-Signature, or a sha1= value in the SHA-256 header, is rejected with 401 even though the SHA-1 signature is right",
+		"conformance/RULES.md S4 (prefix and algorithm confusion); GitHub docs: validate X-Hub-Signature-256, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries; conformance/RULES.md P1 (hooklab's policy: no silent algorithm downgrade, counter to go-github's SHA-1 fallback)",
+		presetSpec("github", trig("all", "")),
+		func(x *exchange) {
+			key := x.SignKeys(0)[0]
+			body := []byte(`{"action":"opened","number":7}`)
+			m := hmac.New(sha1.New, key.Bytes())
+			m.Write(body)
+			sig1 := "sha1=" + hex.EncodeToString(m.Sum(nil))
+			legacy := x.Send(request{Label: "only X-Hub-Signature: sha1=<valid HMAC-SHA1>", Body: body,
+				After: func(r *http.Request) {
+					r.Header.Del("X-Hub-Signature-256")
+					r.Header.Set("X-Hub-Signature", sig1)
+				}})
+			confused := x.Send(request{Label: "X-Hub-Signature-256: sha1=<valid HMAC-SHA1>", Body: body,
+				After: func(r *http.Request) { r.Header.Set("X-Hub-Signature-256", sig1) }})
+			for _, r := range []*response{legacy, confused} {
+				if x.WantStatus(r, http.StatusUnauthorized) {
+					x.WantJSONError(r)
 				}
-				x.WantNoDeliveries(legacy, confused)
-			}),
-	)
+			}
+			x.WantNoDeliveries(legacy, confused)
+		}),
 }

@@ -20,7 +20,7 @@ import (
 // sign it.
 const testURL = "http://127.0.0.1:8080/hooks/verify-test"
 
-// signSample signs the preset's sample body as X.Build does and returns
+// signSample signs the preset's sample body as exchange.Build does and returns
 // the signed payload and the keys to verify it with.
 func signSample(t *testing.T, s signer.Scheme, body []byte, now time.Time) (signer.Payload, signer.KeySet) {
 	t.Helper()
@@ -36,7 +36,7 @@ func signSample(t *testing.T, s signer.Scheme, body []byte, now time.Time) (sign
 	if len(body) > 0 {
 		h.Set("Content-Type", smp.contentType)
 	}
-	verify, sign := Keys(s, 1)
+	verify, sign := newKeys(s, 1)
 	p, err := signer.Sign(s, sign, signer.Payload{Method: http.MethodPost, URL: testURL, Header: h, Body: body}, signer.At(now))
 	require.NoError(t, err, "signing %s's sample (%s)", s.Name, smp.from)
 	return p, verify

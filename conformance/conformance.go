@@ -161,7 +161,7 @@ func (e *env) close() {
 // deliveries waits until total deliveries for the request ids have
 // arrived (or ctx is done), then for settle more, and returns them by
 // request id.
-func (e *env) deliveries(ctx context.Context, ids map[string]*Response, total int, settle time.Duration) map[string][]sim.Delivery {
+func (e *env) deliveries(ctx context.Context, ids map[string]*response, total int, settle time.Duration) map[string][]sim.Delivery {
 	collect := func() (map[string][]sim.Delivery, int) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -281,7 +281,7 @@ func runCase(t T, e *env, c *check) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), e.opts.timeout)
 	defer cancel()
-	x := &X{t: t, c: c, env: e, ctx: ctx, client: e.client}
+	x := &exchange{t: t, c: c, env: e, ctx: ctx, client: e.client}
 	defer func() {
 		for _, st := range x.eps {
 			x.closeEndpoint(st)

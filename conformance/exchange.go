@@ -19,11 +19,11 @@ import (
 	"github.com/hooklab/hooklab/sim"
 )
 
-// X is one running case: it provisions endpoints, signs and sends
+// exchange is one running case: it provisions endpoints, signs and sends
 // requests, observes deliveries and collects violations. Case code calls
 // its methods from the case goroutine (SendAll is the one concurrent
 // sender).
-type X struct {
+type exchange struct {
 	t      T
 	c      *check
 	env    *env
@@ -45,9 +45,9 @@ type endpointState struct {
 	label    string
 }
 
-// A Request is what a case sends. The zero value is a signed POST of an
+// A request is what a case sends. The zero value is a signed POST of an
 // empty JSON body.
-type Request struct {
+type request struct {
 	// Label says what the request is, for failure output ("valid
 	// signature", "body changed by one byte"). Never a secret.
 	Label string
@@ -72,9 +72,9 @@ type Request struct {
 	Endpoint int
 }
 
-// A Response is what came back.
-type Response struct {
-	Request Request
+// A response is what came back.
+type response struct {
+	Request request
 	Status  int
 	Header  http.Header
 	Body    []byte
@@ -89,32 +89,32 @@ type Response struct {
 }
 
 // Errorf records a violation. It does not stop the case.
-func (x *X) Errorf(format string, args ...any) {
+func (x *exchange) Errorf(format string, args ...any) {
 	x.mu.Lock()
 	x.problems = append(x.problems, fmt.Sprintf(format, args...))
 	x.mu.Unlock()
 }
 
 // Fatalf records a violation and stops the case.
-func (x *X) Fatalf(format string, args ...any) {
+func (x *exchange) Fatalf(format string, args ...any) {
 	x.Errorf(format, args...)
 	x.t.Fatalf("%s", x.take())
 }
 
 // Skipf stops the case and reports it skipped.
-func (x *X) Skipf(format string, args ...any) {
+func (x *exchange) Skipf(format string, args ...any) {
 	x.flush()
 	x.t.Skipf(format, args...)
 }
 
 // Logf writes a note to the case's log.
-func (x *X) Logf(format string, args ...any) {
+func (x *exchange) Logf(format string, args ...any) {
 	x.t.Helper()
 	x.t.Logf(format, args...)
 }
 
 // Context is the case's context.
-func (x *X) Context() context.Context { return x.ctx }
+func (x *exchange) Context() context.Context { return x.ctx }
 
 // newSecret returns a fresh random secret in the scheme's key format, and
 // the keys to sign with (for asymmetric schemes the private key, while
@@ -142,9 +142,9 @@ func newSecret(s signer.Scheme) (verify, sign signer.Secret) {
 	return k, k
 }
 
-// Keys returns n fresh key pairs for s: what an endpoint verifies with and
+// newKeys returns n fresh key pairs for s: what an endpoint verifies with and
 // what a sender signs with, newest first.
-func Keys(s signer.Scheme, n int) (verify, sign signer.KeySet) {
+func newKeys(s signer.Scheme, n int) (verify, sign signer.KeySet) {
 	for range n {
 		v, sg := newSecret(s)
 		verify, sign = append(verify, v), append(sign, sg)
@@ -158,7 +158,7 @@ func Keys(s signer.Scheme, n int) (verify, sign signer.KeySet) {
 // keys); nil means spec.Verify.Secrets. It returns the endpoint's index
 // for Request.Endpoint. When the target cannot make such an endpoint
 // (NotApplicableError) the case is skipped; any other error stops it.
-func (x *X) Provision(spec sim.EndpointSpec, signKeys signer.KeySet) int {
+func (x *exchange) Provision(spec sim.EndpointSpec, signKeys signer.KeySet) int {
 	x.t.Helper()
 	i, reason := x.TryProvision(spec, signKeys)
 	if i < 0 {
@@ -170,7 +170,7 @@ func (x *X) Provision(spec sim.EndpointSpec, signKeys signer.KeySet) int {
 // TryProvision is Provision for cases that loop over several endpoints
 // (one per preset): when the target cannot make this one it returns -1
 // and the reason instead of skipping the case. Other errors stop the case.
-func (x *X) TryProvision(spec sim.EndpointSpec, signKeys signer.KeySet) (int, string) {
+func (x *exchange) TryProvision(spec sim.EndpointSpec, signKeys signer.KeySet) (int, string) {
 	x.t.Helper()
 	x.mu.Lock()
 	n := len(x.eps)
@@ -230,7 +230,7 @@ func (x *X) TryProvision(spec sim.EndpointSpec, signKeys signer.KeySet) (int, st
 	return n, ""
 }
 
-func (x *X) closeEndpoint(st *endpointState) {
+func (x *exchange) closeEndpoint(st *endpointState) {
 	if st.Close != nil {
 		if err := st.Close(); err != nil {
 			x.t.Logf("closing endpoint %s: %v", st.spec.ID, err)
@@ -239,14 +239,14 @@ func (x *X) closeEndpoint(st *endpointState) {
 }
 
 // Scheme returns the scheme of endpoint i.
-func (x *X) Scheme(i int) signer.Scheme { return x.eps[i].scheme }
+func (x *exchange) Scheme(i int) signer.Scheme { return x.eps[i].scheme }
 
 // URL returns the URL of endpoint i.
-func (x *X) URL(i int) string { return x.eps[i].URL }
+func (x *exchange) URL(i int) string { return x.eps[i].URL }
 
 // Build signs r for its endpoint and returns the request to send, and its
 // request id.
-func (x *X) Build(r Request) (*http.Request, string, error) {
+func (x *exchange) Build(r request) (*http.Request, string, error) {
 	if r.Endpoint >= len(x.eps) {
 		return nil, "", fmt.Errorf("case has no endpoint %d", r.Endpoint)
 	}
@@ -312,9 +312,9 @@ func (x *X) Build(r Request) (*http.Request, string, error) {
 // Send signs and sends r and returns what came back; a transport error is
 // in Response.Err (and is a violation unless the case expects it, see
 // WantNoTransportError).
-func (x *X) Send(r Request) *Response {
+func (x *exchange) Send(r request) *response {
 	req, id, err := x.Build(r)
-	resp := &Response{Request: r, ID: id}
+	resp := &response{Request: r, ID: id}
 	if r.Endpoint < len(x.eps) {
 		resp.ep = x.eps[r.Endpoint]
 	}
@@ -342,8 +342,8 @@ func (x *X) Send(r Request) *Response {
 }
 
 // SendAll sends every request with at most parallel in flight.
-func (x *X) SendAll(rs []Request, parallel int) []*Response {
-	out := make([]*Response, len(rs))
+func (x *exchange) SendAll(rs []request, parallel int) []*response {
+	out := make([]*response, len(rs))
 	sem := make(chan struct{}, max(parallel, 1))
 	var wg sync.WaitGroup
 	for i := range rs {
@@ -359,7 +359,7 @@ func (x *X) SendAll(rs []Request, parallel int) []*Response {
 	return out
 }
 
-func (x *X) describe(r Request, req *http.Request) string {
+func (x *exchange) describe(r request, req *http.Request) string {
 	method := r.Method
 	if method == "" {
 		method = http.MethodPost
@@ -376,10 +376,10 @@ func (x *X) describe(r Request, req *http.Request) string {
 }
 
 // describe returns the request's description for failure lines.
-func (r *Response) String() string { return r.desc }
+func (r *response) String() string { return r.desc }
 
 // ok reports a response, logging a transport error as a violation.
-func (x *X) ok(r *Response) bool {
+func (x *exchange) ok(r *response) bool {
 	if r.Err != nil && r.Status == 0 {
 		x.Errorf("%s: %v", r.desc, r.Err)
 		return false
@@ -388,7 +388,7 @@ func (x *X) ok(r *Response) bool {
 }
 
 // WantStatus checks the response status.
-func (x *X) WantStatus(r *Response, want int) bool {
+func (x *exchange) WantStatus(r *response, want int) bool {
 	if !x.ok(r) {
 		return false
 	}
@@ -400,7 +400,7 @@ func (x *X) WantStatus(r *Response, want int) bool {
 }
 
 // WantAccepted checks for a 2xx status.
-func (x *X) WantAccepted(r *Response) bool {
+func (x *exchange) WantAccepted(r *response) bool {
 	if !x.ok(r) {
 		return false
 	}
@@ -413,10 +413,10 @@ func (x *X) WantAccepted(r *Response) bool {
 
 // WantRejected checks for a 4xx status other than 404 (the endpoint must
 // have been found and must have refused the request).
-func (x *X) WantRejected(r *Response, want int) bool { return x.WantStatus(r, want) }
+func (x *exchange) WantRejected(r *response, want int) bool { return x.WantStatus(r, want) }
 
 // WantBody checks the response body exactly.
-func (x *X) WantBody(r *Response, want string) bool {
+func (x *exchange) WantBody(r *response, want string) bool {
 	if !x.ok(r) {
 		return false
 	}
@@ -428,7 +428,7 @@ func (x *X) WantBody(r *Response, want string) bool {
 }
 
 // WantHeader checks one response header.
-func (x *X) WantHeader(r *Response, name, want string) bool {
+func (x *exchange) WantHeader(r *response, name, want string) bool {
 	if !x.ok(r) {
 		return false
 	}
@@ -440,7 +440,7 @@ func (x *X) WantHeader(r *Response, name, want string) bool {
 }
 
 // WantJSONError checks that an error answer has a JSON body.
-func (x *X) WantJSONError(r *Response) bool {
+func (x *exchange) WantJSONError(r *response) bool {
 	if !x.ok(r) {
 		return false
 	}
@@ -452,7 +452,7 @@ func (x *X) WantJSONError(r *Response) bool {
 	return true
 }
 
-func bodyNote(r *Response) string {
+func bodyNote(r *response) string {
 	if len(r.Body) == 0 {
 		return ""
 	}
@@ -471,7 +471,7 @@ func truncate(s string, n int) string {
 // them; a trigger not in want must get none), each carrying the request's
 // exact method and body. It waits for the expected deliveries, then for
 // the settle time, to catch extra ones.
-func (x *X) WantDeliveries(want map[string]int, rs ...*Response) bool {
+func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 	for _, r := range rs {
 		if r.ep != nil && r.ep.Unobserved != "" {
 			x.Logf("%s: deliveries not checked: %s", r.desc, r.ep.Unobserved)
@@ -483,7 +483,7 @@ func (x *X) WantDeliveries(want map[string]int, rs ...*Response) bool {
 		total += n
 	}
 	total *= len(rs)
-	ids := map[string]*Response{}
+	ids := map[string]*response{}
 	for _, r := range rs {
 		ids[r.ID] = r
 	}
@@ -556,10 +556,10 @@ func (x *X) WantDeliveries(want map[string]int, rs ...*Response) bool {
 const maxDeliveryLines = 20
 
 // WantNoDeliveries checks that the requests of rs caused no delivery.
-func (x *X) WantNoDeliveries(rs ...*Response) bool { return x.WantDeliveries(nil, rs...) }
+func (x *exchange) WantNoDeliveries(rs ...*response) bool { return x.WantDeliveries(nil, rs...) }
 
 // askedTrigger maps a delivered trigger id back to the case's name for it.
-func (x *X) askedTrigger(st *endpointState, id string) string {
+func (x *exchange) askedTrigger(st *endpointState, id string) string {
 	if st == nil {
 		return id
 	}
@@ -571,7 +571,7 @@ func (x *X) askedTrigger(st *endpointState, id string) string {
 	return id
 }
 
-func methodOf(r Request) string {
+func methodOf(r request) string {
 	if r.Method == "" {
 		return http.MethodPost
 	}
@@ -586,7 +586,7 @@ func newRequestID() string {
 
 // flush hands collected problems to t, once, with the case's rule,
 // reference and source.
-func (x *X) flush() {
+func (x *exchange) flush() {
 	if msg := x.take(); msg != "" {
 		x.t.Errorf("%s", msg)
 	}
@@ -594,7 +594,7 @@ func (x *X) flush() {
 
 // take returns the collected problems as one failure message, with the
 // case's rule, reference and source, and forgets them.
-func (x *X) take() string {
+func (x *exchange) take() string {
 	x.mu.Lock()
 	ps := x.problems
 	x.problems = nil
@@ -648,4 +648,4 @@ func resolve(v *sim.VerifySpec) (signer.Scheme, error) {
 
 // SignKeys returns the keys requests to endpoint i are signed with: the
 // case's own, or a declared endpoint's.
-func (x *X) SignKeys(i int) signer.KeySet { return x.eps[i].signKeys }
+func (x *exchange) SignKeys(i int) signer.KeySet { return x.eps[i].signKeys }

@@ -40,8 +40,8 @@ type lateSweep struct {
 
 // expectation is what a case said about the deliveries of one request.
 type expectation struct {
-	x *X
-	r *Response
+	x *exchange
+	r *response
 	// want is how many deliveries each trigger (as the case names it)
 	// must get; a trigger not in it must get none.
 	want map[string]int
@@ -52,7 +52,7 @@ type expectation struct {
 
 // expect records that r must cause want deliveries to each trigger and no
 // other; the case's own check judged seen deliveries of it.
-func (s *lateSweep) expect(x *X, r *Response, want map[string]int, seen int) {
+func (s *lateSweep) expect(x *exchange, r *response, want map[string]int, seen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.want = append(s.want, expectation{x: x, r: r, want: want, seen: seen})
@@ -147,7 +147,7 @@ func (e *env) lateFindings(fs []expectation, acceptUnverified bool) []*lateFindi
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []*lateFinding
-	byCase := map[*X]*lateFinding{}
+	byCase := map[*exchange]*lateFinding{}
 	for _, f := range fs {
 		ds := e.byID[f.r.ID]
 		if len(ds) <= f.seen {
@@ -204,7 +204,7 @@ func markedRejected(d sim.Delivery) bool {
 }
 
 // lateBy says how long after r's answer the sink received d.
-func lateBy(d sim.Delivery, r *Response) string {
+func lateBy(d sim.Delivery, r *response) string {
 	return d.RecordedAt.Sub(r.at).Round(time.Millisecond).String()
 }
 
@@ -257,7 +257,7 @@ func (t *reportT) reportLate(f *lateFinding) {
 }
 
 // specs returns the effective specs of the case's endpoints.
-func (x *X) specs() []sim.EndpointSpec {
+func (x *exchange) specs() []sim.EndpointSpec {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var specs []sim.EndpointSpec

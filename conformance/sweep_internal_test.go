@@ -112,8 +112,8 @@ func TestLateFindings(t *testing.T) {
 			if tt.declared {
 				st.Spec = &st.spec
 			}
-			x := &X{c: &check{Case: Case{Group: GroupVerify, Name: "WrongSecret"}}, eps: []*endpointState{st}}
-			r := &Response{ID: "req-1", desc: "POST /hooks/e (github: wrong secret)", ep: st, at: answered}
+			x := &exchange{c: &check{Case: Case{Group: GroupVerify, Name: "WrongSecret"}}, eps: []*endpointState{st}}
+			r := &response{ID: "req-1", desc: "POST /hooks/e (github: wrong secret)", ep: st, at: answered}
 			e := &env{byID: map[string][]sim.Delivery{"req-1": tt.deliveries, "req-2": {delivery("other", "all", true, time.Second)}}}
 			fs := e.lateFindings([]expectation{{x: x, r: r, want: tt.want, seen: tt.seen}}, tt.acceptUnverified)
 			var problems, accepted []string
