@@ -49,6 +49,9 @@ type appTarget struct {
 	obs *Observer
 }
 
+// profile implements profiled.
+func (a *appTarget) profile() (string, *Manifest) { return a.m.profile() }
+
 // Provision serves the app for one case, when its endpoint is configured
 // as spec needs.
 func (a *appTarget) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {

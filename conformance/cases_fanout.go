@@ -149,8 +149,14 @@ var fanOutCases = []check{
 			// re-encoding anywhere on the way shows.
 			body := []byte("{ \"action\" : \"opened\",\"z\":1.0, \"a\":\"caf\\u00e9 \\ud83d\\ude00\",\n\"issue\":{\"number\":7} }\n")
 			var sent *http.Request
-			r := x.Send(request{Label: "PUT, valid signature, X-GitHub-Event issues, a repeated header, a query",
-				Method: http.MethodPut,
+			// PUT shows that the method is passed on as received; a target
+			// that serves POST only (as GitHub only POSTs) gets a POST.
+			method := http.MethodPut
+			if !x.env.rules.serves(method) {
+				method = http.MethodPost
+			}
+			r := x.Send(request{Label: method + ", valid signature, X-GitHub-Event issues, a repeated header, a query",
+				Method: method,
 				Query:  "source=conformance&n=1&empty=&q=a%20b",
 				Header: http.Header{"X-Github-Event": {"issues"}, "X-Hooklab-Repeated": {"one", "two"}},
 				Body:   body,
@@ -217,8 +223,8 @@ var fanOutCases = []check{
 			_, wrong := newKeys(x.Scheme(0), 1)
 			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Body: []byte(`{"action":"opened"}`)})
 			unsigned := x.Send(request{Label: "no signature", Unsigned: true, Body: []byte(`{"action":"opened"}`)})
-			x.WantStatus(forged, http.StatusUnauthorized)
-			x.WantStatus(unsigned, http.StatusUnauthorized)
+			x.WantRejected(forged)
+			x.WantRejected(unsigned)
 			x.WantNoDeliveries(forged, unsigned)
 		}),
 	def(GroupFanOut, "EndpointIsolation",
@@ -238,7 +244,7 @@ var fanOutCases = []check{
 			cross := x.Send(request{Label: "endpoint A, signed with endpoint B's secret", Endpoint: a, Keys: x.eps[b].signKeys, Body: body})
 			x.WantAccepted(ra)
 			x.WantAccepted(rb)
-			x.WantStatus(cross, http.StatusUnauthorized)
+			x.WantRejected(cross)
 			okA := x.WantDeliveries(map[string]int{"a-all": 1, "a-opened": 1}, ra)
 			okB := x.WantDeliveries(map[string]int{"b-all": 1, "b-opened": 1}, rb)
 			x.WantNoDeliveries(cross)

@@ -62,6 +62,8 @@ type options struct {
 	sinkAddr     string
 	progress     func(CaseResult)
 	name         string
+	profile      string
+	profileErr   error
 }
 
 func buildOptions(opts []Option) options {
@@ -127,11 +129,16 @@ type env struct {
 	byID map[string][]sim.Delivery // by request id
 
 	late lateSweep // what cases said of their requests' deliveries, swept at the end
+
+	rules rules // the profile of expectation
 }
 
 func newEnv(target Target, o options) (*env, error) {
 	if o.runErr != nil {
 		return nil, o.runErr
+	}
+	if o.profileErr != nil {
+		return nil, o.profileErr
 	}
 	addr := o.sinkAddr
 	if d, ok := target.(interface{ SinkAddr() string }); ok && addr == "" {
@@ -144,7 +151,7 @@ func newEnv(target Target, o options) (*env, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256
 	return &env{
-		target: target, opts: o, sink: sink, sinkURL: sink.URL + "/deliveries", byID: map[string][]sim.Delivery{},
+		target: target, opts: o, sink: sink, rules: targetRules(target, o.profile), sinkURL: sink.URL + "/deliveries", byID: map[string][]sim.Delivery{},
 		client: &http.Client{
 			Transport:     tr,
 			Timeout:       o.timeout,
@@ -257,7 +264,7 @@ func RunT(t T, target Target, opts ...Option) {
 			eg.Wait()
 		})
 	}
-	e.sweepLate(t, false)
+	e.sweepLate(t, e.rules.verifyInRun)
 }
 
 // runCase runs one check.
@@ -327,6 +334,8 @@ type reportT struct {
 	logs   []string
 	// stopped is what interrupted the case (see interrupt), or nil.
 	stopped error
+	// notes are the profile's known defects the case accepted.
+	notes []string
 }
 
 type recorder struct {
@@ -365,6 +374,12 @@ func (t *reportT) Logf(format string, args ...any) {
 
 func (t *reportT) Context() context.Context { return t.ctx }
 
+func (t *reportT) expected(note string) {
+	t.mu.Lock()
+	t.notes = append(t.notes, note)
+	t.mu.Unlock()
+}
+
 func (t *reportT) interrupted(cause error) {
 	t.mu.Lock()
 	t.stopped = cause
@@ -385,7 +400,7 @@ func (t *reportT) Run(name string, f func(T)) bool {
 	}()
 	<-done
 	if c, ok := t.rec.byID[full]; ok {
-		res := CaseResult{Case: c, Status: StatusPass, Problems: child.probs, Log: child.logs, Duration: time.Since(start)}
+		res := CaseResult{Case: c, Status: StatusPass, Problems: child.probs, Log: child.logs, Expected: child.notes, Duration: time.Since(start)}
 		switch {
 		case child.stopped != nil:
 			res.Status, res.Reason = StatusInterrupted, child.stopped.Error()
@@ -425,7 +440,7 @@ func Check(ctx context.Context, target Target, opts ...Option) (*Report, error) 
 	}
 	root := &reportT{ctx: ctx, rec: rec}
 	root.Run("", func(t T) { RunT(t, target, opts...) })
-	rep := &Report{Target: o.name}
+	rep := &Report{Target: o.name, Profile: targetRules(target, o.profile).name}
 	order := map[string]int{}
 	for i, c := range o.selected() {
 		order[c.ID()] = i

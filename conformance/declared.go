@@ -54,6 +54,34 @@ type Manifest struct {
 	SigningKeys []string `json:"signingKeys,omitempty"`
 	// Endpoint is the app's configuration. Its id is optional.
 	Endpoint sim.EndpointSpec `json:"-"`
+
+	// Profile is the profile of expectation the app is held to (see
+	// Profiles); empty means ProfileApp. The fields below narrow
+	// ProfileApp to what the app really does.
+	Profile string `json:"profile,omitempty"`
+	// Accept lists the statuses the app answers an accepted request with
+	// (accept: {status: [200]}); empty means any 2xx.
+	Accept []int `json:"-"`
+	// Reject lists the statuses the app answers a request that fails
+	// verification with (reject: {status: [401, 403]}); empty means any
+	// 4xx other than 404.
+	Reject []int `json:"-"`
+	// Methods lists the methods the app serves (methods: [POST]); cases
+	// that need another method send one it serves, or are skipped. Empty
+	// means every method PROTOCOL.md lists.
+	Methods []string `json:"methods,omitempty"`
+	// Errors is the type of the app's error bodies: "json" (a JSON
+	// object), "text" (a text/* content type) or "any" (not checked, the
+	// default).
+	Errors string `json:"errors,omitempty"`
+}
+
+// profile implements profiled: the manifest's profile, app by default.
+func (m *Manifest) profile() (string, *Manifest) {
+	if m.Profile == "" {
+		return ProfileApp, m
+	}
+	return m.Profile, m
 }
 
 type declared struct {
@@ -117,12 +145,15 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	}
 	for _, k := range sortedKeys(top) {
 		switch k {
-		case "url", "sink", "signingKeys", "endpoint":
+		case "url", "sink", "signingKeys", "endpoint", "profile", "accept", "reject", "methods", "errors":
 		default:
-			return nil, fail(k, "unknown key (want url, sink, signingKeys, endpoint)")
+			return nil, fail(k, "unknown key (want url, sink, signingKeys, endpoint, profile, accept, reject, methods, errors)")
 		}
 	}
 	m := &Manifest{}
+	if err := parseExpectations(top, m, fail); err != nil {
+		return nil, err
+	}
 	for _, f := range []struct {
 		key  string
 		dst  any
@@ -193,6 +224,9 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// profile implements profiled.
+func (d *declared) profile() (string, *Manifest) { return d.m.profile() }
 
 // SinkAddr is where the app delivers; the suite's sink listens there.
 func (d *declared) SinkAddr() string { return d.m.Sink }

@@ -39,6 +39,10 @@ type CaseResult struct {
 	// Log holds the case's notes (what it covered, what it could not
 	// check).
 	Log []string `json:"log,omitempty"`
+	// Expected lists the known defects of the run's profile that the case
+	// accepted as the expected behaviour (Trigger.dev v2's, under
+	// ProfileTriggerDevV2): the case passed because the target has them.
+	Expected []string `json:"expected,omitempty"`
 	// Reason says why the case was skipped, or what stopped the run of
 	// an interrupted case.
 	Reason   string        `json:"reason,omitempty"`
@@ -48,8 +52,10 @@ type CaseResult struct {
 // A Report is the outcome of a run, case by case in suite order.
 type Report struct {
 	// Target names what was checked.
-	Target string       `json:"target,omitempty"`
-	Cases  []CaseResult `json:"cases"`
+	Target string `json:"target,omitempty"`
+	// Profile is the profile of expectation the target was held to.
+	Profile string       `json:"profile,omitempty"`
+	Cases   []CaseResult `json:"cases"`
 }
 
 // A CaseError is one failed case; Check joins one per failed case.

@@ -37,6 +37,7 @@ func TestLateFindings(t *testing.T) {
 		want             map[string]int // nil: no delivery
 		declared         bool           // the endpoint is a declared app's, with its own trigger ids
 		acceptUnverified bool
+		wanted           bool // the case wanted the request accepted, not rejected
 		deliveries       []sim.Delivery
 		wantProblems     []string
 		wantAccepted     []string
@@ -71,6 +72,14 @@ func TestLateFindings(t *testing.T) {
 			},
 			wantProblems: []string{`POST /hooks/e (github: wrong secret): delivery to trigger "all" came 2s after the answer (delivery id "d2"), want no delivery ever`},
 			wantAccepted: []string{`POST /hooks/e (github: wrong secret): delivery to trigger "all" came 1s after the answer, marked verification.verified: false (accepted by this profile)`},
+		},
+		{
+			name:             "UnverifiedOfAnAcceptedRequestNotAccepted", // only a rejected request's runs may fail verification
+			acceptUnverified: true,
+			wanted:           true,
+			deliveries:       []sim.Delivery{delivery("d1", "real-all", false, time.Second)},
+			wantProblems:     []string{`POST /hooks/e (github: wrong secret): delivery to trigger "all" came 1s after the answer (delivery id "d1"), marked verification.verified: false (reason "no matching signature; expected [secret]"), want no delivery ever`},
+			wantUnverified:   1,
 		},
 		{
 			name: "UnverifiedWithoutReasonNotCountedApart", // the receiver verified nothing
@@ -113,7 +122,7 @@ func TestLateFindings(t *testing.T) {
 				st.Spec = &st.spec
 			}
 			x := &exchange{c: &check{Case: Case{Group: GroupVerify, Name: "WrongSecret"}}, eps: []*endpointState{st}}
-			r := &response{ID: "req-1", desc: "POST /hooks/e (github: wrong secret)", ep: st, at: answered}
+			r := &response{ID: "req-1", desc: "POST /hooks/e (github: wrong secret)", ep: st, at: answered, rejected: !tt.wanted}
 			e := &env{byID: map[string][]sim.Delivery{"req-1": tt.deliveries, "req-2": {delivery("other", "all", true, time.Second)}}}
 			fs := e.lateFindings([]expectation{{x: x, r: r, want: tt.want, seen: tt.seen}}, tt.acceptUnverified)
 			var problems, accepted []string

@@ -95,23 +95,36 @@ func Reference() Target { return ReferenceWith(sim.Config{}) }
 
 // ReferenceWith is the reference ingress built with cfg (a profile, a
 // clock, a Recorder …), each endpoint with an ingress and a loopback
-// server of its own.
-func ReferenceWith(cfg sim.Config) Target {
-	return TargetFunc(func(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
-		in, err := sim.NewIngress(cfg, spec)
-		if err != nil {
-			return Endpoint{}, err
-		}
-		srv, err := sim.NewServer("", sim.Handler(in))
-		if err != nil {
-			in.Close()
-			return Endpoint{}, err
-		}
-		return Endpoint{URL: srv.URL + sim.PathPrefix + spec.ID, Close: func() error {
-			srv.Close()
-			return in.Close()
-		}}, nil
-	})
+// server of its own. Its profile of expectation is cfg's profile:
+// ProfileTriggerDevV2 for sim.TriggerDevV2, else ProfileStrict.
+func ReferenceWith(cfg sim.Config) Target { return reference{cfg} }
+
+// reference is the target of ReferenceWith.
+type reference struct{ cfg sim.Config }
+
+// profile implements profiled.
+func (r reference) profile() (string, *Manifest) {
+	if r.cfg.Profile == sim.TriggerDevV2 {
+		return ProfileTriggerDevV2, nil
+	}
+	return ProfileStrict, nil
+}
+
+// Provision implements Target.
+func (r reference) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+	in, err := sim.NewIngress(r.cfg, spec)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	srv, err := sim.NewServer("", sim.Handler(in))
+	if err != nil {
+		in.Close()
+		return Endpoint{}, err
+	}
+	return Endpoint{URL: srv.URL + sim.PathPrefix + spec.ID, Close: func() error {
+		srv.Close()
+		return in.Close()
+	}}, nil
 }
 
 // An HTTPOption configures HTTPTarget.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -88,6 +89,7 @@ func newConformanceCmd() *command {
 	list := fs.Bool("list", false, "list the cases without running them")
 	fs.Var(&faults, "fault", "build fault `NAME` into the in-process reference (repeatable)")
 	listFaults := fs.Bool("faults", false, "list the faults -fault takes, one a line as name<TAB>what it does")
+	profile := fs.String("profile", "", "hold the target to profile `NAME`: strict, triggerdev-v2 or app (default: app for -declared, else strict); in process, the reference runs that profile too")
 	verbose := fs.Bool("v", false, "report every case, not only the failed and skipped ones")
 
 	return &command{
@@ -99,10 +101,14 @@ func newConformanceCmd() *command {
 			given := map[string]bool{}
 			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 			if *listFaults {
-				if len(given) > 1 {
-					return usageErrorf("-faults lists the faults and takes no other flag")
+				if len(given) > 1 && !(len(given) == 2 && given["profile"]) {
+					return usageErrorf("-faults lists the faults and takes no other flag but -profile")
 				}
-				for _, f := range fault.Of(sim.Strict) {
+				p := sim.Strict
+				if *profile == conformance.ProfileTriggerDevV2 {
+					p = sim.TriggerDevV2
+				}
+				for _, f := range fault.Of(p) {
 					if _, err := fmt.Fprintf(std.stdout, "%s\t%s\n", f.Name, f.Doc); err != nil {
 						return err
 					}
@@ -118,6 +124,8 @@ func newConformanceCmd() *command {
 				return usageErrorf("-list does not run the suite: -junit cannot be used with it")
 			case given["wait"] && *targetURL == "":
 				return usageErrorf("-wait applies to -target only")
+			case given["profile"] && !slices.Contains(conformance.Profiles(), *profile):
+				return usageErrorf("-profile %q: want one of %s", *profile, strings.Join(conformance.Profiles(), ", "))
 			case *wait < 0:
 				return usageErrorf("-wait %v: want a duration of 0 or more", *wait)
 			}
@@ -141,7 +149,7 @@ func newConformanceCmd() *command {
 				return listCases(std.stdout, cases, *asJSON)
 			}
 
-			target, name, err := conformanceTarget(*targetURL, *declared, faults)
+			target, name, err := conformanceTarget(*targetURL, *declared, *profile, faults)
 			if err != nil {
 				return err
 			}
@@ -170,6 +178,9 @@ func newConformanceCmd() *command {
 				}
 			}
 			opts := []conformance.Option{conformance.Name(name)}
+			if *profile != "" {
+				opts = append(opts, conformance.Profile(*profile))
+			}
 			if sel != nil {
 				opts = append(opts, conformance.Select(*run))
 			}
@@ -213,7 +224,7 @@ func newConformanceCmd() *command {
 
 // conformanceTarget builds the target the flags name, and its name for
 // the report.
-func conformanceTarget(targetURL, declared string, faults faultFlags) (conformance.Target, string, error) {
+func conformanceTarget(targetURL, declared, profile string, faults faultFlags) (conformance.Target, string, error) {
 	switch {
 	case targetURL != "":
 		if _, err := checkControlURL(targetURL); err != nil {
@@ -230,14 +241,21 @@ func conformanceTarget(targetURL, declared string, faults faultFlags) (conforman
 			return nil, "", usageErrorf("%v", err)
 		}
 		return t, declared, nil
-	case len(faults) > 0:
-		cfg, err := faults.config(sim.Config{})
-		if err != nil {
+	}
+	// In process: the reference runs the profile it is held to (app
+	// holds the strict reference to an app's rules).
+	cfg, name := sim.Config{}, "reference"
+	if profile == conformance.ProfileTriggerDevV2 {
+		cfg.Profile, name = sim.TriggerDevV2, "reference (triggerdev-v2)"
+	}
+	if len(faults) > 0 {
+		var err error
+		if cfg, err = faults.config(cfg); err != nil {
 			return nil, "", usageErrorf("-fault: %v", err)
 		}
-		return conformance.ReferenceWith(cfg), "reference with fault " + faults.String(), nil
+		name += " with fault " + faults.String()
 	}
-	return conformance.Reference(), "reference", nil
+	return conformance.ReferenceWith(cfg), name, nil
 }
 
 // checkControlURL checks that s is an absolute http(s) URL with a host

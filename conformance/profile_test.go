@@ -1,0 +1,122 @@
+package conformance_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hooklab/hooklab/conformance"
+)
+
+// plainApp is a GitHub receiver as many are written: 204 when the
+// signature is right, http.Error's text/plain 403 when not.
+func plainApp(secret string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/github", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte("sha256="+hex.EncodeToString(mac.Sum(nil)))) {
+			http.Error(w, "bad signature", http.StatusForbidden)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+// TestProfilesJudgeOneAppByTheirOwnRules runs one app under each
+// profile and manifest knob: the app profile takes any 4xx rejection and
+// 2xx acceptance, strict wants PROTOCOL.md's 401 with a JSON error, and
+// each knob narrows the app profile to what the manifest says.
+func TestProfilesJudgeOneAppByTheirOwnRules(t *testing.T) {
+	const base = "url: http://localhost:3000/webhooks/github\nendpoint:\n  verify: {preset: github, secret: plain-secret-0123456789}\n  triggers: [{id: all}]\n"
+	tests := []struct {
+		name     string
+		knobs    string
+		opts     []conformance.Option
+		wantFail map[string]string // case id -> a problem it must have; the others pass
+	}{
+		{name: "AppProfileByDefault"},
+		{name: "ManifestSaysApp", knobs: "profile: app\n"},
+		{
+			name: "StrictOption", opts: []conformance.Option{conformance.Profile(conformance.ProfileStrict)},
+			wantFail: map[string]string{"Verify/WrongSecret": "status = 403, want 401"},
+		},
+		{
+			name: "ManifestStrict", knobs: "profile: strict\n",
+			wantFail: map[string]string{"Verify/WrongSecret": "status = 403, want 401"},
+		},
+		{
+			name: "RejectStatusNarrowed", knobs: "reject: {status: [400, 401]}\n",
+			wantFail: map[string]string{"Verify/WrongSecret": "status = 403, want 400 or 401"},
+		},
+		{name: "RejectStatusMet", knobs: "reject: {status: [403]}\n"},
+		{
+			name: "AcceptStatusNarrowed", knobs: "accept: {status: [200]}\n",
+			wantFail: map[string]string{"Verify/ValidSignature": "status = 204, want 200"},
+		},
+		{
+			name: "JSONErrorsRequired", knobs: "errors: json\n",
+			wantFail: map[string]string{"Verify/WrongSecret": "want a JSON object"},
+		},
+		{name: "TextErrorsRequired", knobs: "errors: text\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := conformance.ParseManifest("app.yaml", []byte(base+tt.knobs))
+			require.NoError(t, err)
+			opts := append([]conformance.Option{conformance.Select("^Verify/(ValidSignature|WrongSecret)$")}, tt.opts...)
+			rep, _ := conformance.Check(context.Background(), conformance.App(plainApp("plain-secret-0123456789"), m, nil), opts...)
+			require.Len(t, rep.Cases, 2)
+			for _, c := range rep.Cases {
+				want, fails := tt.wantFail[c.Case.ID()]
+				if !fails {
+					assert.Equal(t, conformance.StatusPass, c.Status, "%s: %s", c.Case.ID(), strings.Join(c.Problems, "\n"))
+					continue
+				}
+				assert.Equal(t, conformance.StatusFail, c.Status, c.Case.ID())
+				assert.Contains(t, strings.Join(c.Problems, "\n"), want, c.Case.ID())
+			}
+		})
+	}
+}
+
+func TestProfileUnknownIsASetupError(t *testing.T) {
+	_, err := conformance.Check(context.Background(), conformance.Reference(), conformance.Profile("lenient"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown profile "lenient" (want strict, triggerdev-v2, app)`)
+}
+
+func TestParseManifestExpectationKnobErrorsNameThePath(t *testing.T) {
+	const base = "url: http://localhost:3000/hook\nendpoint:\n  verify: {preset: github, secret: s-0123456789}\n"
+	tests := []struct {
+		knobs, want string
+	}{
+		{"profile: lenient\n", "app.yaml:1: profile: want one of strict, triggerdev-v2, app"},
+		{"reject: {status: [200]}\n", "app.yaml:1: reject.status[0]: 200 is not a 4xx status"},
+		{"accept: {status: [401]}\n", "app.yaml:1: accept.status[0]: 401 is not a 2xx status"},
+		{"accept: {status: []}\n", "accept.status: want a non-empty list of HTTP statuses"},
+		{"accept: {code: [200]}\n", "accept.code: unknown key (want status)"},
+		{"accept: 200\n", "accept: want an object {status: [...]}"},
+		{"methods: [POST, TRACE]\n", `methods[1]: "TRACE" is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS`},
+		{"methods: []\n", "methods: want a non-empty list of HTTP methods"},
+		{"errors: xml\n", "errors: want json, text or any"},
+		{"profile: strict\nerrors: text\n", "profile: accept, reject, methods and errors narrow the app profile only, not strict"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.knobs, func(t *testing.T) {
+			_, err := conformance.ParseManifest("app.yaml", []byte(tt.knobs+base))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
