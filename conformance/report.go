@@ -177,8 +177,11 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 					b.WriteString(indent(p, "    ") + "\n")
 				}
 			}
-		case verbose:
+		case verbose || len(c.Expected) > 0:
 			fmt.Fprintf(&b, "--- PASS: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+			for _, e := range c.Expected {
+				b.WriteString(indent("expected under profile "+r.Profile+": "+e, "    ") + "\n")
+			}
 		}
 		if verbose {
 			for _, l := range c.Log {
@@ -208,13 +211,14 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
 		Target  string `json:"target,omitempty"`
+		Profile string `json:"profile,omitempty"`
 		Passed  int    `json:"passed"`
 		Failed  int    `json:"failed"`
 		Skipped int    `json:"skipped"`
 		// Interrupted counts the cases the run's stop cut short.
 		Interrupted int          `json:"interrupted"`
 		Cases       []CaseResult `json:"cases"`
-	}{r.Target, p, f, s, r.Count(StatusInterrupted), cases})
+	}{r.Target, r.Profile, p, f, s, r.Count(StatusInterrupted), cases})
 }
 
 // WriteJUnit writes the report as JUnit XML, one testsuite per group,
@@ -241,6 +245,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		Failure   *failure   `xml:"failure,omitempty"`
 		Skipped   *skipped   `xml:"skipped,omitempty"`
 		Error     *caseError `xml:"error,omitempty"`
+		SystemOut string     `xml:"system-out,omitempty"`
 	}
 	type testsuite struct {
 		Name     string     `xml:"name,attr"`
@@ -274,6 +279,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		ts := &out.Suites[i]
 		tc := testcase{Name: c.Case.Name, Classname: "conformance." + c.Case.Group, Time: fmt.Sprintf("%.3f", c.Duration.Seconds())}
 		ts.Tests++
+		for _, e := range c.Expected {
+			tc.SystemOut += "expected under profile " + r.Profile + ": " + e + "\n"
+		}
 		switch c.Status {
 		case StatusFail:
 			ts.Failures++

@@ -110,3 +110,30 @@ func TestReportInterrupted(t *testing.T) {
 		assert.NotContains(t, b.String(), `errors="0"`, "no errors attribute when the suite had none")
 	})
 }
+
+// TestReportShowsTheProfilesExpectedDefects checks that a case that
+// passed by accepting a known defect of its profile says so in every
+// format, even in the short text report, which lists no other pass.
+func TestReportShowsTheProfilesExpectedDefects(t *testing.T) {
+	const note = "a body that is not JSON wakes nothing"
+	rep := &conformance.Report{Target: "reference", Profile: conformance.ProfileTriggerDevV2, Cases: []conformance.CaseResult{
+		{Case: conformance.Case{Group: "Robustness", Name: "MalformedJSON"}, Status: conformance.StatusPass, Expected: []string{note}},
+		{Case: conformance.Case{Group: "Verify", Name: "Plain"}, Status: conformance.StatusPass},
+	}}
+	var text, js, junit bytes.Buffer
+	require.NoError(t, rep.WriteText(&text, false))
+	require.NoError(t, rep.WriteJSON(&js))
+	require.NoError(t, rep.WriteJUnit(&junit))
+	assert.Contains(t, text.String(), "--- PASS: Robustness/MalformedJSON (0.00s)\n    expected under profile triggerdev-v2: "+note+"\n")
+	assert.NotContains(t, text.String(), "Verify/Plain", "a plain pass is listed only with -v")
+	var got struct {
+		Profile string `json:"profile"`
+		Cases   []struct {
+			Expected []string `json:"expected"`
+		} `json:"cases"`
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &got))
+	assert.Equal(t, "triggerdev-v2", got.Profile)
+	assert.Equal(t, []string{note}, got.Cases[0].Expected)
+	assert.Contains(t, junit.String(), "<system-out>expected under profile triggerdev-v2: "+note)
+}

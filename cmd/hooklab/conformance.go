@@ -27,10 +27,10 @@ import (
 // that --wait waits for.
 const probeRetry = time.Second
 
-const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--run REGEXP] [--json] [--junit FILE] [-v]
-       hooklab conformance --fault NAME... [--run REGEXP]
+const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--run REGEXP] [--json] [--junit FILE] [-v]
+       hooklab conformance --fault NAME... [--profile NAME] [--run REGEXP]
        hooklab conformance --list [--run REGEXP] [--json]
-       hooklab conformance --faults
+       hooklab conformance --faults [--profile NAME]
 
 Conformance runs the webhook ingress conformance suite: signature
 verification for every preset, Trigger.dev v2 respondWith, request
@@ -47,6 +47,16 @@ waiting up to 5s for the answer; --wait DURATION polls until it is, for
 a server that is still starting, for at most DURATION in all. --declared
 MANIFEST checks an existing app described in a manifest, running the
 cases that apply to it.
+
+--profile NAME says what a right answer is (conformance/PROTOCOL.md,
+"Profiles of expectation"): strict, PROTOCOL.md's contract (401 with a
+JSON error for a bad signature), the default for --target and the
+reference; app, for a receiver in the wild (any 2xx accepts, any 4xx but
+404 rejects, any error body; a manifest narrows these), the default for
+--declared; triggerdev-v2, what Trigger.dev v2 does, its known defects
+included, which the report lists under each case that accepted one.
+Without --target or --declared, --profile triggerdev-v2 also runs the
+reference's triggerdev-v2 profile.
 
 --fault builds a named defect into the in-process reference (--faults
 lists them), to see the suite catch it: the run must then fail.
@@ -75,6 +85,8 @@ Examples:
 	hooklab conformance --target http://127.0.0.1:8080 --junit conformance.xml
 	hooklab conformance --target http://127.0.0.1:8080 --wait 30s
 	hooklab conformance --fault skip-verify --run '^Verify/'
+	hooklab conformance --profile triggerdev-v2
+	hooklab conformance --declared examples/manifests/github-app.yaml --profile strict
 	hooklab conformance --list --run FanOut`
 
 func newConformanceCmd() *command {
