@@ -199,12 +199,17 @@ func tdUTF8(b []byte) []byte { return []byte(string([]rune(string(b)))) }
 func freshDeliveryIDs(h http.Header) http.Header {
 	h = h.Clone()
 	if h.Get("Idempotency-Key") != "" {
-		b := make([]byte, 16)
-		rand.Read(b)
-		b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-		h.Set("Idempotency-Key", fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]))
+		h.Set("Idempotency-Key", newUUID())
 	}
 	return h
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // tdJoinedVerifies reports whether a request to endpoint e whose
@@ -243,4 +248,31 @@ func tdJoinedVerifies(x *exchange, e presetEndpoint) bool {
 		return false
 	}
 	return signer.Verify(s, st.spec.Verify.Secrets, valid) == nil
+}
+
+// tdNoteDedupe is Trigger.dev v2's event identity.
+const tdNoteDedupe = "Trigger.dev v2 takes the idempotency-key header, else x-request-id, as the event id and starts no runs for an id it has stored: a provider's retry starts nothing, and so does any request that repeats a proxy's x-request-id (conformance/RULES.md T4)"
+
+// tdWantRetriesDeduped checks Trigger.dev v2's event identity on an
+// endpoint with the triggers "all" and "opened" (which body matches): a
+// request with a fresh Idempotency-Key, or a fresh X-Request-Id, starts
+// its runs; the same request again with the same header (a retry) is
+// answered as any other and starts none.
+func tdWantRetriesDeduped(x *exchange, body []byte) {
+	x.expected(tdNoteDedupe)
+	var firsts, retries []*response
+	for _, name := range []string{"Idempotency-Key", "X-Request-Id"} {
+		id := newUUID()
+		for i, label := range []string{"first delivery", "its retry, the same " + name} {
+			r := x.Send(request{Label: fmt.Sprintf("valid signature, %s: %s, %s", name, id, label), Body: body, Header: http.Header{name: {id}}})
+			x.WantAccepted(r)
+			if i == 0 {
+				firsts = append(firsts, r)
+			} else {
+				retries = append(retries, r)
+			}
+		}
+	}
+	x.tdWantRuns(tdVerified("all", "opened"), firsts...)
+	x.tdWantRuns(tdVerified(), retries...)
 }
