@@ -91,6 +91,9 @@ var fanOutCases = []check{
 				rs = append(rs, r)
 			}
 			x.WantDeliveries(map[string]int{"all": 1, "opened": 1}, rs...)
+			if tdv2(x) {
+				tdWantRetriesDeduped(x, body)
+			}
 		}),
 	def(GroupFanOut, "ConcurrentRequests",
 		fmt.Sprintf("under %d concurrent requests (%d in flight, each body paused halfway), each request wakes exactly the triggers it matches, once each: no delivery is lost, doubled or given to another request", fanOutConcurrentRequests, fanOutConcurrentParallel),

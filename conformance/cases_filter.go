@@ -22,7 +22,7 @@ var filterCases = []check{
 			trig("post-or-put", `{"method":["POST","PUT"]}`),
 			trig("get", `{"method":["GET"]}`),
 			trig("patch-or-delete", `{"method":["PATCH","DELETE"]}`)),
-		fltProbes(
+		fltTD(tdNoteGetRuns, []tdRuns{tdVerified("all", "post-or-put"), tdVerified("all", "post-or-put"), tdGetRuns("all")},
 			fltProbe{fltWake("all", "post-or-put"), []request{
 				fltJSON("POST", `{"action":"opened"}`),
 				{Label: "PUT, valid signature", Method: http.MethodPut, Body: []byte(`{"action":"opened"}`)},
@@ -39,7 +39,7 @@ var filterCases = []check{
 			trig("unsubscribe", `{"query":{"hub.mode":["unsubscribe"]}}`),
 			trig("subscribe-orders", `{"query":{"hub.mode":["subscribe"],"topic":["orders"]}}`),
 			trig("other-name", `{"query":{"mode":["subscribe"]}}`)),
-		fltProbes(
+		fltTD(tdNoteQuery, []tdRuns{tdVerified(), tdVerified(), tdVerified()},
 			fltProbe{fltWake("subscribe"), []request{
 				{Label: "?hub.mode=subscribe&topic=refunds", Query: "hub.mode=subscribe&topic=refunds", Body: []byte(`{}`)},
 			}},
@@ -60,7 +60,7 @@ var filterCases = []check{
 			trig("plus-literal", `{"query":{"q":["hello+world"]}}`),
 			trig("percent-decoded", `{"query":{"p":["a/b&c"]}}`),
 			trig("percent-raw", `{"query":{"p":["a%2Fb%26c"]}}`)),
-		fltProbes(
+		fltTD(tdNoteQuery, []tdRuns{tdVerified()},
 			fltProbe{fltWake("last-value", "plus-is-space", "percent-decoded"), []request{
 				{Label: "?a=1&a=2&q=hello+world&p=a%2Fb%26c", Query: "a=1&a=2&q=hello+world&p=a%2Fb%26c", Body: []byte(`{}`)},
 			}},
@@ -75,7 +75,7 @@ var filterCases = []check{
 			trig("ends-case", `{"query":{"ref":[{"$endsWith":"/MAIN"}]}}`),
 			trig("ignore-case", `{"query":{"env":[{"$ignoreCaseEquals":"production"}]}}`),
 			trig("exact-case", `{"query":{"env":["production"]}}`)),
-		fltProbes(
+		fltTD(tdNoteQuery, []tdRuns{tdVerified()},
 			fltProbe{fltWake("starts", "ends", "ignore-case"), []request{
 				{Label: "?ref=refs/heads/main&env=Production", Query: "ref=refs/heads/main&env=Production", Body: []byte(`{}`)},
 			}},
@@ -417,7 +417,7 @@ var filterCases = []check{
 			trig("wrong-body", `{"method":["POST"],"headers":{"x-github-event":["issues"]},"query":{"mode":["live"]},"body":{"action":["closed"]}}`),
 			trig("one-body-key-wrong", `{"body":{"action":["opened"],"n":[4]}}`),
 			trig("one-header-wrong", `{"headers":{"x-github-event":["issues"],"x-github-hook-id":["1"]}}`)),
-		fltProbes(
+		fltTD(tdNoteQuery, []tdRuns{tdVerified("two-body-keys")},
 			fltProbe{fltWake("all-parts", "two-body-keys"), []request{
 				{Label: "POST ?mode=live, X-GitHub-Event: issues, X-GitHub-Hook-Id: 2", Query: "mode=live",
 					Header: http.Header{"X-GitHub-Event": {"issues"}, "X-GitHub-Hook-Id": {"2"}},
@@ -434,7 +434,7 @@ var filterCases = []check{
 			trig("body-field", `{"body":{"action":["opened"]}}`),
 			trig("body-empty", `{"body":{}}`),
 			trig("method-and-body", `{"method":["POST"],"body":{}}`)),
-		fltProbes(
+		fltTD(tdNoteNotJSON, []tdRuns{tdVerified("all")},
 			fltProbe{fltWake("all", "method", "content-type"), []request{
 				{Label: "form-encoded body action=opened&n=1", ContentType: "application/x-www-form-urlencoded", Body: []byte("action=opened&n=1")},
 			}},
@@ -447,7 +447,8 @@ var filterCases = []check{
 			trig("empty-object", `{}`),
 			trig("empty-records", `{"headers":{},"query":{}}`),
 			trig("empty-method-list", `{"method":[]}`)),
-		fltProbes(
+		fltTD(tdNoteNotJSON+"; "+tdNoteGetRuns+"; and an empty list in a filter matches anything, an empty method list included (conformance/RULES.md F1 item 3)",
+			[]tdRuns{tdVerified("none", "empty-object", "empty-records", "empty-method-list"), tdGetRuns("none", "empty-object"), tdVerified("none", "empty-object")},
 			fltProbe{fltWake("none", "empty-object", "empty-records"), []request{
 				fltJSON("POST", `{"action":"opened"}`),
 				{Label: "GET ?a=1, no body", Method: http.MethodGet, Query: "a=1"},
@@ -515,7 +516,7 @@ var filterBodyCases = []check{
 			trig("opened", `{"body":{"action":["opened"]}}`),
 			trig("closed", `{"body":{"action":["closed"]}}`),
 			trig("post", `{"method":["POST"]}`)),
-		fltProbes(
+		fltTD(tdNoteNotJSON, []tdRuns{tdVerified()},
 			fltProbe{fltWake("opened", "post"), []request{
 				{Label: `{"action":"opened"} with no Content-Type, valid signature`, Body: []byte(`{"action":"opened"}`), After: noContentType},
 			}},
@@ -526,7 +527,7 @@ var filterBodyCases = []check{
 		presetSpec("github",
 			trig("opened", `{"body":{"action":["opened"]}}`),
 			trig("closed", `{"body":{"action":["closed"]}}`)),
-		fltProbes(
+		fltTD(tdNoteNotJSON, []tdRuns{tdVerified(), tdVerified(), tdVerified()},
 			fltProbe{fltWake("opened"), []request{
 				{Label: "Content-Type: Application/JSON", ContentType: "Application/JSON", Body: []byte(`{"action":"opened"}`)},
 				{Label: "Content-Type: application/vnd.api+json", ContentType: "application/vnd.api+json", Body: []byte(`{"action":"opened"}`)},

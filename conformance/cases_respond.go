@@ -145,6 +145,16 @@ var respondWithCases = []check{
 			forged := rwGitHub("issues", `{"action":"opened"}`)
 			forged.Keys, forged.Label = wrong, "X-GitHub-Event: issues, signed with another secret"
 			rs := []*response{x.Send(unsigned), x.Send(forged)}
+			if tdv2(x) {
+				x.expected(tdNoteRespond)
+				for _, r := range rs {
+					x.WantStatus(r, http.StatusOK)
+					x.WantBody(r, "accepted")
+				}
+				x.tdWantRuns(tdRuns{want: fltWake("all", "issues"), failed: true, reason: "Missing header"}, rs[0])
+				x.tdWantRuns(tdRuns{want: fltWake("all", "issues"), failed: true, reason: tdVerifyFails}, rs[1])
+				return
+			}
 			for _, r := range rs {
 				x.WantRejected(r)
 			}
@@ -170,6 +180,15 @@ var respondWithCases = []check{
 				Query: "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + token + "x"})
 			x.WantStatus(right, http.StatusOK)
 			x.WantBody(right, challenge)
+			if tdv2(x) {
+				// The filter does not match: a normal webhook, answered 200
+				// empty, whose unfiltered trigger's run fails (a GET).
+				x.expected(tdNoteGetRuns)
+				x.WantAccepted(wrong)
+				x.WantNoDeliveries(right)
+				x.tdWantRuns(tdGetRuns("all"), wrong)
+				return
+			}
 			if x.ok(wrong) && (wrong.Status == http.StatusOK || strings.Contains(string(wrong.Body), challenge)) {
 				x.Errorf("%s: status %d, body %q, want no answer with the challenge (not 200 and no challenge in the body)", wrong, wrong.Status, truncate(string(wrong.Body), 120))
 			}
@@ -283,6 +302,14 @@ var respondWithCases = []check{
 			r := x.Send(request{Label: "meeting.started, forged, x-zm-signature from the handshake's encryptedToken", Unsigned: true,
 				Header: http.Header{"X-Zm-Signature": {"v0=" + answer.EncryptedToken}, "X-Zm-Request-Timestamp": {ts}},
 				Body:   []byte(forged)})
+			if tdv2(x) {
+				// The platform answers the forged event 200; its run fails
+				// verification.
+				x.WantRejected(r)
+				x.WantNoDeliveries(hs)
+				x.tdWantRuns(tdRuns{want: fltWake("all"), failed: true}, r)
+				return
+			}
 			if x.ok(r) && r.Status/100 == 2 {
 				x.Errorf("%s: status = %d, want a rejection (not 2xx): the signature came from the handshake%s", r, r.Status, bodyNote(r))
 			}

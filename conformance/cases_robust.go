@@ -31,6 +31,12 @@ var robustnessCases = []check{
 			at := x.Send(request{Label: "valid signature, body of exactly maxBody bytes", Body: jsonOfSize(1024)})
 			over := x.Send(request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(1025)})
 			x.WantAccepted(at)
+			if tdv2(x) {
+				x.expected(tdNoteNoLimit)
+				x.WantAccepted(over)
+				x.tdWantRuns(tdVerified("all"), at, over)
+				return
+			}
 			x.WantError(over, http.StatusRequestEntityTooLarge)
 			x.WantDeliveries(map[string]int{"all": 1}, at)
 			x.WantNoDeliveries(over)
@@ -42,6 +48,11 @@ var robustnessCases = []check{
 		func(x *exchange) {
 			r := x.Send(request{Label: `valid signature, body {"action":"opened" (truncated)`, Body: []byte(`{"action":"opened"`)})
 			x.WantAccepted(r)
+			if tdv2(x) {
+				x.expected(tdNoteParseFails)
+				x.tdWantRuns(tdVerified(), r)
+				return
+			}
 			x.WantDeliveries(map[string]int{"all": 1}, r)
 		}),
 	def(GroupRobustness, "UnsupportedMethod",
@@ -83,6 +94,12 @@ var robustnessBodyCases = []check{
 					r.Body = io.NopCloser(io.MultiReader(r.Body)) // hide the length
 					r.ContentLength = -1
 				}})
+			if tdv2(x) {
+				x.expected(tdNoteNoLimit)
+				x.WantAccepted(r)
+				x.tdWantRuns(tdVerified("all"), r)
+				return
+			}
 			x.WantStatus(r, http.StatusRequestEntityTooLarge)
 			x.WantNoDeliveries(r)
 		}),
@@ -118,6 +135,11 @@ var robustnessBodyCases = []check{
 		func(x *exchange) {
 			r := x.Send(request{Label: `body {"note":"\xff\xfe\xfd"} (invalid UTF-8), valid signature`, Body: []byte("{\"note\":\"\xff\xfe\xfd\",\"ok\":true}")})
 			x.WantAccepted(r)
+			if tdv2(x) {
+				x.expected(tdNoteUTF8)
+				x.tdWantRuns(tdRuns{want: fltWake("all"), failed: true, reason: tdVerifyFails, body: tdUTF8(r.Sent)}, r)
+				return
+			}
 			x.WantDeliveries(map[string]int{"all": 1}, r)
 		}),
 	def(GroupRobustness, "EmptyBodyWithJSONContentType",
@@ -128,6 +150,11 @@ var robustnessBodyCases = []check{
 			r := x.Send(request{Label: "empty body, Content-Type: application/json, valid signature",
 				Header: http.Header{"Content-Type": {"application/json"}}})
 			x.WantAccepted(r)
+			if tdv2(x) {
+				x.expected(tdNoteParseFails)
+				x.tdWantRuns(tdVerified(), r)
+				return
+			}
 			x.WantDeliveries(map[string]int{"all": 1}, r)
 		}),
 	def(GroupRobustness, "KeepAliveSequence",

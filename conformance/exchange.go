@@ -512,6 +512,9 @@ func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 			counts[name]++
 			if markedRejected(d) {
 				rejected[name]++
+				if !r.rejected {
+					errorf("%s: delivery to %s marked verification.verified: false (reason %q), want a request that verifies", r.desc, name, truncate(d.Verification.Reason, 120))
+				}
 			}
 			if d.Request.Method != methodOf(r.Request) {
 				errorf("%s: delivery to %s: method = %q, want %q", r.desc, name, d.Request.Method, methodOf(r.Request))

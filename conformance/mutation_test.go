@@ -59,35 +59,72 @@ var caughtBy = map[string][]string{
 		"FanOut/RejectedRequestWakesNothing", "Robustness/RejectionLeaksNoSecret"},
 }
 
-// TestFaultsAreCaught runs the groups of the suite that should catch each
-// fault against the reference ingress built with it, and checks that the expected cases fail and
-// that Check's error names them.
+// caughtByTriggerDev names, for each fault of the reference's
+// triggerdev-v2 profile, cases that must fail against it under the
+// triggerdev-v2 expectations: each fault is a way of not being Trigger.dev
+// v2, and the profile of expectation must notice it.
+var caughtByTriggerDev = map[string][]string{
+	"verify-at-door":             {"RespondWith/WithoutSkipTriggeringStillVerifies", "RespondWith/ZoomHandshakeIsNoSigningOracle", "RespondWith/RespondWithBeforeVerify"},
+	"json-answer":                {"Robustness/KeepAliveSequence", "Robustness/LargeBody", "Robustness/OversizeBody"},
+	"verify-raw-bytes":           {"Robustness/InvalidUTF8Body"},
+	"request-filter-triggers":    {"Filter/QueryParameter", "Filter/NonJSONBody", "Filter/BodyWithoutContentType", "Filter/AllPartsAnded"},
+	"json-content-type-any-case": {"Filter/BodyContentTypeCase"},
+	"no-event-dedupe":            {"FanOut/IdenticalRequestsEachFire"},
+	"bad-json-wakes-unfiltered":  {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType"},
+	"get-runs-verify":            {"Filter/Method", "Filter/EmptyFilter", "RespondWith/MetaHubChallenge"},
+	"body-limit":                 {"Robustness/OversizeBody", "Robustness/OversizeChunkedBody"},
+}
+
+// TestFaultsAreCaught runs, for each profile of the reference ingress
+// (strict, triggerdev-v2), the groups of the suite that should catch
+// each of that profile's faults against the reference built with it,
+// under that profile's expectations, and checks that the expected cases
+// fail and that Check's error names them.
 func TestFaultsAreCaught(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the suite about 15 times; skipped with -short")
+		t.Skip("runs the suite about 25 times; skipped with -short")
 	}
 	ids := map[string]bool{}
 	for _, c := range conformance.Cases() {
 		ids[c.ID()] = true
 	}
-	for _, f := range fault.Of(sim.Strict) {
-		require.NotEmptyf(t, caughtBy[f.Name], "caughtBy[%s]: no case named to catch the fault", f)
+	profiles := []struct {
+		sim      sim.Profile
+		expect   string // the profile of expectation
+		caughtBy map[string][]string
+	}{
+		{sim.Strict, conformance.ProfileStrict, caughtBy},
+		{sim.TriggerDevV2, conformance.ProfileTriggerDevV2, caughtByTriggerDev},
+	}
+	for _, p := range profiles {
+		for _, f := range fault.Of(p.sim) {
+			require.NotEmptyf(t, p.caughtBy[f.Name], "%s: no case named to catch the fault %s", p.expect, f.Name)
+		}
+		for name := range p.caughtBy {
+			_, err := fault.Lookup(p.sim, name)
+			require.NoErrorf(t, err, "%s: a case list for a fault the profile does not have", p.expect)
+		}
 	}
 	start := time.Now()
 	t.Cleanup(func() { t.Logf("every mutation run: %s", time.Since(start).Round(10*time.Millisecond)) })
-	for _, f := range fault.Of(sim.Strict) {
-		t.Run(f.Name, func(t *testing.T) {
-			t.Parallel()
-			cfg, err := fault.With(sim.Config{}, f)
-			require.NoError(t, err)
-			wantCaught(t, ids, conformance.ReferenceWith(cfg), caughtBy[f.Name], groupsOf(caughtBy[f.Name]))
+	for _, p := range profiles {
+		t.Run(p.expect, func(t *testing.T) {
+			for _, f := range fault.Of(p.sim) {
+				t.Run(f.Name, func(t *testing.T) {
+					t.Parallel()
+					cfg, err := fault.With(sim.Config{Profile: p.sim}, f)
+					require.NoError(t, err)
+					want := p.caughtBy[f.Name]
+					wantCaught(t, ids, conformance.ReferenceWith(cfg), want, groupsOf(want), conformance.Profile(p.expect))
+				})
+			}
 		})
 	}
 }
 
 // wantCaught checks target against the cases that pattern selects and
 // requires that every case of want fails.
-func wantCaught(t *testing.T, ids map[string]bool, target conformance.Target, want []string, pattern string) {
+func wantCaught(t *testing.T, ids map[string]bool, target conformance.Target, want []string, pattern string, opts ...conformance.Option) {
 	t.Helper()
 	for _, id := range want {
 		require.Truef(t, ids[id], "%s is not a case of the suite", id)
@@ -95,8 +132,8 @@ func wantCaught(t *testing.T, ids map[string]bool, target conformance.Target, wa
 	start := time.Now()
 	// A shorter delivery wait: a delivery the fault loses is awaited once
 	// per check, and every run here expects failures.
-	rep, err := conformance.Check(t.Context(), target, conformance.Select(pattern),
-		conformance.Parallel(4), conformance.DeliveryWait(2*time.Second))
+	rep, err := conformance.Check(t.Context(), target, append([]conformance.Option{conformance.Select(pattern),
+		conformance.Parallel(4), conformance.DeliveryWait(2 * time.Second)}, opts...)...)
 	require.NotNil(t, rep, "Check(%s) returned no report", pattern)
 	passed, failed, skipped := rep.Counts()
 	var failedIDs []string
