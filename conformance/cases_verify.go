@@ -724,10 +724,16 @@ func unicodeBody(x *exchange, e presetEndpoint) []verifyProbe {
 	return []verifyProbe{{req: r, accept: true}}
 }
 
-var verifyPolicyCases = []check{
-	def(GroupVerify, "AlgorithmDowngrade",
-		"a GitHub endpoint verifies X-Hub-Signature-256 only: a request that carries just the legacy SHA-1 X-Hub-Signature, or a sha1= value in the SHA-256 header, is rejected with 401 even though the SHA-1 signature is right",
-		"conformance/RULES.md S4 (prefix and algorithm confusion); GitHub docs: validate X-Hub-Signature-256, https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries; conformance/RULES.md P1 (hooklab's policy: no silent algorithm downgrade, counter to go-github's SHA-1 fallback)",
+// policyCases are the rules of this project that no provider requires
+// (conformance/RULES.md P1): opt-in, with Policy(true), and reported
+// apart from conformance.
+var policyCases = []check{
+	// GitHub still sends the SHA-1 X-Hub-Signature and its docs only say
+	// to validate X-Hub-Signature-256; go-github v75's ValidatePayload
+	// falls back to SHA-1. Refusing SHA-1 is hooklab's policy.
+	def(GroupPolicy, "AlgorithmDowngrade",
+		"a GitHub endpoint verifies X-Hub-Signature-256 only: a request that carries just the legacy SHA-1 X-Hub-Signature, or a sha1= value in the SHA-256 header, is rejected and nothing is delivered, even though the SHA-1 signature is right",
+		"conformance/RULES.md P1 (hooklab's policy: no silent algorithm downgrade, counter to go-github's SHA-1 fallback) and S4 (the scheme fixes the algorithm); GitHub docs, which describe only X-Hub-Signature-256: https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
 		presetSpec("github", trig("all", "")),
 		func(x *exchange) {
 			key := x.SignKeys(0)[0]

@@ -50,7 +50,7 @@ var caughtBy = map[string][]string{
 	"leak-expected-signature": {"Robustness/RejectionLeaksNoSecret"},
 	"json-content-type-only":  {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
 	"url-without-query":       {"Verify/QueryString"},
-	"sha1-fallback":           {"Verify/AlgorithmDowngrade"},
+	"sha1-fallback":           {"Policy/AlgorithmDowngrade"},
 	"dedup-by-body":           {"FanOut/IdenticalRequestsEachFire"},
 	"shared-trigger-table":    {"FanOut/EndpointIsolation"},
 	// Caught only by the sweep at the end of the run: the deliveries come
@@ -94,9 +94,11 @@ func wantCaught(t *testing.T, ids map[string]bool, target conformance.Target, wa
 	}
 	start := time.Now()
 	// A shorter delivery wait: a delivery the fault loses is awaited once
-	// per check, and every run here expects failures.
+	// per check, and every run here expects failures. Policy(true): a
+	// fault against hooklab's own policy (sha1-fallback) is caught by a
+	// Policy case; pattern still picks the groups.
 	rep, err := conformance.Check(t.Context(), target, conformance.Select(pattern),
-		conformance.Parallel(4), conformance.DeliveryWait(2*time.Second))
+		conformance.Parallel(4), conformance.DeliveryWait(2*time.Second), conformance.Policy(true))
 	require.NotNil(t, rep, "Check(%s) returned no report", pattern)
 	passed, failed, skipped := rep.Counts()
 	var failedIDs []string
@@ -164,7 +166,7 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole suite; skipped with -short")
 	}
-	rep, err := conformance.Check(t.Context(), conformance.Reference(), conformance.Parallel(4))
+	rep, err := conformance.Check(t.Context(), conformance.Reference(), conformance.Parallel(4), conformance.Policy(true))
 	var text strings.Builder
 	if rep != nil {
 		rep.WriteText(&text, false)
@@ -172,7 +174,9 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	require.NoError(t, err, "Check(Reference()) report:\n%s", text.String())
 	passed, failed, _ := rep.Counts()
 	assert.Zero(t, failed, "Check(Reference()): failed cases, want none:\n%s", text.String())
-	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference()): cases in the report, want every case")
+	_, policyFailed, _ := rep.PolicyCounts()
+	assert.Zero(t, policyFailed, "Check(Reference(), Policy(true)): failed policy cases, want none:\n%s", text.String())
+	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference(), Policy(true)): cases in the report, want every case")
 	assert.Positive(t, passed, "Check(Reference()): no case passed")
 }
 
@@ -277,7 +281,7 @@ func envelopeRewriter(edit func(*sim.Delivery)) conformance.Target {
 }
 
 var (
-	groups     = []string{conformance.GroupVerify, conformance.GroupRespondWith, conformance.GroupFilter, conformance.GroupFanOut, conformance.GroupRobustness}
+	groups     = []string{conformance.GroupVerify, conformance.GroupRespondWith, conformance.GroupFilter, conformance.GroupFanOut, conformance.GroupRobustness, conformance.GroupPolicy}
 	caseName   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 	caseSource = regexp.MustCompile(`^conformance/([A-Za-z0-9_]+\.go):([1-9][0-9]*)$`)
 )
