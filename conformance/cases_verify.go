@@ -21,7 +21,9 @@ import (
 // The Verify group: each case is one rule of signature verification, run
 // against an endpoint per signer preset the rule applies to (62 presets at
 // most), so a failure line names the preset. Which presets a rule applies
-// to is worked out from the Scheme's fields, never from its name.
+// to is worked out from the Scheme's fields, never from its name, except
+// where it rests on a fact of the provider that a Scheme does not hold:
+// such a list names each preset with the fact (emptyBodyNeverSent).
 
 // References of the Verify cases.
 const (
@@ -89,8 +91,8 @@ var verifyCases = []check{
 		"conformance/RULES.md S1 (trailing newline / CRLF)",
 		nil, verifyVariant{probes: trailingNewline}.run),
 	def(GroupVerify, "EmptyBody",
-		"a request with an empty body, correctly signed, is accepted and delivered (presets that can sign an empty body: not those that carry the signature or timestamp in the body, nor form-parameter schemes)",
-		"conformance/RULES.md S3 (empty body); "+refVerifyRequest+" (HMAC of \"\")",
+		"a request with an empty body, correctly signed and carrying the Content-Type and headers its provider sends, is accepted and delivered (presets that can sign an empty body and whose provider may send one: not those that carry the signature or timestamp in the body, nor form-parameter schemes, nor Stripe, whose events are always a JSON object)",
+		"conformance/RULES.md S3 (empty body); "+refVerifyRequest+" (HMAC of \"\"); Stripe's Event object, https://docs.stripe.com/api/events/object",
 		nil, verifyVariant{skip: skipUnlessEmptyBodySignable, probes: emptyBody}.run),
 	def(GroupVerify, "QueryString",
 		"a query string in the URL does not disturb verification: a request signed with one is accepted; a query changed after signing is rejected with 401 where the scheme signs the URL (Twilio, Square, HubSpot, Mandrill) and accepted where it signs only the body",
@@ -138,6 +140,10 @@ type verifyProbe struct {
 	// status says which it chose (see eitherAccepted). Never accepted
 	// without its delivery, nor delivered while rejected.
 	either bool
+	// wakesNothing, with accept, wants the request accepted and delivered
+	// nowhere: a known defect of the run's profile, which the probe's
+	// maker notes with x.expected.
+	wakesNothing bool
 	// aim, when set, is the clock offset the signature's timestamp should
 	// be written at; the request's SignOffset is set from it (see
 	// aimedOffset) just before it is sent.
@@ -193,7 +199,7 @@ func (v verifyVariant) run(x *exchange) {
 		x.Skipf("skipped: no preset endpoint this case applies to could be provisioned%s", listReasons(": ", unavailable))
 	}
 	rs := sendVerifyProbes(x, probes, 8)
-	var accepted, rejected []*response
+	var accepted, rejected, quiet []*response
 	for i, r := range rs {
 		accept := probes[i].accept
 		if probes[i].either {
@@ -204,6 +210,10 @@ func (v verifyVariant) run(x *exchange) {
 		}
 		if accept {
 			x.WantAccepted(r)
+			if probes[i].wakesNothing {
+				quiet = append(quiet, r)
+				continue
+			}
 			accepted = append(accepted, r)
 			continue
 		}
@@ -215,6 +225,9 @@ func (v verifyVariant) run(x *exchange) {
 	}
 	if len(rejected) > 0 {
 		x.WantNoDeliveries(rejected...)
+	}
+	if len(quiet) > 0 {
+		x.WantNoDeliveries(quiet...)
 	}
 }
 
@@ -368,7 +381,22 @@ func skipFormSigned(s signer.Scheme) string {
 	return ""
 }
 
+// emptyBodyNeverSent lists the presets whose provider never sends an
+// empty body and whose own libraries cannot verify one, with the fact:
+// EmptyBody does not apply to them. A provider whose events are JSON
+// objects but whose libraries verify the bytes alone (GitHub's
+// X-Hub-Signature-256 with octokit's verify or go-github's
+// ValidatePayload) is not listed: an empty body verifies there.
+var emptyBodyNeverSent = map[string]string{
+	// https://docs.stripe.com/api/events/object; stripe-node
+	// constructEvent and stripe-go webhook.ConstructEvent parse the event.
+	"stripe": "the provider never sends an empty body (every delivery is a JSON Event object) and its libraries verify and parse the event in one call, which fails on an empty body",
+}
+
 func skipUnlessEmptyBodySignable(s signer.Scheme) string {
+	if why, ok := emptyBodyNeverSent[s.Name]; ok {
+		return why
+	}
 	switch {
 	case s.Syntax.Kind == signer.InBody:
 		return "the signature is in the body"
@@ -749,8 +777,21 @@ func trailingNewline(x *exchange, e presetEndpoint) []verifyProbe {
 	return append(ps, verifyProbe{req: stripped})
 }
 
+// emptyBody sends the preset's sample with its body emptied: the headers
+// the provider sends, the Content-Type its requests carry (GitHub sends
+// one on every delivery) and its query.
 func emptyBody(x *exchange, e presetEndpoint) []verifyProbe {
-	return []verifyProbe{{req: request{Label: "valid signature over an empty body"}, accept: true}}
+	r := e.sample.request("valid signature over an empty body, Content-Type " + e.sample.contentType)
+	r.Body = nil
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	r.Header.Set("Content-Type", e.sample.contentType)
+	if x.env.rules.is(ProfileTriggerDevV2) && strings.Contains(e.sample.contentType, "application/json") {
+		x.expected("Trigger.dev v2 parses a body whose content-type contains application/json with JSON.parse, which throws on an empty body: the request is answered 200 and no trigger fires (conformance/RULES.md T5)")
+		return []verifyProbe{{req: r, accept: true, wakesNothing: true}}
+	}
+	return []verifyProbe{{req: r, accept: true}}
 }
 
 // unicodeJSON holds é (2 bytes), ✓ (3 bytes), 😀 (4 bytes), a right-to-left
