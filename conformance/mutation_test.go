@@ -45,7 +45,7 @@ var caughtBy = map[string][]string{
 	"no-content-limit":           {"Robustness/OversizeBody", "Robustness/OversizeChunkedBody"},
 	"any-method":                 {"Robustness/UnsupportedMethod"},
 	"unknown-endpoint-ok":        {"Robustness/UnknownEndpoint"},
-	"parse-json-first":           {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType"},
+	"parse-json-first":           {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType", "Verify/EmptyBody"},
 	"utf8-decode-body":           {"Robustness/InvalidUTF8Body"},
 	"leak-expected-signature":    {"Robustness/RejectionLeaksNoSecret"},
 	"json-content-type-only":     {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
