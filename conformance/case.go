@@ -17,14 +17,21 @@ const (
 	GroupFilter      = "Filter"
 	GroupFanOut      = "FanOut"
 	GroupRobustness  = "Robustness"
+	// GroupPolicy holds the rules of this project that no provider, HTTP
+	// or Trigger.dev requires (conformance/RULES.md P1). Its cases are
+	// opt-in (option Policy, flag --policy) and reported apart from
+	// conformance.
+	GroupPolicy = "Policy"
 )
 
-var groupOrder = []string{GroupVerify, GroupRespondWith, GroupFilter, GroupFanOut, GroupRobustness}
+var groupOrder = []string{GroupVerify, GroupRespondWith, GroupFilter, GroupFanOut, GroupRobustness, GroupPolicy}
 
 // A Case is one rule of the suite, as data: where it belongs, what it
 // checks, where the rule comes from and where the case is written.
 type Case struct {
-	// Group is one of Verify, RespondWith, Filter, FanOut and Robustness.
+	// Group is one of Verify, RespondWith, Filter, FanOut and Robustness,
+	// or Policy for a rule of this project that no provider requires
+	// (see IsPolicy).
 	Group string `json:"group"`
 	// Name is a CamelCase identifier, unique within the suite.
 	Name string `json:"name"`
@@ -39,6 +46,11 @@ type Case struct {
 
 // ID returns "Group/Name", the case's subtest name.
 func (c Case) ID() string { return c.Group + "/" + c.Name }
+
+// IsPolicy reports whether the case is of the Policy group: a rule of
+// this project, run only with the option Policy(true) and counted apart
+// from conformance.
+func (c Case) IsPolicy() bool { return c.Group == GroupPolicy }
 
 // check is a Case with what it needs to run.
 type check struct {
@@ -65,20 +77,21 @@ func def(group, name, rule, ref string, spec func() sim.EndpointSpec, run func(x
 }
 
 // suite is every check, in the order the runners run them: group by
-// group, each group in declaration order.
+// group, each group in declaration order, the opt-in Policy group last.
 var suite = slices.Concat(
-	verifyCases, verifyPolicyCases,
+	verifyCases,
 	respondWithCases,
 	filterCases, filterBodyCases,
 	fanOutCases, fanOutScaleCases,
 	robustnessCases, robustnessBodyCases,
+	policyCases,
 )
 
 // all returns every check in suite order.
 func all() []check { return slices.Clone(suite) }
 
 // Cases returns every case of the suite, in the order the runners run
-// them.
+// them, the opt-in Policy cases (see Case.IsPolicy) included.
 func Cases() []Case {
 	var out []Case
 	for _, c := range all() {

@@ -249,3 +249,40 @@ func TestPresetSampleUsesTheFixture(t *testing.T) {
 		t.Errorf("mandrill sample: ParseQuery = %v, want a form body", err)
 	}
 }
+
+// EmptyBody's request looks like the provider's: its Content-Type and the
+// headers it always sends, with the body emptied; and Stripe, which never
+// sends an empty body, is not asked to take one.
+func TestEmptyBodyLooksLikeTheProvider(t *testing.T) {
+	tests := []struct {
+		preset      string
+		contentType string
+		header      string // a header the provider always sends
+	}{
+		{"github", "application/json", "X-Github-Event"},
+		{"shopify", "application/json", "X-Shopify-Topic"},
+		{"svix", "application/json", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.preset, func(t *testing.T) {
+			s, err := signer.Preset(tt.preset)
+			require.NoError(t, err)
+			require.Empty(t, skipUnlessEmptyBodySignable(s), "EmptyBody must apply to %s", tt.preset)
+			smp, err := presetSampleFor(s, time.Now())
+			require.NoError(t, err)
+			x := &exchange{env: &env{rules: profileRules(ProfileStrict, nil)}}
+			ps := emptyBody(x, presetEndpoint{scheme: s, sample: smp})
+			require.Len(t, ps, 1)
+			r := ps[0].req
+			assert.True(t, ps[0].accept, "the empty body must be accepted")
+			assert.Empty(t, r.Body)
+			assert.Equal(t, tt.contentType, r.Header.Get("Content-Type"), "Content-Type of the empty-body request")
+			if tt.header != "" {
+				assert.NotEmpty(t, r.Header.Get(tt.header), "header %s of the provider's requests", tt.header)
+			}
+		})
+	}
+	stripe, err := signer.Preset("stripe")
+	require.NoError(t, err)
+	assert.Contains(t, skipUnlessEmptyBodySignable(stripe), "never sends an empty body")
+}

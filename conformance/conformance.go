@@ -64,6 +64,7 @@ type options struct {
 	name         string
 	profile      string
 	profileErr   error
+	policy       bool
 }
 
 func buildOptions(opts []Option) options {
@@ -112,6 +113,14 @@ func SinkAddr(addr string) Option { return func(o *options) { o.sinkAddr = addr 
 
 // Progress calls f after each case, from the case's goroutine.
 func Progress(f func(CaseResult)) Option { return func(o *options) { o.progress = f } }
+
+// Policy(true) also runs the cases of the Policy group: rules of this
+// project that no provider requires (conformance/RULES.md P1), such as
+// refusing GitHub's SHA-1 signature. They are reported apart (see
+// Report.PolicyCounts); a failed one still fails the run (Check's error,
+// Run's subtest), since the caller asked for them. Default false: only
+// the conformance cases run, and Select cannot reach a Policy case.
+func Policy(on bool) Option { return func(o *options) { o.policy = on } }
 
 // Name names the target in the Report.
 func Name(name string) Option { return func(o *options) { o.name = name } }
@@ -208,10 +217,14 @@ func (e *env) deliveries(ctx context.Context, ids map[string]*response, total in
 	return got
 }
 
-// selected returns the checks the options select.
+// selected returns the checks the options select; the Policy cases only
+// with Policy(true).
 func (o *options) selected() []check {
 	var out []check
 	for _, c := range all() {
+		if c.IsPolicy() && !o.policy {
+			continue
+		}
 		if o.run == nil || o.run.MatchString(c.ID()) {
 			out = append(out, c)
 		}

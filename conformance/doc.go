@@ -23,6 +23,9 @@
 // as a sentence, its reference and the case's source line, all printed on
 // every failure. Three runners share the one table: Run for go test,
 // RunT for any T, and Check, which returns a Report (text, JSON, JUnit).
+// The cases of the Policy group are this project's own rules, which no
+// provider requires (RULES.md P1): they run only with Policy(true) and
+// are counted apart (Report.PolicyCounts).
 //
 // The rules come from Trigger.dev v2's HTTP endpoints (verifyRequestSignature,
 // respondWith, onRequest filters: https://trigger.dev/docs/v2) and from the

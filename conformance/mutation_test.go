@@ -29,30 +29,30 @@ import (
 // must fail against it (rule 22: test the tester). A fault may fail more
 // cases than these; the test logs every case that failed.
 var caughtBy = map[string][]string{
-	"skip-verify":             {"Verify/WrongSecret", "Verify/BodyChangedByOneByte", "FanOut/RejectedRequestWakesNothing", "FanOut/DeliveryEnvelope"},
-	"verify-after-trigger":    {"Verify/WrongSecret", "FanOut/RejectedRequestWakesNothing", "FanOut/EndpointIsolation"},
-	"case-sensitive-headers":  {"Verify/HeaderNameCase", "Filter/HeaderNameCaseInsensitive", "FanOut/PartialMatches"},
-	"first-match-only":        {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/ConcurrentRequests"},
-	"ignore-skip-triggering":  {"RespondWith/SkipTriggeringDeliversNothing"},
-	"no-respond-with":         {"RespondWith/MatchAnswersDeclaredResponse", "RespondWith/MetaHubChallenge"},
-	"query-filter-ignored":    {"Filter/QueryParameter", "FanOut/NoneMatchAccepted"},
-	"drop-under-concurrency":  {"FanOut/ConcurrentRequests"},
-	"duplicate-delivery":      {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/IdenticalRequestsEachFire", "FanOut/ConcurrentRequests"},
-	"reserialize-body":        {"Verify/ReserializedJSON", "FanOut/DeliveryEnvelope"},
-	"no-tolerance":            {"Verify/StaleTimestamp", "Verify/FutureTimestamp"},
-	"first-key-only":          {"Verify/RotatedSecrets"},
-	"first-header-value-only": {"Verify/DuplicatedHeader"},
-	"no-content-limit":        {"Robustness/OversizeBody", "Robustness/OversizeChunkedBody"},
-	"any-method":              {"Robustness/UnsupportedMethod"},
-	"unknown-endpoint-ok":     {"Robustness/UnknownEndpoint"},
-	"parse-json-first":        {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType"},
-	"utf8-decode-body":        {"Robustness/InvalidUTF8Body"},
-	"leak-expected-signature": {"Robustness/RejectionLeaksNoSecret"},
-	"json-content-type-only":  {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
-	"url-without-query":       {"Verify/QueryString"},
-	"sha1-fallback":           {"Verify/AlgorithmDowngrade"},
-	"dedup-by-body":           {"FanOut/IdenticalRequestsEachFire"},
-	"shared-trigger-table":    {"FanOut/EndpointIsolation"},
+	"skip-verify":                {"Verify/WrongSecret", "Verify/BodyChangedByOneByte", "FanOut/RejectedRequestWakesNothing", "FanOut/DeliveryEnvelope"},
+	"verify-after-trigger":       {"Verify/WrongSecret", "FanOut/RejectedRequestWakesNothing", "FanOut/EndpointIsolation"},
+	"case-sensitive-headers":     {"Verify/HeaderNameCase", "Filter/HeaderNameCaseInsensitive", "FanOut/PartialMatches"},
+	"first-match-only":           {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/ConcurrentRequests"},
+	"ignore-skip-triggering":     {"RespondWith/SkipTriggeringDeliversNothing"},
+	"no-respond-with":            {"RespondWith/MatchAnswersDeclaredResponse", "RespondWith/MetaHubChallenge"},
+	"query-filter-ignored":       {"Filter/QueryParameter", "FanOut/NoneMatchAccepted"},
+	"drop-under-concurrency":     {"FanOut/ConcurrentRequests"},
+	"duplicate-delivery":         {"FanOut/PartialMatches", "FanOut/EveryMatchExactlyOnce", "FanOut/IdenticalRequestsEachFire", "FanOut/ConcurrentRequests"},
+	"reserialize-body":           {"Verify/ReserializedJSON", "FanOut/DeliveryEnvelope"},
+	"no-tolerance":               {"Verify/StaleTimestamp", "Verify/FutureTimestamp"},
+	"first-key-only":             {"Verify/RotatedSecrets"},
+	"repeated-header-unverified": {"Verify/DuplicatedHeader"},
+	"no-content-limit":           {"Robustness/OversizeBody", "Robustness/OversizeChunkedBody"},
+	"any-method":                 {"Robustness/UnsupportedMethod"},
+	"unknown-endpoint-ok":        {"Robustness/UnknownEndpoint"},
+	"parse-json-first":           {"Robustness/MalformedJSONWithJSONContentType", "Robustness/EmptyBodyWithJSONContentType", "Verify/EmptyBody"},
+	"utf8-decode-body":           {"Robustness/InvalidUTF8Body"},
+	"leak-expected-signature":    {"Robustness/RejectionLeaksNoSecret"},
+	"json-content-type-only":     {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
+	"url-without-query":          {"Verify/QueryString"},
+	"sha1-fallback":              {"Policy/AlgorithmDowngrade"},
+	"dedup-by-body":              {"FanOut/IdenticalRequestsEachFire"},
+	"shared-trigger-table":       {"FanOut/EndpointIsolation"},
 	// Caught only by the sweep at the end of the run: the deliveries come
 	// 1 s after the answer, long after each case's settle time.
 	"late-delivery-of-rejected": {"Verify/WrongSecret", "Verify/BodyChangedByOneByte", "Verify/MissingSignatureHeader",
@@ -131,11 +131,14 @@ func wantCaught(t *testing.T, ids map[string]bool, target conformance.Target, wa
 	}
 	start := time.Now()
 	// A shorter delivery wait: a delivery the fault loses is awaited once
-	// per check, and every run here expects failures.
+	// per check, and every run here expects failures. Policy(true): a
+	// fault against hooklab's own policy (sha1-fallback) is caught by a
+	// Policy case; pattern still picks the groups.
 	rep, err := conformance.Check(t.Context(), target, append([]conformance.Option{conformance.Select(pattern),
-		conformance.Parallel(4), conformance.DeliveryWait(2 * time.Second)}, opts...)...)
+		conformance.Parallel(4), conformance.DeliveryWait(2 * time.Second), conformance.Policy(true)}, opts...)...)
 	require.NotNil(t, rep, "Check(%s) returned no report", pattern)
-	passed, failed, skipped := rep.Counts()
+	// Policy cases included: a fault against the policy fails one.
+	passed, failed, skipped := rep.Count(conformance.StatusPass), rep.Count(conformance.StatusFail), rep.Count(conformance.StatusSkip)
 	var failedIDs []string
 	for _, c := range rep.Cases {
 		if c.Status == conformance.StatusFail {
@@ -201,7 +204,7 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole suite; skipped with -short")
 	}
-	rep, err := conformance.Check(t.Context(), conformance.Reference(), conformance.Parallel(4))
+	rep, err := conformance.Check(t.Context(), conformance.Reference(), conformance.Parallel(4), conformance.Policy(true))
 	var text strings.Builder
 	if rep != nil {
 		rep.WriteText(&text, false)
@@ -209,7 +212,9 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	require.NoError(t, err, "Check(Reference()) report:\n%s", text.String())
 	passed, failed, _ := rep.Counts()
 	assert.Zero(t, failed, "Check(Reference()): failed cases, want none:\n%s", text.String())
-	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference()): cases in the report, want every case")
+	_, policyFailed, _ := rep.PolicyCounts()
+	assert.Zero(t, policyFailed, "Check(Reference(), Policy(true)): failed policy cases, want none:\n%s", text.String())
+	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference(), Policy(true)): cases in the report, want every case")
 	assert.Positive(t, passed, "Check(Reference()): no case passed")
 }
 
@@ -314,7 +319,7 @@ func envelopeRewriter(edit func(*sim.Delivery)) conformance.Target {
 }
 
 var (
-	groups     = []string{conformance.GroupVerify, conformance.GroupRespondWith, conformance.GroupFilter, conformance.GroupFanOut, conformance.GroupRobustness}
+	groups     = []string{conformance.GroupVerify, conformance.GroupRespondWith, conformance.GroupFilter, conformance.GroupFanOut, conformance.GroupRobustness, conformance.GroupPolicy}
 	caseName   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 	caseSource = regexp.MustCompile(`^conformance/([A-Za-z0-9_]+\.go):([1-9][0-9]*)$`)
 )

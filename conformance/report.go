@@ -83,23 +83,22 @@ func (r *Report) sort(order map[string]int) {
 	})
 }
 
-// Counts returns how many cases passed, failed and were skipped; the
-// interrupted ones are in none of the three (see Count).
+// Counts returns how many conformance cases passed, failed and were
+// skipped; the interrupted ones are in none of the three (see Count), and
+// the cases of the Policy group are counted apart (see PolicyCounts).
 func (r *Report) Counts() (passed, failed, skipped int) {
-	for _, c := range r.Cases {
-		switch c.Status {
-		case StatusPass:
-			passed++
-		case StatusFail:
-			failed++
-		case StatusSkip:
-			skipped++
-		}
-	}
-	return
+	t := r.tally(false)
+	return t.passed, t.failed, t.skipped
 }
 
-// Count returns how many cases have status s.
+// PolicyCounts returns how many cases of the Policy group (run with the
+// option Policy) passed, failed and were skipped; all 0 when none ran.
+func (r *Report) PolicyCounts() (passed, failed, skipped int) {
+	t := r.tally(true)
+	return t.passed, t.failed, t.skipped
+}
+
+// Count returns how many cases have status s, Policy cases included.
 func (r *Report) Count(s Status) int {
 	n := 0
 	for _, c := range r.Cases {
@@ -110,9 +109,47 @@ func (r *Report) Count(s Status) int {
 	return n
 }
 
-// Err joins a *CaseError per failed or interrupted case; nil when none
-// failed and none was interrupted. An interrupted case's problems start
-// with an error wrapping ErrInterrupted.
+// tally is the counts of the conformance cases, or of the Policy ones.
+type tally struct {
+	cases                                int
+	passed, failed, skipped, interrupted int
+}
+
+func (r *Report) tally(policy bool) tally {
+	var t tally
+	for _, c := range r.Cases {
+		if c.Case.IsPolicy() != policy {
+			continue
+		}
+		t.cases++
+		switch c.Status {
+		case StatusPass:
+			t.passed++
+		case StatusFail:
+			t.failed++
+		case StatusSkip:
+			t.skipped++
+		case StatusInterrupted:
+			t.interrupted++
+		}
+	}
+	return t
+}
+
+// line is "N passed, N failed, N skipped", and ", N interrupted" when the
+// run was stopped.
+func (t tally) line() string {
+	line := fmt.Sprintf("%d passed, %d failed, %d skipped", t.passed, t.failed, t.skipped)
+	if t.interrupted > 0 {
+		line += fmt.Sprintf(", %d interrupted", t.interrupted)
+	}
+	return line
+}
+
+// Err joins a *CaseError per failed or interrupted case, Policy cases
+// included (they run only when asked for); nil when none failed and none
+// was interrupted. An interrupted case's problems start with an error
+// wrapping ErrInterrupted.
 func (r *Report) Err() error {
 	var errs []error
 	for _, c := range r.Cases {
@@ -141,57 +178,74 @@ func interruptedError(cause string) error {
 	return fmt.Errorf("%w (%s)", ErrInterrupted, cause)
 }
 
-// countsLine is the report's last line: "N passed, N failed, N skipped",
-// and ", N interrupted" when the run was stopped.
-func (r *Report) countsLine() string {
-	p, f, s := r.Counts()
-	line := fmt.Sprintf("%d passed, %d failed, %d skipped", p, f, s)
-	if i := r.Count(StatusInterrupted); i > 0 {
-		line += fmt.Sprintf(", %d interrupted", i)
-	}
-	return line
-}
+// countsLine is the conformance cases' count line: "N passed, N failed,
+// N skipped", and ", N interrupted" when the run was stopped.
+func (r *Report) countsLine() string { return r.tally(false).line() }
 
 // WriteText writes the report for people, in go test's style: a block
 // per failed, skipped or interrupted case (every case, with its log, when
 // verbose), then the line "N passed, N failed, N skipped", with
 // ", N interrupted" added when the run was stopped before every case
-// finished.
+// finished. When Policy cases ran, they follow in a section of their own,
+// under the line "policy cases (hooklab's own rules, not provider
+// conformance):", and end with their own count line, "policy: N passed,
+// N failed, N skipped".
 func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
+	var policy []CaseResult
 	for _, c := range r.Cases {
-		switch {
-		case c.Status == StatusFail:
-			fmt.Fprintf(&b, "--- FAIL: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+		if c.Case.IsPolicy() {
+			policy = append(policy, c)
+			continue
+		}
+		writeCaseText(&b, c, r.Profile, verbose)
+	}
+	b.WriteString(r.countsLine() + "\n")
+	if len(policy) > 0 {
+		var pb strings.Builder
+		for _, c := range policy {
+			writeCaseText(&pb, c, r.Profile, verbose)
+		}
+		if pb.Len() > 0 {
+			b.WriteString("policy cases (hooklab's own rules, not provider conformance):\n" + pb.String())
+		}
+		b.WriteString("policy: " + r.tally(true).line() + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeCaseText writes one case's block of the text report: nothing for a
+// passed case unless verbose or it accepted a known defect of the profile.
+func writeCaseText(b *strings.Builder, c CaseResult, profile string, verbose bool) {
+	switch {
+	case c.Status == StatusFail:
+		fmt.Fprintf(b, "--- FAIL: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+		for _, p := range c.Problems {
+			b.WriteString(indent(p, "    ") + "\n")
+		}
+	case c.Status == StatusSkip:
+		fmt.Fprintf(b, "--- SKIP: %s\n    %s\n", c.Case.ID(), c.Reason)
+	case c.Status == StatusInterrupted:
+		fmt.Fprintf(b, "--- INTERRUPTED: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+		b.WriteString(indent(interruptedError(c.Reason).Error(), "    ") + "\n")
+		if len(c.Problems) > 0 {
+			b.WriteString("    problems seen before the stop (which may have caused them):\n")
 			for _, p := range c.Problems {
 				b.WriteString(indent(p, "    ") + "\n")
 			}
-		case c.Status == StatusSkip:
-			fmt.Fprintf(&b, "--- SKIP: %s\n    %s\n", c.Case.ID(), c.Reason)
-		case c.Status == StatusInterrupted:
-			fmt.Fprintf(&b, "--- INTERRUPTED: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
-			b.WriteString(indent(interruptedError(c.Reason).Error(), "    ") + "\n")
-			if len(c.Problems) > 0 {
-				b.WriteString("    problems seen before the stop (which may have caused them):\n")
-				for _, p := range c.Problems {
-					b.WriteString(indent(p, "    ") + "\n")
-				}
-			}
-		case verbose || len(c.Expected) > 0:
-			fmt.Fprintf(&b, "--- PASS: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
-			for _, e := range c.Expected {
-				b.WriteString(indent("expected under profile "+r.Profile+": "+e, "    ") + "\n")
-			}
 		}
-		if verbose {
-			for _, l := range c.Log {
-				b.WriteString(indent(l, "    ") + "\n")
-			}
+	case verbose || len(c.Expected) > 0:
+		fmt.Fprintf(b, "--- PASS: %s (%.2fs)\n", c.Case.ID(), c.Duration.Seconds())
+		for _, e := range c.Expected {
+			b.WriteString(indent("expected under profile "+profile+": "+e, "    ") + "\n")
 		}
 	}
-	b.WriteString(r.countsLine() + "\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	if verbose {
+		for _, l := range c.Log {
+			b.WriteString(indent(l, "    ") + "\n")
+		}
+	}
 }
 
 func indent(s, prefix string) string {
@@ -199,10 +253,23 @@ func indent(s, prefix string) string {
 }
 
 // WriteJSON writes the report as one JSON object: target, the counts
-// (passed, failed, skipped, interrupted) and every case with its status,
-// problems, reason and duration.
+// of the conformance cases (passed, failed, skipped, interrupted), those
+// of the Policy cases under "policy" when any ran, and every case with
+// its status, problems, reason and duration (a Policy case has the group
+// "Policy").
 func (r *Report) WriteJSON(w io.Writer) error {
-	p, f, s := r.Counts()
+	type counts struct {
+		Passed  int `json:"passed"`
+		Failed  int `json:"failed"`
+		Skipped int `json:"skipped"`
+		// Interrupted counts the cases the run's stop cut short.
+		Interrupted int `json:"interrupted"`
+	}
+	t := r.tally(false)
+	var policy *counts
+	if pt := r.tally(true); pt.cases > 0 {
+		policy = &counts{pt.passed, pt.failed, pt.skipped, pt.interrupted}
+	}
 	cases := r.Cases
 	if cases == nil {
 		cases = []CaseResult{}
@@ -212,17 +279,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(struct {
 		Target  string `json:"target,omitempty"`
 		Profile string `json:"profile,omitempty"`
-		Passed  int    `json:"passed"`
-		Failed  int    `json:"failed"`
-		Skipped int    `json:"skipped"`
-		// Interrupted counts the cases the run's stop cut short.
-		Interrupted int          `json:"interrupted"`
-		Cases       []CaseResult `json:"cases"`
-	}{r.Target, r.Profile, p, f, s, r.Count(StatusInterrupted), cases})
+		counts
+		// Policy counts the cases of the Policy group, apart.
+		Policy *counts      `json:"policy,omitempty"`
+		Cases  []CaseResult `json:"cases"`
+	}{r.Target, r.Profile, counts{t.passed, t.failed, t.skipped, t.interrupted}, policy, cases})
 }
 
-// WriteJUnit writes the report as JUnit XML, one testsuite per group,
-// for CI systems. An interrupted case is a testcase with an <error> (type
+// WriteJUnit writes the report as JUnit XML, one testsuite per group
+// (the Policy cases in the testsuite "Policy", counted in the totals like
+// any other), for CI systems. An interrupted case is a testcase with an <error> (type
 // "interrupted"), counted in the errors attributes, which are left out
 // when no case was interrupted.
 func (r *Report) WriteJUnit(w io.Writer) error {
@@ -265,7 +331,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		Skip    int         `xml:"skipped,attr"`
 		Suites  []testsuite `xml:"testsuite"`
 	}
-	p, f, s := r.Counts()
+	p, f, s := r.Count(StatusPass), r.Count(StatusFail), r.Count(StatusSkip)
 	in := r.Count(StatusInterrupted)
 	out := testsuites{Name: "hooklab conformance", Tests: p + f + s + in, Fail: f, Errors: in, Skip: s}
 	idx := map[string]int{}

@@ -27,9 +27,9 @@ import (
 // that --wait waits for.
 const probeRetry = time.Second
 
-const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--run REGEXP] [--json] [--junit FILE] [-v]
-       hooklab conformance --fault NAME... [--profile NAME] [--run REGEXP]
-       hooklab conformance --list [--run REGEXP] [--json]
+const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--policy] [--run REGEXP] [--json] [--junit FILE] [-v]
+       hooklab conformance --fault NAME... [--profile NAME] [--policy] [--run REGEXP]
+       hooklab conformance --list [--policy] [--run REGEXP] [--json]
        hooklab conformance --faults [--profile NAME]
 
 Conformance runs the webhook ingress conformance suite: signature
@@ -58,6 +58,15 @@ included, which the report lists under each case that accepted one.
 Without --target or --declared, --profile triggerdev-v2 also runs the
 reference's triggerdev-v2 profile.
 
+--policy also runs the Policy cases: rules of this project that no
+provider requires (conformance/RULES.md P1; today Policy/AlgorithmDowngrade,
+no fallback to GitHub's SHA-1 signature). They are reported apart: their
+own section and count line "policy: N passed, N failed, N skipped" in the
+text report, "policy" counts and the group "Policy" in JSON, their own
+testsuite in JUnit. A failed policy case fails the run (exit 1), since
+--policy asked for it. With --list, --policy adds them to the list, their
+rule marked "[policy]".
+
 --fault builds a named defect into the in-process reference (--faults
 lists them), to see the suite catch it: the run must then fail.
 
@@ -75,7 +84,7 @@ skipped; the last line then ends ", N interrupted", JUnit counts them as
 errors). A second signal ends the process at once.
 
 Exit codes: 0 every selected case passed (or was skipped), 1 a case
-failed or the run was interrupted, 2 bad usage, an unreadable manifest, a
+(with --policy, a policy case too) failed or the run was interrupted, 2 bad usage, an unreadable manifest, a
 --target that is not a control API or does not answer (within --wait),
 or a --run that matches no case.
 
@@ -87,6 +96,7 @@ Examples:
 	hooklab conformance --fault skip-verify --run '^Verify/'
 	hooklab conformance --profile triggerdev-v2
 	hooklab conformance --declared examples/manifests/github-app.yaml --profile strict
+	hooklab conformance --declared app.yaml --policy
 	hooklab conformance --list --run FanOut`
 
 func newConformanceCmd() *command {
@@ -102,6 +112,7 @@ func newConformanceCmd() *command {
 	fs.Var(&faults, "fault", "build fault `NAME` into the in-process reference (repeatable)")
 	listFaults := fs.Bool("faults", false, "list the faults -fault takes, one a line as name<TAB>what it does")
 	profile := fs.String("profile", "", "hold the target to profile `NAME`: strict, triggerdev-v2 or app (default: app for -declared, else strict); in process, the reference runs that profile too")
+	policy := fs.Bool("policy", false, "also run the Policy cases, this project's own rules that no provider requires (reported apart; a failure exits 1)")
 	verbose := fs.Bool("v", false, "report every case, not only the failed and skipped ones")
 
 	return &command{
@@ -150,11 +161,14 @@ func newConformanceCmd() *command {
 			}
 			var cases []conformance.Case
 			for _, c := range conformance.Cases() {
-				if sel == nil || sel.MatchString(c.ID()) {
+				if (sel == nil || sel.MatchString(c.ID())) && (*policy || !c.IsPolicy()) {
 					cases = append(cases, c)
 				}
 			}
 			if len(cases) == 0 {
+				if !*policy && strings.HasPrefix(strings.TrimPrefix(*run, "^"), conformance.GroupPolicy) {
+					return usageErrorf("-run %q matches no case; the Policy cases run with -policy", *run)
+				}
 				return usageErrorf("-run %q matches no case; 'hooklab conformance --list' lists them", *run)
 			}
 			if *list {
@@ -193,6 +207,9 @@ func newConformanceCmd() *command {
 			if *profile != "" {
 				opts = append(opts, conformance.Profile(*profile))
 			}
+			if *policy {
+				opts = append(opts, conformance.Policy(true))
+			}
 			if sel != nil {
 				opts = append(opts, conformance.Select(*run))
 			}
@@ -226,7 +243,7 @@ func newConformanceCmd() *command {
 				return &exitError{code: exitFailed, msg: fmt.Sprintf("interrupted (%v): the %d cases that had not finished are reported as interrupted",
 					context.Cause(ctx), rep.Count(conformance.StatusInterrupted))}
 			}
-			if _, failedN, _ := rep.Counts(); failedN > 0 {
+			if rep.Count(conformance.StatusFail) > 0 {
 				return failed
 			}
 			return nil
@@ -346,8 +363,9 @@ func probeMessage(base string, wait time.Duration, err error) string {
 	return msg
 }
 
-// listCases prints cases as "Group/Name<TAB>rule" lines, or as a JSON
-// array of objects (group, name, rule, reference, source).
+// listCases prints cases as "Group/Name<TAB>rule" lines, a Policy case's
+// rule marked "[policy] ", or as a JSON array of objects (group, name,
+// rule, reference, source).
 func listCases(w io.Writer, cases []conformance.Case, asJSON bool) error {
 	if asJSON {
 		b, err := json.MarshalIndent(cases, "", "  ")
@@ -359,7 +377,11 @@ func listCases(w io.Writer, cases []conformance.Case, asJSON bool) error {
 	}
 	var b strings.Builder
 	for _, c := range cases {
-		fmt.Fprintf(&b, "%s\t%s\n", c.ID(), c.Rule)
+		mark := ""
+		if c.IsPolicy() {
+			mark = "[policy] "
+		}
+		fmt.Fprintf(&b, "%s\t%s%s\n", c.ID(), mark, c.Rule)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
