@@ -99,8 +99,8 @@ func ParseExpectations(name string, data []byte) (*Expectations, error) {
 	if !ok {
 		return nil, manifestError(name, doc.Line(""), "failures", errors.New("missing (an empty list when no case fails)"))
 	}
-	var entries []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &entries); err != nil {
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, fail("failures", "want a list of {case, cause, problems}")
 	}
 	known := map[string]bool{}
@@ -109,9 +109,10 @@ func ParseExpectations(name string, data []byte) (*Expectations, error) {
 	}
 	e := &Expectations{Name: name, Failures: []ExpectedFailure{}}
 	first := map[string]int{} // case -> its first entry's line
-	for i, ent := range entries {
+	for i, item := range list {
 		at := fmt.Sprintf("failures[%d]", i)
-		if ent == nil {
+		var ent map[string]json.RawMessage
+		if err := json.Unmarshal(item, &ent); err != nil || ent == nil {
 			return nil, fail(at, "want an object {case, cause, problems}")
 		}
 		for _, k := range sortedKeys(ent) {
@@ -319,4 +320,3 @@ func containsAny(s string, subs []string) bool {
 	}
 	return false
 }
-
