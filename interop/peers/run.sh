@@ -16,11 +16,13 @@ peers=(
   "stripe 29101 STRIPE_WEBHOOK_SECRET"
   "standardwebhooks 29111 STANDARD_WEBHOOKS_SECRET"
   "svix 29121 SVIX_WEBHOOK_SECRET"
+  "github 29131 GITHUB_WEBHOOK_SECRET"
 )
 # Test secrets, as the providers show them (not real ones).
 export STRIPE_WEBHOOK_SECRET=whsec_hooklab_peer_stripe_0123456789
 export STANDARD_WEBHOOKS_SECRET=whsec_aG9va2xhYi1wZWVyLXN0YW5kYXJkLXdlYmhvb2tz
 export SVIX_WEBHOOK_SECRET=whsec_aG9va2xhYi1wZWVyLXN2aXgtc2VjcmV0LTAxMjM0NQ==
+export GITHUB_WEBHOOK_SECRET=hooklab-peer-github-0123456789
 
 work=$(mktemp -d)
 pid=
