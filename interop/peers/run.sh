@@ -24,10 +24,19 @@ export STANDARD_WEBHOOKS_SECRET=whsec_aG9va2xhYi1wZWVyLXN0YW5kYXJkLXdlYmhvb2tz
 export SVIX_WEBHOOK_SECRET=whsec_aG9va2xhYi1wZWVyLXN2aXgtc2VjcmV0LTAxMjM0NQ==
 export GITHUB_WEBHOOK_SECRET=hooklab-peer-github-0123456789
 
+# pid is the running peer, cpid the running suite: both are stopped on
+# exit. They run in the background, waited for with wait, so that a
+# signal is handled at once, not when the foreground command ends.
 work=$(mktemp -d)
-pid=
+pid= cpid=
+stop() { # PID...
+  local p
+  for p in "$@"; do
+    if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+  done
+}
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  stop "$cpid" "$pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,12 +44,12 @@ trap 'exit 130' INT TERM
 
 go build -o "$work/hooklab" ./cmd/hooklab
 
-# up PORT: wait up to 30 s for 127.0.0.1:PORT to accept connections, while
-# the peer ($pid) lives.
+# up: wait up to 30 s for the peer ($pid) to say it listens (not only for
+# the port to answer: a stale process could hold it).
 up() {
   local i
   for i in $(seq 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    grep -q '^listening on ' "$log" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.1
   done
@@ -55,17 +64,18 @@ for p in "${peers[@]}"; do
   log="$work/$name.log" out="$work/$name.out"
   HOOKLAB_SINK="127.0.0.1:$((port + 1))" timeout 900 node "interop/peers/$name.mjs" "$port" >"$log" 2>&1 &
   pid=$!
-  if ! up "$port"; then
+  if ! up; then
     echo "$name: the peer did not come up on 127.0.0.1:$port"; cat "$log"
-    failures=$((failures + 1)); kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=
+    failures=$((failures + 1)); stop "$pid"; pid=
     continue
   fi
-  set +e
   timeout 600 "$work/hooklab" conformance --declared "interop/peers/$name.yaml" \
-    --expect "interop/peers/$name.expect.yaml" >"$out" 2>&1
-  rc=$?
-  set -e
-  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=
+    --expect "interop/peers/$name.expect.yaml" >"$out" 2>&1 &
+  cpid=$!
+  rc=0
+  wait "$cpid" || rc=$?
+  cpid=
+  stop "$pid"; pid=
   # The report's counts line, then the expected failures seen, each
   # with its cause.
   counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out" || echo "no report")
