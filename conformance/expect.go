@@ -180,7 +180,8 @@ type Mismatch struct {
 	// Expected is the case's entry; nil when the case is not listed.
 	Expected *ExpectedFailure
 	// Problems are the case's problems that no substring of the entry
-	// matches (every problem of an unlisted failure).
+	// matches, for a listed case; for an unlisted one, its problem
+	// messages whole (CaseResult.Problems).
 	Problems []string
 }
 
@@ -216,9 +217,12 @@ func (j *Judgment) Err() error {
 // selected must have failed, each of its problems containing one of the
 // entry's substrings, and no other case may have failed or been
 // interrupted. A listed case missing from the report (not selected) is in
-// NotRun, not a mismatch.
+// NotRun, not a mismatch; a nil report ran no case.
 func (e *Expectations) Judge(r *Report) *Judgment {
 	j := &Judgment{}
+	if r == nil {
+		r = &Report{}
+	}
 	listed := map[string]*ExpectedFailure{}
 	for i := range e.Failures {
 		listed[e.Failures[i].Case] = &e.Failures[i]
