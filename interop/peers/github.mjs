@@ -23,7 +23,19 @@ serve('/webhooks/github', 25 * 1024 * 1024, async (req, res, rawBody, receivedAt
     res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized');
     return;
   }
+  // The app's handlers: by event (X-GitHub-Event), and by the payload's
+  // action, as GitHub apps route issues.opened.
+  const event = req.headers['x-github-event'];
+  let action;
+  try {
+    action = JSON.parse(body).action;
+  } catch {
+    // not JSON: no handler routes by action
+  }
   await report(req, rawBody, 'all', receivedAt);
-  if (req.headers['x-github-event'] === 'issues') await report(req, rawBody, 'issues', receivedAt);
+  if (event === 'issues') await report(req, rawBody, 'issues', receivedAt);
+  if (event === 'push') await report(req, rawBody, 'push', receivedAt);
+  if (action === 'opened') await report(req, rawBody, 'opened', receivedAt);
+  if (action === 'closed') await report(req, rawBody, 'closed', receivedAt);
   res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
 });
