@@ -27,7 +27,7 @@ import (
 // that --wait waits for.
 const probeRetry = time.Second
 
-const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--policy] [--run REGEXP] [--json] [--junit FILE] [-v]
+const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--policy] [--expect FILE] [--run REGEXP] [--json] [--junit FILE] [-v]
        hooklab conformance --fault NAME... [--profile NAME] [--policy] [--run REGEXP]
        hooklab conformance --list [--policy] [--run REGEXP] [--json]
        hooklab conformance --faults [--profile NAME]
@@ -67,6 +67,14 @@ testsuite in JUnit. A failed policy case fails the run (exit 1), since
 --policy asked for it. With --list, --policy adds them to the list, their
 rule marked "[policy]".
 
+--expect FILE holds the run to an expectation file listing the cases
+the target is known to fail, each with its cause and substrings of the
+problems it fails with (conformance.Expectations). The report then ends
+with the expected failures seen and every result the file does not
+foresee: an unlisted failure, or a listed case that passed, was skipped
+or failed for another problem ("update the file"). Exit status 0 then
+means the run was exactly as expected.
+
 --fault builds a named defect into the in-process reference (--faults
 lists them), to see the suite catch it: the run must then fail.
 
@@ -83,8 +91,10 @@ still written, those cases marked "interrupted" (neither passed nor
 skipped; the last line then ends ", N interrupted", JUnit counts them as
 errors). A second signal ends the process at once.
 
-Exit codes: 0 every selected case passed (or was skipped), 1 a case
-(with --policy, a policy case too) failed or the run was interrupted, 2 bad usage, an unreadable manifest, a
+Exit codes: 0 every selected case passed (or was skipped), or with
+--expect, every result was as expected; 1 a case (with --policy, a policy
+case too) failed (with --expect: a result not as expected) or the run was
+interrupted; 2 bad usage, an unreadable manifest or expectation file, a
 --target that is not a control API or does not answer (within --wait),
 or a --run that matches no case.
 
@@ -93,6 +103,7 @@ Examples:
 	hooklab conformance --run '^Verify/'
 	hooklab conformance --target http://127.0.0.1:8080 --junit conformance.xml
 	hooklab conformance --target http://127.0.0.1:8080 --wait 30s
+	hooklab conformance --declared app.yaml --expect app.expect.yaml
 	hooklab conformance --fault skip-verify --run '^Verify/'
 	hooklab conformance --profile triggerdev-v2
 	hooklab conformance --declared examples/manifests/github-app.yaml --profile strict
@@ -105,6 +116,7 @@ func newConformanceCmd() *command {
 	targetURL := fs.String("target", "", "check the implementation whose control API is at `URL` (see conformance/PROTOCOL.md)")
 	wait := fs.Duration("wait", 0, "with -target, wait up to `DURATION` for the control API to come up (0: one try)")
 	declared := fs.String("declared", "", "check the existing app described in manifest `FILE`")
+	expectFile := fs.String("expect", "", "exit 0 when the run fails exactly the cases listed, as listed, in expectation `FILE`")
 	run := fs.String("run", "", "run only the cases whose Group/Name matches `REGEXP`")
 	asJSON := fs.Bool("json", false, "print the report (or, with -list, the cases) as JSON instead of text")
 	junit := fs.String("junit", "", "also write the report as JUnit XML to `FILE`")
@@ -145,6 +157,8 @@ func newConformanceCmd() *command {
 				return usageErrorf("-fault applies to the in-process reference only, not to -target or -declared")
 			case *list && *junit != "":
 				return usageErrorf("-list does not run the suite: -junit cannot be used with it")
+			case *list && *expectFile != "":
+				return usageErrorf("-list does not run the suite: -expect cannot be used with it")
 			case given["wait"] && *targetURL == "":
 				return usageErrorf("-wait applies to -target only")
 			case given["profile"] && !slices.Contains(conformance.Profiles(), *profile):
@@ -178,6 +192,12 @@ func newConformanceCmd() *command {
 			target, name, err := conformanceTarget(*targetURL, *declared, *profile, faults)
 			if err != nil {
 				return err
+			}
+			var expect *conformance.Expectations
+			if *expectFile != "" {
+				if expect, err = readExpectations(*expectFile); err != nil {
+					return err
+				}
 			}
 			var junitFile *os.File
 			if *junit != "" {
@@ -239,6 +259,24 @@ func newConformanceCmd() *command {
 					return usageErrorf("-junit: %s", pathError(err))
 				}
 			}
+			if expect != nil {
+				// With -json the report is stdout's one JSON value; the
+				// judgment goes to stderr.
+				w := std.stdout
+				if *asJSON {
+					w = std.stderr
+				}
+				j := expect.Judge(rep)
+				if err := j.WriteText(w, *expectFile); err != nil {
+					return err
+				}
+				if !interrupted {
+					if len(j.Mismatches) > 0 {
+						return failed
+					}
+					return nil
+				}
+			}
 			if interrupted {
 				return &exitError{code: exitFailed, msg: fmt.Sprintf("interrupted (%v): the %d cases that had not finished are reported as interrupted",
 					context.Cause(ctx), rep.Count(conformance.StatusInterrupted))}
@@ -285,6 +323,20 @@ func conformanceTarget(targetURL, declared, profile string, faults faultFlags) (
 		name += " with fault " + faults.String()
 	}
 	return conformance.ReferenceWith(cfg), name, nil
+}
+
+// readExpectations reads -expect's file; a file that cannot be read or
+// parsed is a usage error.
+func readExpectations(path string) (*conformance.Expectations, error) {
+	e, err := conformance.ReadExpectations(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, usageErrorf("-expect: %s", pathError(err))
+		}
+		return nil, usageErrorf("%v", err)
+	}
+	return e, nil
 }
 
 // checkControlURL checks that s is an absolute http(s) URL with a host
