@@ -33,7 +33,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "PartialMatches",
 		"of five triggers filtered on method, headers and body, exactly the three a request matches get one delivery each and the other two none, whatever their order in the spec",
 		refFanOutMatch,
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("closed", `{"body":{"action":["closed"]}}`),
 			trig("opened", `{"body":{"action":["opened"]}}`),
 			trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
@@ -50,7 +50,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "NoneMatchAccepted",
 		"a verified request that no trigger's filter matches is still accepted with a 2xx and wakes nothing",
 		refTriggerFanOut+" (if none match, the event is stored with no runs; the sender still got 200)",
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("closed", `{"body":{"action":["closed"]}}`),
 			trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
 			trig("get-only", `{"method":["GET"]}`),
@@ -67,7 +67,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "EveryMatchExactlyOnce",
 		"triggers with identical filters are distinct consumers: each, and an unfiltered one beside them, gets exactly one delivery of a matching request",
 		refTriggerFanOut+" (one dispatcher per job, no de-duplication across jobs)",
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("opened-1", `{"body":{"action":["opened"]}}`),
 			trig("opened-2", `{"body":{"action":["opened"]}}`),
 			trig("opened-3", `{"body":{"action":["opened"]}}`),
@@ -81,7 +81,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "IdenticalRequestsEachFire",
 		"requests with identical bodies and signatures are separate events: each one wakes every matching trigger once, with no de-duplication by content",
 		refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (conformance/RULES.md T4)",
-		presetSpec("github", trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
+		presetSpec(targetPreset, trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
 		func(x *exchange) {
 			body := []byte(`{"action":"opened","issue":{"number":1}}`)
 			var rs []*response
@@ -95,7 +95,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "ConcurrentRequests",
 		fmt.Sprintf("under %d concurrent requests (%d in flight, each body paused halfway), each request wakes exactly the triggers it matches, once each: no delivery is lost, doubled or given to another request", fanOutConcurrentRequests, fanOutConcurrentParallel),
 		refTriggerFanOut+" (one invokeDispatcher job per match, in parallel)",
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("all", ""),
 			trig("kind-a", `{"body":{"kind":["a"]}}`),
 			trig("kind-b", `{"body":{"kind":["b"]}}`),
@@ -143,7 +143,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "DeliveryEnvelope",
 		"each delivery carries the endpoint and trigger ids, the request's method, absolute URL with its query, every header sent (the signature and request id included) and its exact body bytes, a verified verification result, and receivedAt <= deliveredAt",
 		refFanOutEnvelope,
-		presetSpec("github", trig("all", ""), trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`)),
+		presetSpec(targetPreset, trig("all", ""), trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`)),
 		func(x *exchange) {
 			// The body is spelled as no JSON encoder would write it, so
 			// re-encoding anywhere on the way shows.
@@ -218,7 +218,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "RejectedRequestWakesNothing",
 		"a request that fails verification is answered 401 and wakes none of the endpoint's triggers, even unfiltered ones, not even before the answer",
 		refTriggerFanOut+"; verification happens before the event is stored (conformance/RULES.md T3); a strict ingress must not fan out what it rejects",
-		presetSpec("github", trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
+		presetSpec(targetPreset, trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
 		func(x *exchange) {
 			_, wrong := newKeys(x.Scheme(0), 1)
 			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Body: []byte(`{"action":"opened"}`)})
@@ -233,8 +233,8 @@ var fanOutCases = []check{
 		nil,
 		func(x *exchange) {
 			opened := `{"body":{"action":["opened"]}}`
-			a := x.ProvisionPreset("github", nil, trig("a-all", ""), trig("a-opened", opened))
-			b := x.ProvisionPreset("github", nil, trig("b-all", ""), trig("b-opened", opened))
+			a := x.ProvisionPreset(targetPreset, nil, trig("a-all", ""), trig("a-opened", opened))
+			b := x.ProvisionPreset(targetPreset, nil, trig("b-all", ""), trig("b-opened", opened))
 			if x.URL(a) == x.URL(b) {
 				x.Skipf("skipped: the target gave both endpoints the URL %s, so it serves a single endpoint", x.URL(a))
 			}
@@ -405,7 +405,7 @@ var fanOutScaleCases = []check{
 				}
 				ts = append(ts, trig(fmt.Sprintf("t%02d-%s", i, action), `{"body":{"action":["`+action+`"]}}`))
 			}
-			return presetSpec("github", ts...)()
+			return presetSpec(targetPreset, ts...)()
 		},
 		func(x *exchange) {
 			r := x.Send(request{Label: "valid signature, action opened", Body: []byte(`{"action":"opened"}`)})

@@ -369,6 +369,19 @@ type declaredApp interface {
 
 func (d *declared) declaredTriggers() []sim.TriggerSpec { return d.m.Endpoint.Triggers }
 
+// preferredPreset implements presetPreferrer: the cases written for any
+// preset run with the one the app verifies with.
+func (d *declared) preferredPreset() string { return d.m.preset() }
+
+// preset returns the preset the manifest's endpoint verifies with; ""
+// when it verifies with none, or with a scheme of its own.
+func (m *Manifest) preset() string {
+	if v := m.Endpoint.Verify; v != nil && v.Scheme == nil {
+		return v.Preset
+	}
+	return ""
+}
+
 // An otherTrigger is a trigger of a declared app that the case did not
 // ask for, and whether its declared filter matches a request.
 type otherTrigger struct {
