@@ -393,6 +393,10 @@ func (r *pausedReader) Read(p []byte) (int, error) {
 }
 
 var fanOutScaleCases = []check{
+	def(GroupFanOut, "EventTypeRouting",
+		"handlers routed by event type as the provider's apps route them (GitHub: X-GitHub-Event, refined by the payload's action; Stripe and Standard Webhooks: the payload's type) each get exactly the events of their type (and action), once each, beside the catch-all; an event no route takes wakes only the catch-all",
+		refEventRouting,
+		nil, eventTypeRouting),
 	def(GroupFanOut, "TwentyTriggers",
 		"an endpoint with 20 triggers, half of which match a request, delivers to exactly those 10, once each; there is no cap on the triggers one request wakes",
 		refTriggerFanOut+" (every matching dispatcher fires)",
