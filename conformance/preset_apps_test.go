@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hooklab/hooklab/conformance"
@@ -203,4 +205,184 @@ func truncateReason(s string) string {
 		return s[:200] + "…"
 	}
 	return s
+}
+
+// presetAppCase runs the cases matching sel against a preset app and
+// returns their results by id.
+func presetAppCase(t *testing.T, manifest string, route func(http.Header, []byte) []string, wrap func(http.Handler) http.Handler, sel string) map[string]conformance.CaseResult {
+	t.Helper()
+	m, err := conformance.ParseManifest("app.yaml", []byte(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := signer.Preset(m.Endpoint.Verify.Preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &presetApp{scheme: s, keys: m.Endpoint.Verify.Secrets, status: http.StatusOK, route: route}
+	obs := conformance.NewObserver()
+	app.OnEvent = obs.Fired
+	u, err := url.Parse(m.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = app
+	if wrap != nil {
+		h = wrap(h)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(u.Path, h)
+	rep, _ := conformance.Check(context.Background(), conformance.App(mux, m, obs), conformance.Select(sel))
+	if rep == nil {
+		t.Fatal("Check returned no report")
+	}
+	out := map[string]conformance.CaseResult{}
+	for _, r := range rep.Cases {
+		out[r.Case.ID()] = r
+	}
+	return out
+}
+
+func TestRequestsCarryTheProvidersHeaders(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		manifest string
+		// want are headers every request must carry with these values
+		// ("" for any non-empty value); fresh are headers whose value
+		// must differ on every request.
+		want  map[string]string
+		fresh []string
+	}{
+		{"github", githubRoutedManifest, map[string]string{
+			"Content-Type": "application/json", "X-GitHub-Event": "issues", "X-GitHub-Delivery": "", "X-GitHub-Hook-ID": "",
+			"X-GitHub-Hook-Installation-Target-Type": "repository",
+		}, []string{"X-GitHub-Delivery"}},
+		{"stripe", stripeRoutedManifest, map[string]string{
+			"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+		}, nil},
+		{"standard-webhooks", standardWebhooksRoutedManifest, map[string]string{
+			"Content-Type": "application/json", "webhook-id": "",
+		}, []string{"webhook-id"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []http.Header
+			record := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					mu.Lock()
+					seen = append(seen, r.Header.Clone())
+					mu.Unlock()
+					next.ServeHTTP(w, r)
+				})
+			}
+			res := presetAppCase(t, c.manifest, routeByType, record, "^Robustness/KeepAliveSequence$")
+			if r := res["Robustness/KeepAliveSequence"]; r.Status != conformance.StatusPass {
+				t.Errorf("Robustness/KeepAliveSequence = %s (%s %v), want pass", r.Status, r.Reason, r.Problems)
+			}
+			if len(seen) != 25 {
+				t.Fatalf("requests seen = %d, want 25", len(seen))
+			}
+			values := map[string]map[string]bool{}
+			for i, h := range seen {
+				if strings.HasPrefix(h.Get("User-Agent"), "hooklab") && c.name != "standard-webhooks" {
+					t.Errorf("request %d: User-Agent = %q, want the provider's", i, h.Get("User-Agent"))
+				}
+				for k, v := range c.want {
+					got := h.Get(k)
+					if got == "" || v != "" && got != v {
+						t.Errorf("request %d: header %s = %q, want %q", i, k, got, v)
+					}
+				}
+				for _, k := range c.fresh {
+					if values[k] == nil {
+						values[k] = map[string]bool{}
+					}
+					values[k][h.Get(k)] = true
+				}
+			}
+			for _, k := range c.fresh {
+				if len(values[k]) != len(seen) {
+					t.Errorf("header %s: %d distinct values in %d requests, want one per request", k, len(values[k]), len(seen))
+				}
+			}
+		})
+	}
+}
+
+func TestCaseHeadersWinOverTheProvidersDefaults(t *testing.T) {
+	// HeaderNameCaseInsensitive sends X-GitHub-Event: issues under three
+	// spellings; the default (issues too) must not be added beside them,
+	// and PartialMatches' and NoneMatchAccepted's own values are kept.
+	var mu sync.Mutex
+	events := map[string]int{}
+	record := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			events[strings.Join(r.Header.Values("X-GitHub-Event"), "|")]++
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}
+	presetAppCase(t, githubRoutedManifest, routeGitHub, record, "^Filter/HeaderNameCaseInsensitive$")
+	if events["issues"] != 3 || len(events) != 1 {
+		t.Errorf("X-GitHub-Event values seen = %v, want issues in each of 3 requests, once", events)
+	}
+}
+
+func TestEventTypeRoutingJudgesRouters(t *testing.T) {
+	// ignoresAction routes issues.closed to issues-opened too.
+	ignoresAction := func(h http.Header, body []byte) []string {
+		out := routeGitHub(h, body)
+		if h.Get("X-GitHub-Event") == "issues" && !slices.Contains(out, "issues-opened") {
+			out = append(out, "issues-opened")
+		}
+		return out
+	}
+	// everyHandler runs every handler for every event.
+	everyHandler := func(http.Header, []byte) []string {
+		return []string{"invoice.paid", "charge.refunded"}
+	}
+	// typeTwice runs the handler of the event's type twice.
+	typeTwice := func(h http.Header, body []byte) []string {
+		out := routeByType(h, body)
+		return append(out, out...)
+	}
+	for _, c := range []struct {
+		name     string
+		manifest string
+		route    func(http.Header, []byte) []string
+		want     conformance.Status
+	}{
+		{"github routed by event and action", githubRoutedManifest, routeGitHub, conformance.StatusPass},
+		{"github ignoring the action", githubRoutedManifest, ignoresAction, conformance.StatusFail},
+		{"stripe routed by type", stripeRoutedManifest, routeByType, conformance.StatusPass},
+		{"stripe running every handler", stripeRoutedManifest, everyHandler, conformance.StatusFail},
+		{"standard webhooks routed by type", standardWebhooksRoutedManifest, routeByType, conformance.StatusPass},
+		{"standard webhooks running a handler twice", standardWebhooksRoutedManifest, typeTwice, conformance.StatusFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := presetAppCase(t, c.manifest, c.route, nil, "^FanOut/EventTypeRouting$")["FanOut/EventTypeRouting"]
+			if r.Status != c.want {
+				t.Errorf("FanOut/EventTypeRouting = %s (%s %v), want %s", r.Status, r.Reason, r.Problems, c.want)
+			}
+		})
+	}
+}
+
+func TestDeclaredPresetRunsAnyPresetCases(t *testing.T) {
+	// Cases written for any preset run with the app's: none of them is
+	// skipped for its scheme.
+	for manifest, route := range map[string]func(http.Header, []byte) []string{
+		githubRoutedManifest: routeGitHub, stripeRoutedManifest: routeByType, standardWebhooksRoutedManifest: routeByType,
+	} {
+		res := presetAppCase(t, manifest, route, nil, "^(Robustness/(UnknownEndpoint|SlowClient|RejectionLeaksNoSecret|InvalidUTF8Body|LargeBody|UnsupportedMethod)|FanOut/DeliveryEnvelope)$")
+		for id, r := range res {
+			if r.Status != conformance.StatusPass && !(id == "FanOut/DeliveryEnvelope" && r.Status == conformance.StatusSkip && manifest != githubRoutedManifest) {
+				t.Errorf("%s against %s = %s (%s %v), want pass", id, strings.Fields(manifest)[1], r.Status, r.Reason, r.Problems)
+			}
+		}
+		if len(res) < 7 {
+			t.Errorf("cases run = %d, want 7", len(res))
+		}
+	}
 }
