@@ -283,3 +283,35 @@ func orNone(ids []string) string {
 	}
 	return strings.Join(ids, ", ")
 }
+
+// envelopeRoute returns the event type, the action its body names and
+// the trigger filter of
+// FanOut/DeliveryEnvelope's routed handler: a declared app's first route
+// of style s that takes a type whatever its sub-type (else its first
+// route), or, for any other target, GitHub's issues or the type
+// invoice.paid.
+func envelopeRoute(t Target, s routeStyle) (typ, action, filter string) {
+	action = "opened"
+	if app, ok := t.(declaredApp); ok {
+		for _, tr := range app.declaredTriggers() {
+			r, ok := s.parse(tr.Filter)
+			if !ok {
+				continue
+			}
+			if len(r.subs) == 0 {
+				return r.types[0], "opened", canonical(tr.Filter)
+			}
+			if filter == "" {
+				typ, action, filter = r.types[0], r.subs[0], canonical(tr.Filter)
+			}
+		}
+		if filter != "" {
+			return typ, action, filter
+		}
+	}
+	r := route{types: []string{"issues"}}
+	if s.header == "" {
+		r = route{types: []string{"invoice.paid"}}
+	}
+	return r.types[0], action, s.filter(r)
+}
