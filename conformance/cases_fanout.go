@@ -82,39 +82,66 @@ var fanOutCases = []check{
 	def(GroupFanOut, "IdenticalRequestsEachFire",
 		"requests with identical bodies and signatures are separate events: each one wakes every matching trigger once, with no de-duplication by content",
 		refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (conformance/RULES.md T4)",
-		presetSpec(targetPreset, trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
+		nil,
 		func(x *exchange) {
-			body := []byte(`{"action":"opened","issue":{"number":1}}`)
+			body, header := []byte(`{"action":"opened","issue":{"number":1}}`), http.Header(nil)
+			want := map[string]int{"all": 1, "opened": 1}
+			if isDeclared(x) {
+				// The app's own handlers, and an event routed to them.
+				e := declaredEvent(x)
+				body, header, want = e.req.Body, e.req.Header, e.want
+			} else {
+				x.ProvisionPreset(targetPreset, nil, trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`))
+			}
 			var rs []*response
 			for i := range 3 {
-				r := x.Send(request{Label: fmt.Sprintf("valid signature, the same body, request %d of 3", i+1), Body: body})
+				r := x.Send(request{Label: fmt.Sprintf("valid signature, the same body, request %d of 3", i+1), Header: header.Clone(), Body: body})
 				x.WantAccepted(r)
 				rs = append(rs, r)
 			}
-			x.WantDeliveries(map[string]int{"all": 1, "opened": 1}, rs...)
+			x.WantDeliveries(want, rs...)
 		}),
 	def(GroupFanOut, "ConcurrentRequests",
 		fmt.Sprintf("under %d concurrent requests (%d in flight, each body paused halfway), each request wakes exactly the triggers it matches, once each: no delivery is lost, doubled or given to another request", fanOutConcurrentRequests, fanOutConcurrentParallel),
 		refTriggerFanOut+" (one invokeDispatcher job per match, in parallel)",
-		presetSpec(targetPreset,
-			trig("all", ""),
-			trig("kind-a", `{"body":{"kind":["a"]}}`),
-			trig("kind-b", `{"body":{"kind":["b"]}}`),
-			trig("kind-a-or-b", `{"body":{"kind":["a","b"]}}`),
-			trig("not-a", `{"body":{"kind":[{"$anythingBut":"a"}]}}`),
-		),
+		nil,
 		func(x *exchange) {
-			kinds := []string{"a", "b", "c"}
-			want := map[string]map[string]int{
-				"a": {"all": 1, "kind-a": 1, "kind-a-or-b": 1},
-				"b": {"all": 1, "kind-b": 1, "kind-a-or-b": 1, "not-a": 1},
-				"c": {"all": 1, "not-a": 1},
+			// Each kind of request: what it is, its headers, its body (of
+			// request n) and the triggers it wakes.
+			type kind struct {
+				label  string
+				header http.Header
+				body   func(n int) []byte
+				want   map[string]int
+			}
+			var kinds []kind
+			if isDeclared(x) {
+				// The app's own handlers, and events routed to them.
+				for _, e := range routedEndpoint(x) {
+					kinds = append(kinds, kind{e.req.Label, e.req.Header, func(int) []byte { return e.req.Body }, e.want})
+				}
+			} else {
+				x.ProvisionPreset(targetPreset, nil,
+					trig("all", ""),
+					trig("kind-a", `{"body":{"kind":["a"]}}`),
+					trig("kind-b", `{"body":{"kind":["b"]}}`),
+					trig("kind-a-or-b", `{"body":{"kind":["a","b"]}}`),
+					trig("not-a", `{"body":{"kind":[{"$anythingBut":"a"}]}}`),
+				)
+				want := map[string]map[string]int{
+					"a": {"all": 1, "kind-a": 1, "kind-a-or-b": 1},
+					"b": {"all": 1, "kind-b": 1, "kind-a-or-b": 1, "not-a": 1},
+					"c": {"all": 1, "not-a": 1},
+				}
+				for _, k := range []string{"a", "b", "c"} {
+					kinds = append(kinds, kind{"valid signature, kind " + k, nil, func(n int) []byte { return []byte(fmt.Sprintf(`{"kind":%q,"n":%d}`, k, n)) }, want[k]})
+				}
 			}
 			rs := make([]request, fanOutConcurrentRequests)
 			for i := range rs {
 				k := kinds[i%len(kinds)]
-				body := []byte(fmt.Sprintf(`{"kind":%q,"n":%d}`, k, i))
-				rs[i] = request{Label: fmt.Sprintf("valid signature, kind %s, request %d of %d", k, i+1, len(rs)), Body: body,
+				body := k.body(i)
+				rs[i] = request{Label: fmt.Sprintf("%s, request %d of %d", k.label, i+1, len(rs)), Header: k.header.Clone(), Body: body,
 					// A pause mid-body keeps the requests in flight at the
 					// ingress together, as on a real network.
 					After: func(r *http.Request) {
@@ -122,7 +149,7 @@ var fanOutCases = []check{
 					}}
 			}
 			resps := x.SendAll(rs, fanOutConcurrentParallel)
-			byKind := map[string][]*response{}
+			byKind := make([][]*response, len(kinds))
 			refused := 0
 			for i, r := range resps {
 				if r.Err != nil || r.Status/100 != 2 {
@@ -131,14 +158,13 @@ var fanOutCases = []check{
 					}
 					refused++
 				}
-				k := kinds[i%len(kinds)]
-				byKind[k] = append(byKind[k], r)
+				byKind[i%len(kinds)] = append(byKind[i%len(kinds)], r)
 			}
 			if refused > 1 {
 				x.Errorf("concurrent requests: %d of %d were not accepted, want all", refused, len(resps))
 			}
-			for _, k := range kinds {
-				x.WantDeliveries(want[k], byKind[k]...)
+			for i, k := range kinds {
+				x.WantDeliveries(k.want, byKind[i]...)
 			}
 		}),
 	def(GroupFanOut, "DeliveryEnvelope",
@@ -230,11 +256,19 @@ var fanOutCases = []check{
 	def(GroupFanOut, "RejectedRequestWakesNothing",
 		"a request that fails verification is answered 401 and wakes none of the endpoint's triggers, even unfiltered ones, not even before the answer",
 		refTriggerFanOut+"; verification happens before the event is stored (conformance/RULES.md T3); a strict ingress must not fan out what it rejects",
-		presetSpec(targetPreset, trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
+		nil,
 		func(x *exchange) {
+			body, header := []byte(`{"action":"opened"}`), http.Header(nil)
+			if isDeclared(x) {
+				// The app's own handlers, and an event routed to them.
+				e := declaredEvent(x)
+				body, header = e.req.Body, e.req.Header
+			} else {
+				x.ProvisionPreset(targetPreset, nil, trig("all-1", ""), trig("all-2", ""), trig("all-3", ""))
+			}
 			_, wrong := newKeys(x.Scheme(0), 1)
-			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Body: []byte(`{"action":"opened"}`)})
-			unsigned := x.Send(request{Label: "no signature", Unsigned: true, Body: []byte(`{"action":"opened"}`)})
+			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Header: header.Clone(), Body: body})
+			unsigned := x.Send(request{Label: "no signature", Unsigned: true, Header: header.Clone(), Body: body})
 			x.WantRejected(forged)
 			x.WantRejected(unsigned)
 			x.WantNoDeliveries(forged, unsigned)

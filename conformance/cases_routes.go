@@ -204,8 +204,21 @@ func routeTriggers(t Target, s routeStyle) ([]sim.TriggerSpec, []route) {
 	return ts, rs
 }
 
-// eventTypeRouting is the body of FanOut/EventTypeRouting.
-func eventTypeRouting(x *exchange) {
+// A routedEvent is an event of the target's provider and the triggers
+// of the routing endpoint it must wake, once each.
+type routedEvent struct {
+	req  request
+	want map[string]int
+}
+
+// routedEndpoint provisions an endpoint of the target's preset whose
+// triggers route events by type (see routeTriggers) and returns one event
+// per route (a sub-type route with an event of its type and sub-type; a
+// type route with the type alone, or, when the style has sub-types, with
+// one no route names) and one event no route takes, with the triggers
+// each must wake. The case is skipped when a declared app routes no
+// event type.
+func routedEndpoint(x *exchange) []routedEvent {
 	preset := x.preset()
 	style := routeStyleOf(preset)
 	triggers, routes := routeTriggers(x.env.target, style)
@@ -213,10 +226,6 @@ func eventTypeRouting(x *exchange) {
 		x.Skipf("skipped: the declared endpoint has no trigger routing an event type as %s apps do (a filter on %s only)", preset, style.describe())
 	}
 	x.ProvisionPreset(targetPreset, nil, triggers...)
-	// One event per route (a sub-type route with an event of its type and
-	// sub-type, a type route with the type alone, and, when it refines
-	// another route's type, with a sub-type no route names), and one event
-	// no route takes.
 	var reqs []request
 	seen := map[string]bool{}
 	add := func(typ, sub string) {
@@ -247,8 +256,7 @@ func eventTypeRouting(x *exchange) {
 		}
 		filters[i] = f
 	}
-	wants := make([]map[string]int, len(reqs))
-	sent := make([]*response, len(reqs))
+	out := make([]routedEvent, len(reqs))
 	for j, rq := range reqs {
 		want := map[string]int{}
 		mr := matcher.Request{Method: http.MethodPost, URL: "http://localhost/", Header: rq.Header, Body: rq.Body}
@@ -261,12 +269,49 @@ func eventTypeRouting(x *exchange) {
 		}
 		slices.Sort(woken)
 		rq.Label += fmt.Sprintf(" (routed to %s)", orNone(woken))
-		sent[j], wants[j] = x.Send(rq), want
+		out[j] = routedEvent{req: rq, want: want}
+	}
+	return out
+}
+
+// eventTypeRouting is the body of FanOut/EventTypeRouting.
+func eventTypeRouting(x *exchange) {
+	events := routedEndpoint(x)
+	sent := make([]*response, len(events))
+	for j, e := range events {
+		sent[j] = x.Send(e.req)
 		x.WantAccepted(sent[j])
 	}
 	for j, r := range sent {
-		x.WantDeliveries(wants[j], r)
+		x.WantDeliveries(events[j].want, r)
 	}
+}
+
+// declaredEvent provisions a declared app's endpoint with its catch-all
+// and its routed handlers, and returns an event routed to the first
+// route with the triggers it must wake; for an app that routes no event
+// type, the endpoint has the catch-all alone (when declared) and the
+// event is one of the provider's, waking it.
+func declaredEvent(x *exchange) routedEvent {
+	preset := x.preset()
+	style := routeStyleOf(preset)
+	ts, routes := routeTriggers(x.env.target, style)
+	if len(routes) > 0 {
+		return routedEndpoint(x)[0]
+	}
+	x.ProvisionPreset(targetPreset, nil, ts...)
+	want := map[string]int{}
+	for _, t := range ts {
+		want[t.ID] = 1
+	}
+	return routedEvent{req: style.event(preset, unroutedType(preset, nil), ""), want: want}
+}
+
+// isDeclared reports whether the run's target stands for an existing app
+// (a manifest), whose handlers are routed as its provider's apps route.
+func isDeclared(x *exchange) bool {
+	_, ok := x.env.target.(declaredApp)
+	return ok
 }
 
 // describe names what a route of s filters on.
