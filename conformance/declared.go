@@ -38,6 +38,17 @@ import (
 // sink, checking the answers but not the deliveries. Every other case is
 // skipped with the reason: what the case needs and what the manifest has.
 //
+// Cases written for any preset run with the manifest's preset, and every
+// request carries the headers its provider always sends, as the
+// provider's fixtures declare them (package fixtures), with fresh
+// delivery ids. Some FanOut cases (EventTypeRouting, ConcurrentRequests,
+// IdenticalRequestsEachFire, RejectedRequestWakesNothing, and the routed
+// trigger of DeliveryEnvelope) use the app's own triggers instead of
+// their own: its first unfiltered one and those that route events as its
+// provider's apps do, GitHub's {headers: {x-github-event: [issues]}},
+// optionally with body: {action: [opened]}, and, for every other preset,
+// {body: {type: [invoice.paid]}}; each is sent events of its type.
+//
 // The app may have more triggers than a case asks for. Deliveries to
 // them are not counted against the case; FanOut/DeliveryEnvelope checks
 // the envelope of each one whose declared filter matches its request, and
