@@ -50,12 +50,16 @@ func (s routeStyle) parse(raw json.RawMessage) (route, bool) {
 	if canonical(raw) == "" || json.Unmarshal(raw, &f) != nil {
 		return route{}, false
 	}
+	// strs returns the one key of f[part], a list of strings, when it is
+	// key (header names in any case).
 	strs := func(part, key string) ([]string, bool) {
 		var vs []string
-		if len(f[part]) != 1 || json.Unmarshal(f[part][key], &vs) != nil || len(vs) == 0 {
-			return nil, false
+		for k, raw := range f[part] {
+			if len(f[part]) != 1 || !(k == key || part == "headers" && strings.EqualFold(k, key)) || json.Unmarshal(raw, &vs) != nil || len(vs) == 0 {
+				return nil, false
+			}
 		}
-		return vs, true
+		return vs, vs != nil
 	}
 	var r route
 	var ok bool
