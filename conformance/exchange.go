@@ -56,9 +56,12 @@ type request struct {
 	Method string
 	// Query is appended to the endpoint URL ("hub.mode=subscribe&a=1").
 	Query string
-	// Header holds extra headers, set before signing.
+	// Header holds extra headers, set before signing. Build adds every
+	// header the provider of the endpoint's preset always sends (see
+	// providerDefaults) that Header does not name, in any spelling.
 	Header http.Header
-	// ContentType defaults to application/json when Body is non-empty.
+	// ContentType defaults, when Body is non-empty, to the provider's
+	// JSON content type (application/json; Stripe's has charset=utf-8).
 	ContentType string
 	Body        []byte
 	// Unsigned sends no signature.
