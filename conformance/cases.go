@@ -66,7 +66,7 @@ func (x *exchange) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec
 }
 
 // targetPreset, given as the preset of a case's endpoint (presetSpec,
-// limitedSpec, ProvisionPreset), stands for the target's preset: the one
+// ProvisionPreset), stands for the target's preset: the one
 // a declared app verifies with (its manifest's endpoint.verify.preset),
 // else defaultPreset. The endpoint gets fresh keys of that preset when it
 // is provisioned (see exchange.TryProvision), so a case written for any
@@ -96,16 +96,6 @@ func runPreset(t Target) string {
 		}
 	}
 	return defaultPreset
-}
-
-// limitedSpec is presetSpec(targetPreset, catch-all trigger) with a body
-// limit of maxBody bytes.
-func limitedSpec(maxBody int64) func() sim.EndpointSpec {
-	return func() sim.EndpointSpec {
-		s := presetSpec(targetPreset, trig("all", ""))()
-		s.MaxBody = maxBody
-		return s
-	}
 }
 
 // presetSpec returns a spec builder for a case with one endpoint verified

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
 )
 
 var robustnessCases = []check{
@@ -25,10 +26,11 @@ var robustnessCases = []check{
 	def(GroupRobustness, "OversizeBody",
 		"a body over the endpoint's limit is answered 413 before verification and wakes nothing; a body at the limit is accepted",
 		refHTTPSemantics+" §15.5.14 (413 Content Too Large)",
-		limitedSpec(1024),
+		nil,
 		func(x *exchange) {
-			at := x.Send(request{Label: "valid signature, body of exactly maxBody bytes", Body: jsonOfSize(1024)})
-			over := x.Send(request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(1025)})
+			limit := provisionLimited(x, 1024)
+			at := x.Send(request{Label: fmt.Sprintf("valid signature, body of exactly maxBody (%d) bytes", limit), Body: jsonOfSize(int(limit))})
+			over := x.Send(request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(int(limit) + 1)})
 			x.WantAccepted(at)
 			x.WantError(over, http.StatusRequestEntityTooLarge)
 			x.WantDeliveries(map[string]int{"all": 1}, at)
@@ -75,9 +77,10 @@ var robustnessBodyCases = []check{
 	def(GroupRobustness, "OversizeChunkedBody",
 		"a body over the endpoint's limit sent without a Content-Length (chunked) is answered 413 and wakes nothing: the limit is enforced while reading, not only from the declared length",
 		refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding), https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
-		limitedSpec(1024),
+		nil,
 		func(x *exchange) {
-			r := x.Send(request{Label: "valid signature, 4 KiB chunked body, maxBody 1 KiB", Body: jsonOfSize(4096),
+			limit := provisionLimited(x, 1024)
+			r := x.Send(request{Label: fmt.Sprintf("valid signature, chunked body of 4×maxBody, maxBody %d", limit), Body: jsonOfSize(4 * int(limit)),
 				After: func(r *http.Request) {
 					r.Body = io.NopCloser(io.MultiReader(r.Body)) // hide the length
 					r.ContentLength = -1
@@ -165,6 +168,18 @@ var robustnessBodyCases = []check{
 			x.WantAccepted(r)
 			x.WantDeliveries(map[string]int{"all": 1}, r)
 		}),
+}
+
+// provisionLimited provisions the case's endpoint: the target's preset,
+// a catch-all trigger and a body limit, the one a declared app declares
+// (its manifest's maxBody) or else def bytes. It returns the limit.
+func provisionLimited(x *exchange, def int64) int64 {
+	limit := def
+	if m, ok := x.env.target.(interface{ declaredMaxBody() int64 }); ok && m.declaredMaxBody() > 0 {
+		limit = m.declaredMaxBody()
+	}
+	x.ProvisionPreset(targetPreset, func(s *sim.EndpointSpec) { s.MaxBody = limit }, trig("all", ""))
+	return limit
 }
 
 // jsonOfSize returns a JSON object of exactly n bytes (n >= 10).

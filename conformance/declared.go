@@ -47,7 +47,10 @@ import (
 // their own: its first unfiltered one and those that route events as its
 // provider's apps do, GitHub's {headers: {x-github-event: [issues]}},
 // optionally with body: {action: [opened]}, and, for every other preset,
-// {body: {type: [invoice.paid]}}; each is sent events of its type.
+// {body: {type: [invoice.paid]}}; each is sent events of its type. The
+// cases about the body limit (Robustness/OversizeBody,
+// OversizeChunkedBody) use the manifest's endpoint.maxBody when it
+// declares one.
 //
 // The app may have more triggers than a case asks for. Deliveries to
 // them are not counted against the case; FanOut/DeliveryEnvelope checks
@@ -383,6 +386,10 @@ func (d *declared) declaredTriggers() []sim.TriggerSpec { return d.m.Endpoint.Tr
 // preferredPreset implements presetPreferrer: the cases written for any
 // preset run with the one the app verifies with.
 func (d *declared) preferredPreset() string { return d.m.preset() }
+
+// declaredMaxBody is the app's body limit, for the cases about it; 0
+// when the manifest declares none.
+func (d *declared) declaredMaxBody() int64 { return d.m.Endpoint.MaxBody }
 
 // preset returns the preset the manifest's endpoint verifies with; ""
 // when it verifies with none, or with a scheme of its own.

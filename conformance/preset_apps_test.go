@@ -20,7 +20,8 @@ import (
 )
 
 // presetApp is a small receiver of one provider's webhooks, written as
-// apps are: it serves POST only, reads the body with a 1 MiB cap,
+// apps are: it serves POST only, reads the body with a 1 MiB cap (413
+// over it),
 // verifies it with signer.VerifyRequest for its preset, then dispatches
 // the event the way that provider's apps route them (route), calling
 // OnEvent for "all" and for each handler the event reaches.
@@ -35,6 +36,9 @@ type presetApp struct {
 	// fireFirst is a defect, for the tests: the app runs its handlers
 	// before it verifies the request.
 	fireFirst bool
+	// limit, when set, replaces the 1 MiB cap (a defect, for the tests,
+	// when it is not the manifest's maxBody).
+	limit int64
 }
 
 func (a *presetApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +47,11 @@ func (a *presetApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	limit := int64(1 << 20)
+	if a.limit > 0 {
+		limit = a.limit
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -110,6 +118,7 @@ url: http://localhost:3000/webhooks/github
 methods: [POST]
 endpoint:
   verify: {preset: github, secret: github-app-secret-0123456789}
+  maxBody: 1048576
   triggers:
     - id: all
     - id: issues
@@ -124,6 +133,7 @@ url: http://localhost:4242/webhook
 methods: [POST]
 endpoint:
   verify: {preset: stripe, secret: whsec_c3RyaXBlLWFwcC1zZWNyZXQtMDEyMzQ1Njc4OQ==}
+  maxBody: 1048576
   triggers:
     - id: all
     - id: invoice.paid
@@ -136,6 +146,7 @@ url: http://localhost:8080/webhooks
 methods: [POST]
 endpoint:
   verify: {preset: standard-webhooks, secret: whsec_c3RhbmRhcmQtYXBwLXNlY3JldC0wMTIzNDU2Nzg5}
+  maxBody: 1048576
   triggers:
     - id: all
     - id: invoice.paid
@@ -178,6 +189,7 @@ func presetAppRun(t *testing.T, manifest string, status int, route func(http.Hea
 var presetAppCases = []string{
 	"Robustness/UnknownEndpoint", "Robustness/UnsupportedMethod", "Robustness/SlowClient", "Robustness/RejectionLeaksNoSecret",
 	"Robustness/InvalidUTF8Body", "Robustness/KeepAliveSequence", "Robustness/LargeBody",
+	"Robustness/OversizeBody", "Robustness/OversizeChunkedBody",
 	"FanOut/IdenticalRequestsEachFire", "FanOut/ConcurrentRequests", "FanOut/DeliveryEnvelope",
 	"FanOut/RejectedRequestWakesNothing", "FanOut/EventTypeRouting",
 }
@@ -426,5 +438,35 @@ func TestHandlersFiredBeforeVerificationAreCaught(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestDeclaredBodyLimitIsJudged(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		limit int64
+		// want is each case's status; OversizeChunkedBody sends 4×maxBody,
+		// which a cap of 2×maxBody still refuses.
+		want map[string]conformance.Status
+	}{
+		{"the app caps bodies at its declared maxBody", 1 << 20, map[string]conformance.Status{
+			"Robustness/OversizeBody": conformance.StatusPass, "Robustness/OversizeChunkedBody": conformance.StatusPass}},
+		{"the app caps bodies at twice its declared maxBody", 2 << 20, map[string]conformance.Status{
+			"Robustness/OversizeBody": conformance.StatusFail, "Robustness/OversizeChunkedBody": conformance.StatusPass}},
+		{"the app caps bodies at eight times its declared maxBody", 8 << 20, map[string]conformance.Status{
+			"Robustness/OversizeBody": conformance.StatusFail, "Robustness/OversizeChunkedBody": conformance.StatusFail}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wrap := func(h http.Handler) http.Handler {
+				h.(*presetApp).limit = c.limit
+				return h
+			}
+			res := presetAppCase(t, stripeRoutedManifest, routeByType, wrap, "^Robustness/Oversize(Chunked)?Body$")
+			for id, want := range c.want {
+				if r := res[id]; r.Status != want {
+					t.Errorf("%s = %s (%s %v), want %s", id, r.Status, r.Reason, r.Problems, want)
+				}
+			}
+		})
 	}
 }
