@@ -52,6 +52,17 @@ type appTarget struct {
 // profile implements profiled.
 func (a *appTarget) profile() (string, *Manifest) { return a.m.profile() }
 
+// preferredPreset implements presetPreferrer.
+func (a *appTarget) preferredPreset() string { return a.m.preset() }
+
+// declaredMaxBody is the app's body limit, for the cases about it; 0
+// when the manifest declares none.
+func (a *appTarget) declaredMaxBody() int64 { return a.m.Endpoint.MaxBody }
+
+// declaredTriggers implements declaredApp: the app fires its other
+// triggers too when their filters match a request.
+func (a *appTarget) declaredTriggers() []sim.TriggerSpec { return a.m.Endpoint.Triggers }
+
 // Provision serves the app for one case, when its endpoint is configured
 // as spec needs.
 func (a *appTarget) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {

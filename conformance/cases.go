@@ -50,6 +50,9 @@ func (x *exchange) ProvisionPreset(preset string, edit func(*sim.EndpointSpec), 
 // endpoint, instead of skipping the whole case.
 func (x *exchange) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec), triggers ...sim.TriggerSpec) (int, string) {
 	x.t.Helper()
+	if preset == targetPreset {
+		preset = x.preset()
+	}
 	s, err := signer.Preset(preset)
 	if err != nil {
 		x.Fatalf("conformance: %v", err)
@@ -62,20 +65,48 @@ func (x *exchange) TryProvisionPreset(preset string, edit func(*sim.EndpointSpec
 	return x.TryProvision(spec, sign)
 }
 
-// limitedSpec is presetSpec("github", catch-all trigger) with a body
-// limit of maxBody bytes.
-func limitedSpec(maxBody int64) func() sim.EndpointSpec {
-	return func() sim.EndpointSpec {
-		s := presetSpec("github", trig("all", ""))()
-		s.MaxBody = maxBody
-		return s
+// targetPreset, given as the preset of a case's endpoint (presetSpec,
+// ProvisionPreset), stands for the target's preset: the one
+// a declared app verifies with (its manifest's endpoint.verify.preset),
+// else defaultPreset. The endpoint gets fresh keys of that preset when it
+// is provisioned (see exchange.TryProvision), so a case written for any
+// preset runs against a Stripe or Standard Webhooks app as it does
+// against the reference.
+const targetPreset = "(the target's preset)"
+
+// defaultPreset is the preset of targetPreset for a target that prefers
+// none (the reference, a control API).
+const defaultPreset = "github"
+
+// presetPreferrer is implemented by a target that stands for an app
+// verified with one preset (DeclaredTarget, App): preferredPreset returns
+// it, or "" when the app verifies with no preset.
+type presetPreferrer interface {
+	preferredPreset() string
+}
+
+// preset returns the preset targetPreset stands for in this run.
+func (x *exchange) preset() string { return runPreset(x.env.target) }
+
+// runPreset returns the preset targetPreset stands for against t.
+func runPreset(t Target) string {
+	if p, ok := t.(presetPreferrer); ok {
+		if name := p.preferredPreset(); name != "" {
+			return name
+		}
 	}
+	return defaultPreset
 }
 
 // presetSpec returns a spec builder for a case with one endpoint verified
-// by a preset with a fresh HMAC secret (not for asymmetric presets).
+// by a preset with a fresh HMAC secret (not for asymmetric presets), or,
+// for targetPreset, by the target's preset with keys made when the
+// endpoint is provisioned.
 func presetSpec(preset string, triggers ...sim.TriggerSpec) func() sim.EndpointSpec {
 	return func() sim.EndpointSpec {
+		if preset == targetPreset {
+			return sim.EndpointSpec{Source: targetPreset, Verify: &sim.VerifySpec{Preset: targetPreset}, Triggers: triggers}
+		}
 		s, _ := signer.Preset(preset)
 		verify, _ := newKeys(s, 1)
 		return sim.EndpointSpec{Source: preset, Verify: &sim.VerifySpec{Preset: preset, Secrets: verify}, Triggers: triggers}

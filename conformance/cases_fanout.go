@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "PartialMatches",
 		"of five triggers filtered on method, headers and body, exactly the three a request matches get one delivery each and the other two none, whatever their order in the spec",
 		refFanOutMatch,
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("closed", `{"body":{"action":["closed"]}}`),
 			trig("opened", `{"body":{"action":["opened"]}}`),
 			trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
@@ -50,7 +51,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "NoneMatchAccepted",
 		"a verified request that no trigger's filter matches is still accepted with a 2xx and wakes nothing",
 		refTriggerFanOut+" (if none match, the event is stored with no runs; the sender still got 200)",
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("closed", `{"body":{"action":["closed"]}}`),
 			trig("push-event", `{"headers":{"x-github-event":["push"]}}`),
 			trig("get-only", `{"method":["GET"]}`),
@@ -67,7 +68,7 @@ var fanOutCases = []check{
 	def(GroupFanOut, "EveryMatchExactlyOnce",
 		"triggers with identical filters are distinct consumers: each, and an unfiltered one beside them, gets exactly one delivery of a matching request",
 		refTriggerFanOut+" (one dispatcher per job, no de-duplication across jobs)",
-		presetSpec("github",
+		presetSpec(targetPreset,
 			trig("opened-1", `{"body":{"action":["opened"]}}`),
 			trig("opened-2", `{"body":{"action":["opened"]}}`),
 			trig("opened-3", `{"body":{"action":["opened"]}}`),
@@ -81,16 +82,24 @@ var fanOutCases = []check{
 	def(GroupFanOut, "IdenticalRequestsEachFire",
 		"requests with identical bodies and signatures are separate events: each one wakes every matching trigger once, with no de-duplication by content",
 		refTriggerFanOut+"; the event id is idempotency-key, x-request-id or a fresh ULID, never the body (conformance/RULES.md T4)",
-		presetSpec("github", trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`)),
+		nil,
 		func(x *exchange) {
-			body := []byte(`{"action":"opened","issue":{"number":1}}`)
+			body, header := []byte(`{"action":"opened","issue":{"number":1}}`), http.Header(nil)
+			want := map[string]int{"all": 1, "opened": 1}
+			if isDeclared(x) {
+				// The app's own handlers, and an event routed to them.
+				e := declaredEvent(x)
+				body, header, want = e.req.Body, e.req.Header, e.want
+			} else {
+				x.ProvisionPreset(targetPreset, nil, trig("all", ""), trig("opened", `{"body":{"action":["opened"]}}`))
+			}
 			var rs []*response
 			for i := range 3 {
-				r := x.Send(request{Label: fmt.Sprintf("valid signature, the same body, request %d of 3", i+1), Body: body})
+				r := x.Send(request{Label: fmt.Sprintf("valid signature, the same body, request %d of 3", i+1), Header: header.Clone(), Body: body})
 				x.WantAccepted(r)
 				rs = append(rs, r)
 			}
-			x.WantDeliveries(map[string]int{"all": 1, "opened": 1}, rs...)
+			x.WantDeliveries(want, rs...)
 			if tdv2(x) {
 				tdWantRetriesDeduped(x, body)
 			}
@@ -98,25 +107,44 @@ var fanOutCases = []check{
 	def(GroupFanOut, "ConcurrentRequests",
 		fmt.Sprintf("under %d concurrent requests (%d in flight, each body paused halfway), each request wakes exactly the triggers it matches, once each: no delivery is lost, doubled or given to another request", fanOutConcurrentRequests, fanOutConcurrentParallel),
 		refTriggerFanOut+" (one invokeDispatcher job per match, in parallel)",
-		presetSpec("github",
-			trig("all", ""),
-			trig("kind-a", `{"body":{"kind":["a"]}}`),
-			trig("kind-b", `{"body":{"kind":["b"]}}`),
-			trig("kind-a-or-b", `{"body":{"kind":["a","b"]}}`),
-			trig("not-a", `{"body":{"kind":[{"$anythingBut":"a"}]}}`),
-		),
+		nil,
 		func(x *exchange) {
-			kinds := []string{"a", "b", "c"}
-			want := map[string]map[string]int{
-				"a": {"all": 1, "kind-a": 1, "kind-a-or-b": 1},
-				"b": {"all": 1, "kind-b": 1, "kind-a-or-b": 1, "not-a": 1},
-				"c": {"all": 1, "not-a": 1},
+			// Each kind of request: what it is, its headers, its body (of
+			// request n) and the triggers it wakes.
+			type kind struct {
+				label  string
+				header http.Header
+				body   func(n int) []byte
+				want   map[string]int
+			}
+			var kinds []kind
+			if isDeclared(x) {
+				// The app's own handlers, and events routed to them.
+				for _, e := range routedEndpoint(x) {
+					kinds = append(kinds, kind{e.req.Label, e.req.Header, func(int) []byte { return e.req.Body }, e.want})
+				}
+			} else {
+				x.ProvisionPreset(targetPreset, nil,
+					trig("all", ""),
+					trig("kind-a", `{"body":{"kind":["a"]}}`),
+					trig("kind-b", `{"body":{"kind":["b"]}}`),
+					trig("kind-a-or-b", `{"body":{"kind":["a","b"]}}`),
+					trig("not-a", `{"body":{"kind":[{"$anythingBut":"a"}]}}`),
+				)
+				want := map[string]map[string]int{
+					"a": {"all": 1, "kind-a": 1, "kind-a-or-b": 1},
+					"b": {"all": 1, "kind-b": 1, "kind-a-or-b": 1, "not-a": 1},
+					"c": {"all": 1, "not-a": 1},
+				}
+				for _, k := range []string{"a", "b", "c"} {
+					kinds = append(kinds, kind{"valid signature, kind " + k, nil, func(n int) []byte { return []byte(fmt.Sprintf(`{"kind":%q,"n":%d}`, k, n)) }, want[k]})
+				}
 			}
 			rs := make([]request, fanOutConcurrentRequests)
 			for i := range rs {
 				k := kinds[i%len(kinds)]
-				body := []byte(fmt.Sprintf(`{"kind":%q,"n":%d}`, k, i))
-				rs[i] = request{Label: fmt.Sprintf("valid signature, kind %s, request %d of %d", k, i+1, len(rs)), Body: body,
+				body := k.body(i)
+				rs[i] = request{Label: fmt.Sprintf("%s, request %d of %d", k.label, i+1, len(rs)), Header: k.header.Clone(), Body: body,
 					// A pause mid-body keeps the requests in flight at the
 					// ingress together, as on a real network.
 					After: func(r *http.Request) {
@@ -124,7 +152,7 @@ var fanOutCases = []check{
 					}}
 			}
 			resps := x.SendAll(rs, fanOutConcurrentParallel)
-			byKind := map[string][]*response{}
+			byKind := make([][]*response, len(kinds))
 			refused := 0
 			for i, r := range resps {
 				if r.Err != nil || r.Status/100 != 2 {
@@ -133,24 +161,34 @@ var fanOutCases = []check{
 					}
 					refused++
 				}
-				k := kinds[i%len(kinds)]
-				byKind[k] = append(byKind[k], r)
+				byKind[i%len(kinds)] = append(byKind[i%len(kinds)], r)
 			}
 			if refused > 1 {
 				x.Errorf("concurrent requests: %d of %d were not accepted, want all", refused, len(resps))
 			}
-			for _, k := range kinds {
-				x.WantDeliveries(want[k], byKind[k]...)
+			for i, k := range kinds {
+				x.WantDeliveries(k.want, byKind[i]...)
 			}
 		}),
 	def(GroupFanOut, "DeliveryEnvelope",
 		"each delivery carries the endpoint and trigger ids, the request's method, absolute URL with its query, every header sent (the signature and request id included) and its exact body bytes, a verified verification result, and receivedAt <= deliveredAt",
 		refFanOutEnvelope,
-		presetSpec("github", trig("all", ""), trig("issues-event", `{"headers":{"x-github-event":["issues"]}}`)),
+		nil,
 		func(x *exchange) {
+			// A catch-all and a handler routed by event type, as the
+			// preset's apps route (GitHub: X-GitHub-Event issues).
+			style := routeStyleOf(x.preset())
+			typ, action, filter := envelopeRoute(x.env.target, style)
+			x.ProvisionPreset(targetPreset, nil, trig("all", ""), trig("by-type", filter))
 			// The body is spelled as no JSON encoder would write it, so
 			// re-encoding anywhere on the way shows.
-			body := []byte("{ \"action\" : \"opened\",\"z\":1.0, \"a\":\"caf\\u00e9 \\ud83d\\ude00\",\n\"issue\":{\"number\":7} }\n")
+			typed, header := "", http.Header{"X-Hooklab-Repeated": {"one", "two"}}
+			if style.header != "" {
+				header.Set(style.header, typ)
+			} else {
+				typed = fmt.Sprintf("%q :%q, ", style.typeKey, typ)
+			}
+			body := []byte("{ " + typed + "\"action\" : " + strconv.Quote(action) + ",\"z\":1.0, \"a\":\"caf\\u00e9 \\ud83d\\ude00\",\n\"issue\":{\"number\":7} }\n")
 			var sent *http.Request
 			// PUT shows that the method is passed on as received; a target
 			// that serves POST only (as GitHub only POSTs) gets a POST.
@@ -158,15 +196,15 @@ var fanOutCases = []check{
 			if !x.env.rules.serves(method) {
 				method = http.MethodPost
 			}
-			r := x.Send(request{Label: method + ", valid signature, X-GitHub-Event issues, a repeated header, a query",
+			r := x.Send(request{Label: method + ", valid signature, event " + typ + ", a repeated header, a query",
 				Method: method,
 				Query:  "source=conformance&n=1&empty=&q=a%20b",
-				Header: http.Header{"X-Github-Event": {"issues"}, "X-Hooklab-Repeated": {"one", "two"}},
+				Header: header,
 				Body:   body,
 				After:  func(r *http.Request) { sent = r },
 			})
 			x.WantAccepted(r)
-			if !x.WantDeliveries(map[string]int{"all": 1, "issues-event": 1}, r) || sent == nil {
+			if !x.WantDeliveries(map[string]int{"all": 1, "by-type": 1}, r) || sent == nil {
 				return
 			}
 			st := r.ep
@@ -221,11 +259,19 @@ var fanOutCases = []check{
 	def(GroupFanOut, "RejectedRequestWakesNothing",
 		"a request that fails verification is answered 401 and wakes none of the endpoint's triggers, even unfiltered ones, not even before the answer",
 		refTriggerFanOut+"; verification happens before the event is stored (conformance/RULES.md T3); a strict ingress must not fan out what it rejects",
-		presetSpec("github", trig("all-1", ""), trig("all-2", ""), trig("all-3", "")),
+		nil,
 		func(x *exchange) {
+			body, header := []byte(`{"action":"opened"}`), http.Header(nil)
+			if isDeclared(x) {
+				// The app's own handlers, and an event routed to them.
+				e := declaredEvent(x)
+				body, header = e.req.Body, e.req.Header
+			} else {
+				x.ProvisionPreset(targetPreset, nil, trig("all-1", ""), trig("all-2", ""), trig("all-3", ""))
+			}
 			_, wrong := newKeys(x.Scheme(0), 1)
-			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Body: []byte(`{"action":"opened"}`)})
-			unsigned := x.Send(request{Label: "no signature", Unsigned: true, Body: []byte(`{"action":"opened"}`)})
+			forged := x.Send(request{Label: "signed with a wrong secret", Keys: wrong, Header: header.Clone(), Body: body})
+			unsigned := x.Send(request{Label: "no signature", Unsigned: true, Header: header.Clone(), Body: body})
 			x.WantRejected(forged)
 			x.WantRejected(unsigned)
 			x.WantNoDeliveries(forged, unsigned)
@@ -236,8 +282,8 @@ var fanOutCases = []check{
 		nil,
 		func(x *exchange) {
 			opened := `{"body":{"action":["opened"]}}`
-			a := x.ProvisionPreset("github", nil, trig("a-all", ""), trig("a-opened", opened))
-			b := x.ProvisionPreset("github", nil, trig("b-all", ""), trig("b-opened", opened))
+			a := x.ProvisionPreset(targetPreset, nil, trig("a-all", ""), trig("a-opened", opened))
+			b := x.ProvisionPreset(targetPreset, nil, trig("b-all", ""), trig("b-opened", opened))
 			if x.URL(a) == x.URL(b) {
 				x.Skipf("skipped: the target gave both endpoints the URL %s, so it serves a single endpoint", x.URL(a))
 			}
@@ -396,6 +442,10 @@ func (r *pausedReader) Read(p []byte) (int, error) {
 }
 
 var fanOutScaleCases = []check{
+	def(GroupFanOut, "EventTypeRouting",
+		"handlers routed by event type as the provider's apps route them (GitHub: X-GitHub-Event, refined by the payload's action; Stripe and Standard Webhooks: the payload's type) each get exactly the events of their type (and action), once each, beside the catch-all; an event no route takes wakes only the catch-all",
+		refEventRouting,
+		nil, func(x *exchange) { eventTypeRouting(x) }),
 	def(GroupFanOut, "TwentyTriggers",
 		"an endpoint with 20 triggers, half of which match a request, delivers to exactly those 10, once each; there is no cap on the triggers one request wakes",
 		refTriggerFanOut+" (every matching dispatcher fires)",
@@ -408,7 +458,7 @@ var fanOutScaleCases = []check{
 				}
 				ts = append(ts, trig(fmt.Sprintf("t%02d-%s", i, action), `{"body":{"action":["`+action+`"]}}`))
 			}
-			return presetSpec("github", ts...)()
+			return presetSpec(targetPreset, ts...)()
 		},
 		func(x *exchange) {
 			r := x.Send(request{Label: "valid signature, action opened", Body: []byte(`{"action":"opened"}`)})

@@ -2,21 +2,21 @@ package conformance
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
 )
 
 var robustnessCases = []check{
 	def(GroupRobustness, "UnknownEndpoint",
 		"a request to a path that names no endpoint is answered 404 with a JSON error and wakes nothing",
 		refTriggerFlow+" (404 Could not find http endpoint)",
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			r := x.Send(request{Label: "valid signature, unknown endpoint id", Body: []byte(`{"zen":"hi"}`),
 				After: func(r *http.Request) { r.URL.Path = strings.TrimRight(r.URL.Path, "/") + "-missing" }})
@@ -26,10 +26,11 @@ var robustnessCases = []check{
 	def(GroupRobustness, "OversizeBody",
 		"a body over the endpoint's limit is answered 413 before verification and wakes nothing; a body at the limit is accepted",
 		refHTTPSemantics+" §15.5.14 (413 Content Too Large)",
-		limitedSpec(1024),
+		nil,
 		func(x *exchange) {
-			at := x.Send(request{Label: "valid signature, body of exactly maxBody bytes", Body: jsonOfSize(1024)})
-			over := x.Send(request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(1025)})
+			limit := provisionLimited(x, 1024)
+			at := x.Send(request{Label: fmt.Sprintf("valid signature, body of exactly maxBody (%d) bytes", limit), Body: jsonOfSize(int(limit))})
+			over := x.Send(request{Label: "valid signature, body one byte over maxBody", Body: jsonOfSize(int(limit) + 1)})
 			x.WantAccepted(at)
 			if tdv2(x) {
 				x.expected(tdNoteNoLimit)
@@ -44,7 +45,7 @@ var robustnessCases = []check{
 	def(GroupRobustness, "MalformedJSONWithJSONContentType",
 		"a validly signed body that is not JSON despite a JSON content type is accepted: body filters do not match it and unfiltered triggers still fire",
 		refTriggerFilter+"; Trigger.dev v2 instead blocks every trigger when JSON.parse throws (conformance/RULES.md T5), which loses deliveries",
-		presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
+		presetSpec(targetPreset, trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
 		func(x *exchange) {
 			r := x.Send(request{Label: `valid signature, body {"action":"opened" (truncated)`, Body: []byte(`{"action":"opened"`)})
 			x.WantAccepted(r)
@@ -58,7 +59,7 @@ var robustnessCases = []check{
 	def(GroupRobustness, "UnsupportedMethod",
 		"a method outside GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS is answered 405 and wakes nothing",
 		refHTTPSemantics+" §15.5.6 (405); Trigger.dev's Remix route takes only loader and action methods (conformance/RULES.md T3)",
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			trace := x.Send(request{Label: "TRACE, valid signature", Method: "TRACE"})
 			purge := x.Send(request{Label: "PURGE, valid signature", Method: "PURGE", Body: []byte(`{}`)})
@@ -69,7 +70,7 @@ var robustnessCases = []check{
 	def(GroupRobustness, "SlowClient",
 		"a body that arrives slowly, in pieces, is read whole before it is verified and delivered byte for byte",
 		"webhook senders on slow links; net/http request bodies are streams (conformance/RULES.md H3)",
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			body := jsonOfSize(4096)
 			r := x.Send(request{Label: "valid signature, 4 KiB body sent in 8 pieces over 400 ms", Body: body,
@@ -87,9 +88,10 @@ var robustnessBodyCases = []check{
 	def(GroupRobustness, "OversizeChunkedBody",
 		"a body over the endpoint's limit sent without a Content-Length (chunked) is answered 413 and wakes nothing: the limit is enforced while reading, not only from the declared length",
 		refHTTPSemantics+" §15.5.14; RFC 9112 §7.1 (chunked transfer coding), https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
-		limitedSpec(1024),
+		nil,
 		func(x *exchange) {
-			r := x.Send(request{Label: "valid signature, 4 KiB chunked body, maxBody 1 KiB", Body: jsonOfSize(4096),
+			limit := provisionLimited(x, 1024)
+			r := x.Send(request{Label: fmt.Sprintf("valid signature, chunked body of 4×maxBody, maxBody %d", limit), Body: jsonOfSize(4 * int(limit)),
 				After: func(r *http.Request) {
 					r.Body = io.NopCloser(io.MultiReader(r.Body)) // hide the length
 					r.ContentLength = -1
@@ -106,16 +108,15 @@ var robustnessBodyCases = []check{
 	def(GroupRobustness, "RejectionLeaksNoSecret",
 		"a 401 answer says why verification failed but never contains the secret or the signature the endpoint expected, which would let anyone forge requests",
 		"conformance/RULES.md S10; OWASP ASVS V7.1 (no sensitive data in error messages), https://owasp.org/www-project-asvs/; GitHub and Stripe docs: compare signatures in constant time and never reveal them",
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			key := x.SignKeys(0)[0]
 			body := []byte(`{"action":"opened","number":1}`)
 			_, stranger := newKeys(x.Scheme(0), 1)
-			r := x.Send(request{Label: "signed with another secret", Body: body, Keys: stranger})
+			var sent *http.Request
+			r := x.Send(request{Label: "signed with another secret", Body: body, Keys: stranger,
+				After: func(r *http.Request) { sent = r }})
 			x.WantRejected(r)
-			m := hmac.New(sha256.New, key.Bytes())
-			m.Write(body)
-			expected := hex.EncodeToString(m.Sum(nil))
 			answer := string(r.Body)
 			for k, vs := range r.Header {
 				answer += "\n" + k + ": " + strings.Join(vs, ", ")
@@ -123,15 +124,21 @@ var robustnessBodyCases = []check{
 			if strings.Contains(answer, string(key.Bytes())) {
 				x.Errorf("%s: the answer contains the endpoint's secret", r)
 			}
-			if strings.Contains(strings.ToLower(answer), expected) {
-				x.Errorf("%s: the answer contains the signature the endpoint expected (sha256=<hex of HMAC(secret, body)>)", r)
+			if sent == nil {
+				return
+			}
+			for _, mac := range expectedMACs(x.Scheme(0), x.SignKeys(0), sent, body, r.at) {
+				if strings.Contains(strings.ToLower(answer), strings.ToLower(mac)) {
+					x.Errorf("%s: the answer contains the signature the endpoint expected (%s)", r, x.Scheme(0).Header)
+					break
+				}
 			}
 			x.WantNoDeliveries(r)
 		}),
 	def(GroupRobustness, "InvalidUTF8Body",
 		"a body that is not valid UTF-8, signed over its raw bytes, is verified over those bytes (not over decoded text, where invalid bytes become U+FFFD) and delivered byte for byte",
 		"conformance/RULES.md T4 (rawBody is UTF-8-decoded, so HMAC verification of binary bodies fails) and S2 (hash bytes, never decoded text)",
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			r := x.Send(request{Label: `body {"note":"\xff\xfe\xfd"} (invalid UTF-8), valid signature`, Body: []byte("{\"note\":\"\xff\xfe\xfd\",\"ok\":true}")})
 			x.WantAccepted(r)
@@ -145,7 +152,7 @@ var robustnessBodyCases = []check{
 	def(GroupRobustness, "EmptyBodyWithJSONContentType",
 		"a signed request with an empty body and a JSON content type is accepted: unfiltered triggers fire and body filters do not match (an empty body is not a parse error that drops the request)",
 		refTriggerFilter+"; Trigger.dev v2 instead throws in JSON.parse and triggers nothing (conformance/RULES.md T5)",
-		presetSpec("github", trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
+		presetSpec(targetPreset, trig("all", ""), trig("by-body", `{"body":{"action":["opened"]}}`)),
 		func(x *exchange) {
 			r := x.Send(request{Label: "empty body, Content-Type: application/json, valid signature",
 				Header: http.Header{"Content-Type": {"application/json"}}})
@@ -160,7 +167,7 @@ var robustnessBodyCases = []check{
 	def(GroupRobustness, "KeepAliveSequence",
 		"25 requests sent one after another over one kept-alive connection are each answered and each delivered exactly once",
 		"RFC 9112 §9.3 (persistent connections), https://www.rfc-editor.org/rfc/rfc9112#section-9.3; webhook senders reuse connections (conformance/RULES.md H3)",
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			var rs []*response
 			for i := range 25 {
@@ -173,7 +180,7 @@ var robustnessBodyCases = []check{
 	def(GroupRobustness, "LargeBody",
 		"a 512 KiB JSON body under the default 1 MiB limit, signed over its raw bytes, is accepted and delivered byte for byte",
 		"GitHub caps payloads at 25 MB and Stripe events reach hundreds of KB; "+refVerifyRequest,
-		presetSpec("github", trig("all", "")),
+		presetSpec(targetPreset, trig("all", "")),
 		func(x *exchange) {
 			var b strings.Builder
 			b.WriteString(`{"items": [`)
@@ -188,6 +195,18 @@ var robustnessBodyCases = []check{
 			x.WantAccepted(r)
 			x.WantDeliveries(map[string]int{"all": 1}, r)
 		}),
+}
+
+// provisionLimited provisions the case's endpoint: the target's preset,
+// a catch-all trigger and a body limit, the one a declared app declares
+// (its manifest's maxBody) or else def bytes. It returns the limit.
+func provisionLimited(x *exchange, def int64) int64 {
+	limit := def
+	if m, ok := x.env.target.(interface{ declaredMaxBody() int64 }); ok && m.declaredMaxBody() > 0 {
+		limit = m.declaredMaxBody()
+	}
+	x.ProvisionPreset(targetPreset, func(s *sim.EndpointSpec) { s.MaxBody = limit }, trig("all", ""))
+	return limit
 }
 
 // jsonOfSize returns a JSON object of exactly n bytes (n >= 10).
@@ -208,4 +227,35 @@ func (t *trickle) Read(p []byte) (int, error) {
 		p = p[:t.chunk]
 	}
 	return t.r.Read(p)
+}
+
+// expectedMACs returns the signatures an endpoint verifying with s and
+// keys expects of sent (a request signed with other keys, whose body is
+// body), answered at: the request signed with keys at each second from
+// 3 s before at to at, its message id kept, each signature header value
+// split into its parts, keeping those of 16 characters or more (the
+// MACs, not "t=…" or "v1").
+func expectedMACs(s signer.Scheme, keys signer.KeySet, sent *http.Request, body []byte, at time.Time) []string {
+	h := sent.Header.Clone()
+	h.Del(s.Header)
+	var opts []signer.Option
+	if s.IDHeader != "" {
+		opts = append(opts, signer.ID(sent.Header.Get(s.IDHeader)))
+	}
+	p := signer.Payload{Method: sent.Method, URL: sent.URL.String(), Header: h, Body: body}
+	var out []string
+	for d := -3 * time.Second; d <= 0; d += time.Second {
+		signed, err := signer.Sign(s, keys, p, append(opts, signer.At(at.Add(d)))...)
+		if err != nil {
+			continue
+		}
+		for _, v := range signed.Header.Values(s.Header) {
+			for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '=' || r == ' ' || r == ';' }) {
+				if len(part) >= 16 {
+					out = append(out, part)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -38,6 +38,20 @@ import (
 // sink, checking the answers but not the deliveries. Every other case is
 // skipped with the reason: what the case needs and what the manifest has.
 //
+// Cases written for any preset run with the manifest's preset, and every
+// request carries the headers its provider always sends, as the
+// provider's fixtures declare them (package fixtures), with fresh
+// delivery ids. Some FanOut cases (EventTypeRouting, ConcurrentRequests,
+// IdenticalRequestsEachFire, RejectedRequestWakesNothing, and the routed
+// trigger of DeliveryEnvelope) use the app's own triggers instead of
+// their own: its first unfiltered one and those that route events as its
+// provider's apps do, GitHub's {headers: {x-github-event: [issues]}},
+// optionally with body: {action: [opened]}, and, for every other preset,
+// {body: {type: [invoice.paid]}}; each is sent events of its type. The
+// cases about the body limit (Robustness/OversizeBody,
+// OversizeChunkedBody) use the manifest's endpoint.maxBody when it
+// declares one.
+//
 // The app may have more triggers than a case asks for. Deliveries to
 // them are not counted against the case; FanOut/DeliveryEnvelope checks
 // the envelope of each one whose declared filter matches its request, and
@@ -368,6 +382,23 @@ type declaredApp interface {
 }
 
 func (d *declared) declaredTriggers() []sim.TriggerSpec { return d.m.Endpoint.Triggers }
+
+// preferredPreset implements presetPreferrer: the cases written for any
+// preset run with the one the app verifies with.
+func (d *declared) preferredPreset() string { return d.m.preset() }
+
+// declaredMaxBody is the app's body limit, for the cases about it; 0
+// when the manifest declares none.
+func (d *declared) declaredMaxBody() int64 { return d.m.Endpoint.MaxBody }
+
+// preset returns the preset the manifest's endpoint verifies with; ""
+// when it verifies with none, or with a scheme of its own.
+func (m *Manifest) preset() string {
+	if v := m.Endpoint.Verify; v != nil && v.Scheme == nil {
+		return v.Preset
+	}
+	return ""
+}
 
 // An otherTrigger is a trigger of a declared app that the case did not
 // ask for, and whether its declared filter matches a request.

@@ -56,9 +56,12 @@ type request struct {
 	Method string
 	// Query is appended to the endpoint URL ("hub.mode=subscribe&a=1").
 	Query string
-	// Header holds extra headers, set before signing.
+	// Header holds extra headers, set before signing. Build adds every
+	// header the provider of the endpoint's preset always sends (see
+	// providerDefaults) that Header does not name, in any spelling.
 	Header http.Header
-	// ContentType defaults to application/json when Body is non-empty.
+	// ContentType defaults, when Body is non-empty, to the provider's
+	// JSON content type (application/json; Stripe's has charset=utf-8).
 	ContentType string
 	Body        []byte
 	// Unsigned sends no signature.
@@ -178,6 +181,25 @@ func (x *exchange) TryProvision(spec sim.EndpointSpec, signKeys signer.KeySet) (
 	x.mu.Lock()
 	n := len(x.eps)
 	x.mu.Unlock()
+	if spec.Verify != nil && spec.Verify.Preset == targetPreset {
+		// The case runs with the target's preset: fresh keys of it.
+		p := x.preset()
+		s, err := signer.Preset(p)
+		if err != nil {
+			x.Fatalf("conformance: the target's preset: %v", err)
+		}
+		v := *spec.Verify
+		var sign signer.KeySet
+		v.Preset = p
+		v.Secrets, sign = newKeys(s, 1)
+		spec.Verify = &v
+		if spec.Source == targetPreset {
+			spec.Source = p
+		}
+		if signKeys == nil {
+			signKeys = sign
+		}
+	}
 	suffix := make([]byte, 3)
 	rand.Read(suffix)
 	spec.ID = strings.ToLower(kebab(x.c.Group)+"-"+kebab(x.c.Name)) + fmt.Sprintf("-%d-%x", n, suffix)
@@ -270,16 +292,25 @@ func (x *exchange) Build(r request) (*http.Request, string, error) {
 	for k, vs := range r.Header {
 		h[k] = append([]string(nil), vs...)
 	}
-	if len(r.Body) > 0 && h.Get("Content-Type") == "" {
+	var pd *providerDefaults
+	if st.spec.Verify != nil && st.spec.Verify.Scheme == nil {
+		pd = defaultsOf(st.spec.Verify.Preset)
+	}
+	if len(r.Body) > 0 && !hasHeader(h, "Content-Type") {
 		ct := r.ContentType
 		if ct == "" {
-			ct = "application/json"
+			ct = pd.contentType()
 		}
 		h.Set("Content-Type", ct)
 	}
+	if err := pd.apply(h, st.scheme); err != nil {
+		return nil, "", err
+	}
+	if !hasHeader(h, "User-Agent") {
+		h.Set("User-Agent", "hooklab-conformance")
+	}
 	id := newRequestID()
 	h.Set(sim.RequestIDHeader, id)
-	h.Set("User-Agent", "hooklab-conformance")
 	p := signer.Payload{Method: method, URL: u, Header: h, Body: r.Body}
 	if !r.Unsigned && st.spec.Verify != nil {
 		keys := st.signKeys
