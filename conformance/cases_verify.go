@@ -389,15 +389,18 @@ func skipFormSigned(s signer.Scheme) string {
 }
 
 // emptyBodyNeverSent lists the presets whose provider never sends an
-// empty body and whose own libraries cannot verify one, with the fact:
-// EmptyBody does not apply to them. A provider whose events are JSON
-// objects but whose libraries verify the bytes alone (GitHub's
-// X-Hub-Signature-256 with octokit's verify or go-github's
-// ValidatePayload) is not listed: an empty body verifies there.
+// empty body, with the fact: a receiver for them need not take one, so
+// EmptyBody does not apply to them, nor, for a declared app of theirs,
+// Robustness/EmptyBodyWithJSONContentType. (Their official libraries
+// show it: stripe-node's constructEvent parses the event it verifies,
+// and octokit's verify throws on an empty payload.)
 var emptyBodyNeverSent = map[string]string{
 	// https://docs.stripe.com/api/events/object; stripe-node
 	// constructEvent and stripe-go webhook.ConstructEvent parse the event.
 	"stripe": "the provider never sends an empty body (every delivery is a JSON Event object) and its libraries verify and parse the event in one call, which fails on an empty body",
+	// https://docs.github.com/en/webhooks/webhook-events-and-payloads;
+	// @octokit/webhooks-methods verify() throws on an empty payload.
+	"github": "the provider never sends an empty body (every delivery is a JSON object, even ping) and octokit's verify() refuses an empty payload",
 }
 
 func skipUnlessEmptyBodySignable(s signer.Scheme) string {

@@ -251,15 +251,14 @@ func TestPresetSampleUsesTheFixture(t *testing.T) {
 }
 
 // EmptyBody's request looks like the provider's: its Content-Type and the
-// headers it always sends, with the body emptied; and Stripe, which never
-// sends an empty body, is not asked to take one.
+// headers it always sends, with the body emptied; and Stripe and GitHub,
+// which never send an empty body, are not asked to take one.
 func TestEmptyBodyLooksLikeTheProvider(t *testing.T) {
 	tests := []struct {
 		preset      string
 		contentType string
 		header      string // a header the provider always sends
 	}{
-		{"github", "application/json", "X-Github-Event"},
 		{"shopify", "application/json", "X-Shopify-Topic"},
 		{"svix", "application/json", ""},
 	}
@@ -282,7 +281,9 @@ func TestEmptyBodyLooksLikeTheProvider(t *testing.T) {
 			}
 		})
 	}
-	stripe, err := signer.Preset("stripe")
-	require.NoError(t, err)
-	assert.Contains(t, skipUnlessEmptyBodySignable(stripe), "never sends an empty body")
+	for _, name := range []string{"stripe", "github"} {
+		s, err := signer.Preset(name)
+		require.NoError(t, err)
+		assert.Contains(t, skipUnlessEmptyBodySignable(s), "never sends an empty body", name)
+	}
 }

@@ -474,8 +474,13 @@ func bodyNote(r *response) string {
 	if len(r.Body) == 0 {
 		return ""
 	}
-	return "\n        body: " + truncate(strings.TrimSpace(string(r.Body)), 200)
+	// On one line: a body's own line breaks must not look like more
+	// problems.
+	return "\n        body: " + truncate(oneLine.Replace(strings.TrimSpace(string(r.Body))), 200)
 }
+
+// oneLine shows line breaks as \n and \r.
+var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
