@@ -66,7 +66,7 @@ var fanOutCases = []check{
 			x.WantNoDeliveries(r)
 		}),
 	def(GroupFanOut, "EveryMatchExactlyOnce",
-		"triggers with identical filters are distinct consumers: each, and an unfiltered one beside them, gets exactly one delivery of a matching request",
+		"triggers with identical filters are distinct consumers: each, and an unfiltered one beside them, gets exactly one delivery of a matching request (a declared app's one handler for that filter stands for all of them: it gets exactly one)",
 		refTriggerFanOut+" (one dispatcher per job, no de-duplication across jobs)",
 		presetSpec(targetPreset,
 			trig("opened-1", `{"body":{"action":["opened"]}}`),

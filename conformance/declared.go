@@ -33,7 +33,9 @@ import (
 //
 // A case runs when the app's endpoint is configured as the case needs:
 // the same scheme (the manifest's secret is used), the same respondWith,
-// and, for cases that observe triggers, triggers with the same filters. A
+// and, for cases that observe triggers, triggers with the same filters
+// (several identical triggers of a case share the app's one trigger with
+// their filter, which must get what each would: one consumer per route). A
 // case whose only trigger is unfiltered runs against an app without a
 // sink, checking the answers but not the deliveries. Every other case is
 // skipped with the reason: what the case needs and what the manifest has.
@@ -49,8 +51,8 @@ import (
 // optionally with body: {action: [opened]}, and, for every other preset,
 // {body: {type: [invoice.paid]}}; each is sent events of its type. The
 // cases about the body limit (Robustness/OversizeBody,
-// OversizeChunkedBody) use the manifest's endpoint.maxBody when it
-// declares one.
+// OversizeChunkedBody, LargeBody) use the manifest's endpoint.maxBody
+// when it declares one.
 //
 // The app may have more triggers than a case asks for. Deliveries to
 // them are not counted against the case; FanOut/DeliveryEnvelope checks
@@ -299,12 +301,24 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 		missing := false
 		for _, t := range spec.Triggers {
 			want := canonical(t.Filter)
-			found := ""
+			found, shared := "", ""
 			for _, at := range app.Triggers {
-				if !used[at.ID] && d.canon[at.ID] == want {
+				if d.canon[at.ID] != want {
+					continue
+				}
+				if !used[at.ID] {
 					found = at.ID
 					break
 				}
+				if shared == "" {
+					shared = at.ID
+				}
+			}
+			if found == "" && shared != "" {
+				// One consumer per route: the app's one handler with
+				// this filter stands for every identical trigger the
+				// case asks for (see consumers).
+				found = shared
 			}
 			if found == "" {
 				missing = true
@@ -320,13 +334,14 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 	return ep, nil
 }
 
-// triggerShortfall says, for each filter the case's triggers need more
-// of than the app declares, how many triggers with that filter the case
-// needs and how many the manifest has, with their ids (at most
-// reasonListMax of each, then "…"): "the declared
-// endpoint has 1 trigger (all) with the filter {} (every request); the
-// case needs 3 (all-1, all-2, all-3)". Filters are compared as
-// canonical JSON, so each is matched by count.
+// triggerShortfall says, for each filter the case's triggers need and
+// the app declares no trigger with, which of the case's triggers need it
+// (at most reasonListMax, then "…"): "the declared endpoint has no
+// trigger with the filter {"body":{"action":["opened"]}}; the case needs
+// 3 (opened-1, opened-2, opened-3)". Filters are compared as canonical
+// JSON. Several identical triggers of a case share the app's one
+// trigger with their filter (one consumer per route), so only a filter
+// the app lacks falls short.
 func (d *declared) triggerShortfall(asked []sim.TriggerSpec) string {
 	need := map[string][]string{}
 	var order []string
@@ -343,16 +358,12 @@ func (d *declared) triggerShortfall(asked []sim.TriggerSpec) string {
 	}
 	var parts []string
 	for _, f := range order {
-		n, h := need[f], have[f]
-		if len(n) <= len(h) {
+		n := need[f]
+		if len(have[f]) > 0 {
 			continue
 		}
-		has := "no trigger"
-		if len(h) > 0 {
-			has = fmt.Sprintf("%d %s (%s)", len(h), plural(len(h), "trigger", "triggers"), idList(h))
-		}
-		parts = append(parts, fmt.Sprintf("has %s with the filter %s; the case needs %d (%s)",
-			has, orAll(f), len(n), idList(n)))
+		parts = append(parts, fmt.Sprintf("has no trigger with the filter %s; the case needs %d (%s)",
+			orAll(f), len(n), idList(n)))
 	}
 	return "the declared endpoint " + strings.Join(parts, "; it ")
 }

@@ -501,6 +501,7 @@ func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 			return true
 		}
 	}
+	want = x.consumers(rs, want)
 	total := 0
 	for _, n := range want {
 		total += n
@@ -589,6 +590,42 @@ const maxDeliveryLines = 20
 
 // WantNoDeliveries checks that the requests of rs caused no delivery.
 func (x *exchange) WantNoDeliveries(rs ...*response) bool { return x.WantDeliveries(nil, rs...) }
+
+// consumers folds want onto the consumers of the endpoint of rs: where a
+// declared app has one handler for several identical triggers the case
+// asked for (one consumer per route, as apps are written), they are one
+// consumer, which must get what each of them would (the most any of them
+// wants), under the name askedTrigger gives it. Elsewhere want is
+// returned as it is.
+func (x *exchange) consumers(rs []*response, want map[string]int) map[string]int {
+	if len(rs) == 0 || rs[0].ep == nil || rs[0].ep.Spec == nil || want == nil {
+		return want
+	}
+	st := rs[0].ep
+	real := map[string]string{} // asked id -> the app's trigger
+	for i, t := range st.asked.Triggers {
+		if i < len(st.spec.Triggers) {
+			real[t.ID] = st.spec.Triggers[i].ID
+		}
+	}
+	out := map[string]int{}
+	folded := map[string][]string{}
+	for k, n := range want {
+		name := k
+		if id, ok := real[k]; ok {
+			name = x.askedTrigger(st, id)
+		}
+		out[name] = max(out[name], n)
+		folded[name] = append(folded[name], k)
+	}
+	for name, ks := range folded {
+		if len(ks) > 1 {
+			sort.Strings(ks)
+			x.Logf("triggers %s have one consumer in the declared app (its trigger %s): it must get what each would", strings.Join(ks, ", "), real[name])
+		}
+	}
+	return out
+}
 
 // askedTrigger maps a delivered trigger id back to the case's name for it.
 func (x *exchange) askedTrigger(st *endpointState, id string) string {

@@ -120,3 +120,57 @@ func TestParseManifestExpectationKnobErrorsNameThePath(t *testing.T) {
 		})
 	}
 }
+
+// routedApp verifies like plainApp, answers 204 and fires its handlers
+// through fire: "all" for every verified request, "opened" for action
+// opened, twice when double is set (a defect).
+func routedApp(secret string, fire func(string, *http.Request), double bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/github", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte("sha256="+hex.EncodeToString(mac.Sum(nil)))) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		fire("all", r)
+		if strings.Contains(string(body), `"action":"opened"`) {
+			fire("opened", r)
+			if double {
+				fire("opened", r)
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+// TestOneConsumerPerRoute checks that a case's identical triggers map to
+// an app's one handler with their filter, which must then be woken
+// exactly once: the case runs instead of being skipped, and still
+// catches a handler run twice.
+func TestOneConsumerPerRoute(t *testing.T) {
+	const manifest = "url: http://localhost:3000/webhooks/github\nendpoint:\n  verify: {preset: github, secret: routed-secret-0123456789}\n" +
+		"  triggers:\n    - id: all\n    - id: opened\n      filter: {body: {action: [opened]}}\n"
+	for _, tt := range []struct {
+		name   string
+		double bool
+		want   conformance.Status
+	}{{"OnceEach", false, conformance.StatusPass}, {"HandlerRunTwice", true, conformance.StatusFail}} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := conformance.ParseManifest("app.yaml", []byte(manifest))
+			require.NoError(t, err)
+			obs := conformance.NewObserver()
+			app := routedApp("routed-secret-0123456789", obs.Fired, tt.double)
+			rep, _ := conformance.Check(context.Background(), conformance.App(app, m, obs), conformance.Select("^FanOut/EveryMatchExactlyOnce$"))
+			require.Len(t, rep.Cases, 1)
+			c := rep.Cases[0]
+			assert.Equal(t, tt.want, c.Status, "%s %s", c.Reason, strings.Join(c.Problems, "\n"))
+			if tt.double {
+				assert.Contains(t, strings.Join(c.Problems, "\n"), "deliveries to opened-1 = 2, want 1")
+			}
+			require.NoError(t, obs.Err())
+		})
+	}
+}
