@@ -243,20 +243,7 @@ var respondWithCases = []check{
 		refZoomVerify+"; "+refRespondWith,
 		nil,
 		func(x *exchange) {
-			verify, sign := newKeys(signer.Zoom(), 1)
-			i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
-				Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
-				RespondWith: &sim.RespondWithSpec{
-					Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
-					SkipTriggering: true,
-					Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
-						Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
-				},
-				Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
-			key := verify[0]
-			if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
-				key = v.Secrets[0] // the target's own secret, if it has one
-			}
+			key := provisionZoomValidation(x)
 			plain := rwRandomHex(16)
 			r := x.Send(request{Label: "endpoint.url_validation, valid signature",
 				Body: []byte(`{"payload":{"plainToken":"` + plain + `"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`)})
@@ -270,20 +257,7 @@ var respondWithCases = []check{
 		refZoomVerify+" (the plainToken is an opaque random string); "+refZoomSigning+"; "+refRespondWith+" (respondWith runs before verification)",
 		nil,
 		func(x *exchange) {
-			verify, sign := newKeys(signer.Zoom(), 1)
-			i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
-				Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
-				RespondWith: &sim.RespondWithSpec{
-					Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
-					SkipTriggering: true,
-					Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
-						Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
-				},
-				Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
-			key := verify[0]
-			if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
-				key = v.Secrets[0] // the target's own secret, if it has one
-			}
+			key := provisionZoomValidation(x)
 			ts := strconv.FormatInt(time.Now().Unix(), 10)
 			forged := `{"event":"meeting.started","payload":{"account_id":"forged-` + rwRandomHex(4) + `","object":{"id":"85746065432","topic":"forged through the handshake"}},"event_ts":` + ts + `000}`
 			message := "v0:" + ts + ":" + forged
@@ -381,6 +355,27 @@ func rwWantNormal(x *exchange, r *response, triggered int) {
 	if json.Unmarshal(r.Body, &a) == nil && a.Triggered != nil && len(*a.Triggered) != triggered {
 		x.Errorf("%s: len(triggered) = %d (%q), want %d", r, len(*a.Triggered), *a.Triggered, triggered)
 	}
+}
+
+// provisionZoomValidation provisions a Zoom endpoint that answers
+// endpoint.url_validation as Zoom's docs say, with a catch-all trigger,
+// and returns the secret the answer's encryptedToken is keyed with: the
+// target's own, if it has one.
+func provisionZoomValidation(x *exchange) signer.Secret {
+	verify, sign := newKeys(signer.Zoom(), 1)
+	i := x.Provision(sim.EndpointSpec{Source: "zoom.us",
+		Verify: &sim.VerifySpec{Preset: "zoom", Secrets: verify},
+		RespondWith: &sim.RespondWithSpec{
+			Filter:         json.RawMessage(`{"body":{"event":["endpoint.url_validation"]}}`),
+			SkipTriggering: true,
+			Response: sim.ResponseSpec{Headers: map[string]string{"Content-Type": "application/json"},
+				Body: `{"plainToken":{{json (body "payload.plainToken")}},"encryptedToken":{{json (hmac "sha256" (body "payload.plainToken"))}}}`},
+		},
+		Triggers: []sim.TriggerSpec{trig("all", "")}}, sign)
+	if v := x.eps[i].spec.Verify; v != nil && len(v.Secrets) > 0 {
+		return v.Secrets[0]
+	}
+	return verify[0]
 }
 
 // rwWantJSON checks that the body is a JSON object of exactly the string

@@ -144,20 +144,9 @@ func DeclaredTarget(m *Manifest) Target {
 // most 1 MiB, nested at most 64 deep, YAML aliases adding at most 1 MiB
 // when expanded, and no key twice in one object.
 func ParseManifest(name string, data []byte) (*Manifest, error) {
-	doc, err := specdoc.Decode(data, specdoc.IsYAML(name, data))
+	doc, top, fail, err := decodeDocument(name, data, "a manifest object with url and endpoint")
 	if err != nil {
-		var de *specdoc.Error
-		if errors.As(err, &de) {
-			return nil, manifestError(name, de.Line, de.Path, de.Err)
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	fail := func(path, format string, args ...any) error {
-		return manifestError(name, doc.Line(path), path, fmt.Errorf(format, args...))
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(doc.JSON, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("%s: want a manifest object with url and endpoint", name)
+		return nil, err
 	}
 	for _, k := range sortedKeys(top) {
 		switch k {
@@ -217,6 +206,29 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	}
 	m.Endpoint = specs[0]
 	return m, nil
+}
+
+// decodeDocument decodes a manifest or expectation file (JSON or YAML,
+// within specdoc's bounds) into its top-level object, and returns a
+// function that makes an error at a JSON path of it, "name:line: path:
+// problem"; want says what the top level must be.
+func decodeDocument(name string, data []byte, want string) (*specdoc.Doc, map[string]json.RawMessage, func(path, format string, args ...any) error, error) {
+	doc, err := specdoc.Decode(data, specdoc.IsYAML(name, data))
+	if err != nil {
+		var de *specdoc.Error
+		if errors.As(err, &de) {
+			return nil, nil, nil, manifestError(name, de.Line, de.Path, de.Err)
+		}
+		return nil, nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	fail := func(path, format string, args ...any) error {
+		return manifestError(name, doc.Line(path), path, fmt.Errorf(format, args...))
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(doc.JSON, &top); err != nil || top == nil {
+		return nil, nil, nil, fmt.Errorf("%s: want %s", name, want)
+	}
+	return doc, top, fail, nil
 }
 
 // manifestError is "name:line: path: err", without the line when it is

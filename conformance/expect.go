@@ -75,20 +75,9 @@ func ReadExpectations(path string) (*Expectations, error) {
 // must be a case of the suite (Cases), listed once, with a cause and at
 // least one problem substring, none empty.
 func ParseExpectations(name string, data []byte) (*Expectations, error) {
-	doc, err := specdoc.Decode(data, specdoc.IsYAML(name, data))
+	doc, top, fail, err := decodeDocument(name, data, "an object with the key failures")
 	if err != nil {
-		var de *specdoc.Error
-		if errors.As(err, &de) {
-			return nil, manifestError(name, de.Line, de.Path, de.Err)
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	fail := func(path, format string, args ...any) error {
-		return manifestError(name, doc.Line(path), path, fmt.Errorf(format, args...))
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(doc.JSON, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("%s: want an object with the key failures", name)
+		return nil, err
 	}
 	for _, k := range sortedKeys(top) {
 		if k != "failures" {

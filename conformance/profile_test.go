@@ -16,15 +16,21 @@ import (
 	"github.com/hooklab/hooklab/conformance"
 )
 
+// githubVerified reads r's body and reports whether X-Hub-Signature-256
+// is its HMAC with secret.
+func githubVerified(secret string, r *http.Request) ([]byte, bool) {
+	body, _ := io.ReadAll(r.Body)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return body, hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte("sha256="+hex.EncodeToString(mac.Sum(nil))))
+}
+
 // plainApp is a GitHub receiver as many are written: 204 when the
 // signature is right, http.Error's text/plain 403 when not.
 func plainApp(secret string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/github", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write(body)
-		if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte("sha256="+hex.EncodeToString(mac.Sum(nil)))) {
+		if _, ok := githubVerified(secret, r); !ok {
 			http.Error(w, "bad signature", http.StatusForbidden)
 			return
 		}
@@ -127,10 +133,8 @@ func TestParseManifestExpectationKnobErrorsNameThePath(t *testing.T) {
 func routedApp(secret string, fire func(string, *http.Request), double bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/github", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write(body)
-		if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte("sha256="+hex.EncodeToString(mac.Sum(nil)))) {
+		body, ok := githubVerified(secret, r)
+		if !ok {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
