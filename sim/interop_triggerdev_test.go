@@ -15,7 +15,6 @@ package sim_test
 // npm ci --prefix interop), and fails instead when CI is set.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -174,31 +173,7 @@ func newTDFork(t *testing.T, cfg sim.Config) *tdFork {
 	}, labels: map[string]string{}}
 
 	// The adapter.
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "node", "triggerdev-ingress.mjs", "--addr", "127.0.0.1:0")
-	cmd.Dir = dir
-	cmd.Env = tdNodeEnv()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("node triggerdev-ingress.mjs: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("node triggerdev-ingress.mjs: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-		if s := stderr.String(); s != "" {
-			t.Logf("adapter stderr:\n\t%s", strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n\t"))
-		}
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
-	if err != nil || !ok {
-		t.Fatalf("node triggerdev-ingress.mjs printed %q (%v), want \"listening http://…\"\n%s", line, err, stderr.String())
-	}
+	base := startTDAdapter(t, dir)
 	f.node = tdSide{name: "node", base: base, sink: tdNewSink(t)}
 
 	// The Go reference.
