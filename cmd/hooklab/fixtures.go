@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +20,7 @@ const fixtureBaseURL = "http://127.0.0.1:8080"
 
 const fixturesUsage = `Usage: hooklab fixtures list [--provider PROVIDER] [--json]
        hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers]
+                             [--set PATH=VALUE] [--query NAME=VALUE] [--header 'Name: value']
 
 Fixtures are sample deliveries of real providers: what each sends for one
 event (method, path, its own headers and a body in its real shape), with
@@ -39,6 +41,11 @@ added). It is not signed: 'hooklab sign --fixture NAME' signs it and
   -now UNIX_SECONDS   render timestamps at UNIX_SECONDS instead of now
   -headers            print the method, path?query and the fixture's headers
                       first, then a blank line
+  -set PATH=VALUE     set a field of the JSON body (data.object.customer,
+                      labels[0].name; missing keys are created); VALUE is a
+                      JSON literal if it parses as one, else a string
+  -query NAME=VALUE   replace the query parameter NAME
+  -header 'Name: v'   replace the header Name
 
 Examples:
 
@@ -161,7 +168,11 @@ func fixturesShow(std *stdio, args []string) error {
 	seed := fs.Int64("seed", 1, "generate the variable parts from seed `N`")
 	fs.Var(&at, "now", "render timestamps at `UNIX_SECONDS` instead of now")
 	headers := fs.Bool("headers", false, "print the method, path?query and headers first")
-	words, err := parseSub(std, fs, "Usage: hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers]", args)
+	var overrides overrideFlags
+	var replace headerFlags
+	overrides.register(fs)
+	fs.Var(&replace, "header", "replace the fixture's header: `'Name: value'` (repeatable)")
+	words, err := parseSub(std, fs, "Usage: hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers] [--set PATH=VALUE] [--query NAME=VALUE] [--header 'Name: value']", args)
 	if err != nil {
 		return helped(err)
 	}
@@ -182,6 +193,17 @@ func fixturesShow(std *stdio, args []string) error {
 	d, err := f.Render(*seed, t)
 	if err != nil {
 		return err
+	}
+	opts := overrides.options()
+	byName := http.Header{}
+	for _, h := range replace {
+		byName.Add(h.name, h.value)
+	}
+	for _, name := range sortedHeaderNames(byName) {
+		opts = append(opts, fixtures.Header(name, byName[name]...))
+	}
+	if err := d.Apply(opts...); err != nil {
+		return overrideError(err)
 	}
 	if *headers {
 		var b strings.Builder

@@ -23,6 +23,23 @@ type fixtureSigner struct {
 	scheme signer.Scheme
 	keys   signer.KeySet
 	notes  []string // about the keys, for a signing error
+	// opts are the overrides (--set, --query, --header), made on every
+	// rendering before it is signed.
+	opts []fixtures.Option
+}
+
+// override adds the --set and --query flags and the --header fields
+// (checked by afterSigning) to the overrides.
+func (fsg *fixtureSigner) override(o *overrideFlags, header http.Header) {
+	fsg.opts = append(fsg.opts, o.options()...)
+	for _, name := range sortedHeaderNames(header) {
+		fsg.opts = append(fsg.opts, fixtures.Header(name, header[name]...))
+	}
+}
+
+// options are the seed, clock and overrides of one rendering.
+func (fsg *fixtureSigner) options(seed int64, at time.Time) []fixtures.Option {
+	return append([]fixtures.Option{fixtures.Seed(seed), fixtures.Now(func() time.Time { return at })}, fsg.opts...)
 }
 
 // newFixtureSigner looks the fixture up and resolves the scheme and keys.
@@ -58,8 +75,11 @@ func newFixtureSigner(std *stdio, cmd, name, preset string, secrets *secretFlags
 // the request for target (a target without a path gets the fixture's).
 // The message id comes from the seed too, so the request is reproducible.
 func (fsg *fixtureSigner) request(ctx context.Context, target string, seed int64, at time.Time) (*http.Request, error) {
-	req, err := fsg.f.Request(ctx, target, fsg.keys, fixtures.Seed(seed), fixtures.Now(func() time.Time { return at }))
+	req, err := fsg.f.Request(ctx, target, fsg.keys, fsg.options(seed, at)...)
 	if err != nil {
+		if oe := overrideError(err); oe != err {
+			return nil, oe
+		}
 		return nil, usageErrorf("%v", withNotes(err, fsg.notes))
 	}
 	return req, nil
@@ -67,8 +87,11 @@ func (fsg *fixtureSigner) request(ctx context.Context, target string, seed int64
 
 // sign is request as a signed payload, for printing.
 func (fsg *fixtureSigner) sign(target string, seed int64, at time.Time) (signer.Payload, error) {
-	p, err := fsg.f.Sign(target, fsg.keys, fixtures.Seed(seed), fixtures.Now(func() time.Time { return at }))
+	p, err := fsg.f.Sign(target, fsg.keys, fsg.options(seed, at)...)
 	if err != nil {
+		if oe := overrideError(err); oe != err {
+			return p, oe
+		}
 		return p, usageErrorf("%v", withNotes(err, fsg.notes))
 	}
 	return p, nil

@@ -27,7 +27,9 @@ const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --b
 Load sends freshly signed webhooks to URL: every request is rendered from
 the fixture with its own seed (or is the body of --body-file), signed at
 the moment it is sent (a new timestamp and message id) and carries a
-unique Hooklab-Request-Id header.
+unique Hooklab-Request-Id header. With --fixture, --set PATH=VALUE,
+--query NAME=VALUE and --header 'Name: value' change every rendering
+before it is signed (see hooklab sign -h).
 
 --rate sets the schedule (open loop): 100 or 100/s; steps such as
 100:10s,500:20s,1000:30s; linear:100..1000 (a ramp over the run);
@@ -65,13 +67,14 @@ Examples:
 func newLoadCmd() *command {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	var (
-		secrets  secretFlags
-		headers  headerFlags
-		body     stringFlag
-		bodyFile stringFlag
-		timeout  durationFlag
-		duration durationFlag
-		grace    durationFlag
+		secrets   secretFlags
+		headers   headerFlags
+		overrides overrideFlags
+		body      stringFlag
+		bodyFile  stringFlag
+		timeout   durationFlag
+		duration  durationFlag
+		grace     durationFlag
 	)
 	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
 	fixtureName := fs.String("fixture", "", "send fixture `NAME`, rendered with a new seed for every request")
@@ -79,7 +82,8 @@ func newLoadCmd() *command {
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
 	fs.Var(&body, "body", "with -preset: the body `TEXT`")
 	fs.Var(&bodyFile, "body-file", "with -preset: read the body from `PATH`")
-	fs.Var(&headers, "header", "with -preset: add a header `'Name: value'` before signing (repeatable)")
+	fs.Var(&headers, "header", "add a header `'Name: value'` before signing (repeatable; with -fixture, replacing the fixture's)")
+	overrides.register(fs)
 	fs.Var(&duration, "duration", "send for `DURATION` (with steps, default their total)")
 	rate := fs.String("rate", "", "the schedule: `R[/s]`, STEPS, linear:A..B, sine:M+-A/P, or 0 for closed loop")
 	workers := fs.Int("workers", 0, "closed loop (-rate 0): `N` workers")
@@ -165,7 +169,7 @@ func newLoadCmd() *command {
 			if err != nil {
 				return usageErrorf("-shard: %v", err)
 			}
-			src, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, *seed)
+			src, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, &overrides, *seed)
 			if err != nil {
 				return err
 			}
@@ -233,25 +237,35 @@ func newLoadCmd() *command {
 
 // loadSource builds the request source from the flags.
 func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset string, secrets *secretFlags,
-	body, bodyFile stringFlag, headers headerFlags, seed int64) (load.Source, error) {
+	body, bodyFile stringFlag, headers headerFlags, overrides *overrideFlags, seed int64) (load.Source, error) {
 	if fixtureName != "" {
 		if given["body"] || given["body-file"] {
 			return nil, usageErrorf("give -fixture or -body/-body-file, not both")
-		}
-		if given["header"] {
-			return nil, usageErrorf("-header applies with -preset and a body only")
 		}
 		fsg, err := newFixtureSigner(std, "load", fixtureName, preset, secrets)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := fsg.f.Request(context.Background(), target, fsg.keys, nil); err != nil {
-			return nil, usageErrorf("%v", withNotes(err, fsg.notes))
+		extra, host, err := afterSigning(headers, fsg.scheme, fsg.signed)
+		if err != nil {
+			return nil, err
 		}
-		return load.FixtureSource(fsg.f, target, fsg.keys, seed), nil
+		if host != "" {
+			return nil, usageErrorf("-header: Host cannot be set with -fixture: it follows from -to")
+		}
+		fsg.override(overrides, extra)
+		// Sign one now, so a bad key or override is a usage error and not
+		// a run of errors.
+		if _, err := fsg.request(context.Background(), target, seed, time.Now()); err != nil {
+			return nil, err
+		}
+		return load.FixtureSource(fsg.f, target, fsg.keys, seed, fsg.opts...), nil
 	}
 	if given["seed"] {
 		return nil, usageErrorf("-seed applies only with -fixture")
+	}
+	if overrides.given() {
+		return nil, usageErrorf("-set and -query apply only with -fixture")
 	}
 	if preset == "" {
 		return nil, usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body-file")

@@ -43,9 +43,12 @@ per request instead: {"seq", "status", "latency_ms", "timings": {"dns_ms",
 64 KiB; "response_body_base64" instead when it is not UTF-8), or
 {"seq", "error"} for a request that got no response.
 
---header adds a header after signing, replacing the fixture's header of
-that name; a header the signature writes (signature, timestamp, message
-id) is refused. Redirects are not followed. The secret is never printed.
+--set PATH=VALUE sets a field of the fixture's JSON body (a JSON path:
+data.object.customer, pull_request.labels[0].name; VALUE is a JSON
+literal if it parses as one, else a string), --query NAME=VALUE replaces
+a query parameter, and --header replaces the fixture's header of that
+name, all before signing, so the signature covers them. A header the
+signature writes (signature, timestamp, message id) is refused. Redirects are not followed. The secret is never printed.
 
 Exit codes: 0 every response was 2xx, 1 a response was not 2xx or a
 request got no response (refused, timed out), 2 bad usage.
@@ -92,6 +95,7 @@ func newSendCmd() *command {
 	var (
 		secrets     secretFlags
 		headers     headerFlags
+		overrides   overrideFlags
 		body        stringFlag
 		bodyFile    stringFlag
 		contentType stringFlag
@@ -103,12 +107,13 @@ func newSendCmd() *command {
 	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
 	seed := fs.Int64("seed", 1, "with -fixture: the seed `N` of the first request; the next ones take N+1, N+2, …")
 	count := fs.Int("count", 1, "send `N` requests, one after the other")
-	fs.Var(&headers, "header", "add a header `'Name: value'` after signing (repeatable)")
+	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable; with -fixture, replacing the fixture's before signing; with -body, after signing)")
 	fs.Var(&timeout, "timeout", "give up on a request after `DURATION` (0 for never; default 30s)")
 	asJSON := fs.Bool("json", false, "print one JSON object a line per request")
 	fs.Var(&body, "body", "with -preset: the body `TEXT`")
 	fs.Var(&bodyFile, "body-file", "with -preset: read the body from `PATH` (- for stdin)")
 	fs.Var(&contentType, "content-type", "with -body: the Content-Type `TYPE` (default as hooklab sign)")
+	overrides.register(fs)
 
 	return &command{
 		name:    "send",
@@ -153,6 +158,8 @@ func newSendCmd() *command {
 				switch {
 				case given["seed"]:
 					return usageErrorf("-seed applies only with -fixture")
+				case overrides.given():
+					return usageErrorf("-set and -query apply only with -fixture")
 				case *preset == "":
 					return usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body or -body-file")
 				}
@@ -175,6 +182,11 @@ func newSendCmd() *command {
 			extra, host, err := afterSigning(headers, scheme, signed)
 			if err != nil {
 				return err
+			}
+			if fsg != nil {
+				// A fixture's overrides and headers are made before signing.
+				fsg.override(&overrides, extra)
+				extra = nil
 			}
 
 			client := &http.Client{

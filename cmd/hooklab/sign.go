@@ -52,19 +52,26 @@ delivery is signed instead of a body: the fixture gives the preset (which
 --preset may replace), the method, the path (used when --url has none),
 its headers and the body, generated from --seed. The message id comes from
 the seed too, so a fixed --seed and --timestamp give the same bytes.
+--set PATH=VALUE sets a field of its JSON body (a JSON path:
+data.object.customer, pull_request.labels[0].name, creating missing
+keys; VALUE is a JSON literal if it parses as one, else a string),
+--query NAME=VALUE replaces a query parameter and --header a header,
+all before signing, so the signature covers them.
 
 Examples:
 
 	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}'
 	hooklab sign --preset stripe --secret-env STRIPE_SECRET --body-file event.json --format curl
 	hooklab sign --preset github --secret s3cret --body '{"zen":"hi"}' | hooklab verify --preset github --secret s3cret
-	hooklab sign --fixture stripe/invoice.paid --seed 3 --secret whsec_test --url https://example.com --format curl`
+	hooklab sign --fixture stripe/invoice.paid --seed 3 --secret whsec_test --url https://example.com --format curl
+	hooklab sign --fixture stripe/invoice.paid --secret whsec_test --set data.object.customer=cus_123 --set 'data.object.metadata={"order":"42"}'`
 
 func newSignCmd() *command {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
 	var (
 		secrets     secretFlags
 		headers     headerFlags
+		overrides   overrideFlags
 		body        stringFlag
 		bodyFile    stringFlag
 		timestamp   unixFlag
@@ -79,11 +86,12 @@ func newSignCmd() *command {
 	id := fs.String("id", "", "message `ID` for presets that send one (default a fresh random id)")
 	rawURL := fs.String("url", defaultURL, "the `URL` the request is addressed to (with -fixture, a URL without a path gets the fixture's; default "+fixtureBaseURL+")")
 	method := fs.String("method", defaultMethod, "the request `METHOD`")
-	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable; with -fixture, set after signing and replacing the fixture's)")
+	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable; with -fixture, replacing the fixture's before signing)")
 	fs.Var(&contentType, "content-type", "the Content-Type `TYPE` (default "+defaultContentType+", or "+defaultFormContentType+" for twilio and mandrill)")
 	fs.Var(&body, "body", "the body `TEXT`")
 	fs.Var(&bodyFile, "body-file", "read the body from `PATH` (- for stdin)")
 	fs.Var(&format, "format", "output `FORMAT`: http, curl or json")
+	overrides.register(fs)
 
 	return &command{
 		name:    "sign",
@@ -110,7 +118,7 @@ func newSignCmd() *command {
 				if timestamp.set {
 					at = timestamp.t
 				}
-				signed, host, err := signFixture(std, *fixtureName, *preset, &secrets, headers, target, *seed, at)
+				signed, host, err := signFixture(std, *fixtureName, *preset, &secrets, headers, &overrides, target, *seed, at)
 				if err != nil {
 					return err
 				}
@@ -119,6 +127,9 @@ func newSignCmd() *command {
 			}
 			if given["seed"] {
 				return usageErrorf("-seed applies only with -fixture")
+			}
+			if overrides.given() {
+				return usageErrorf("-set and -query apply only with -fixture")
 			}
 			if *preset == "" {
 				return usageErrorf("no preset: give -preset NAME (see hooklab presets)")
@@ -166,9 +177,10 @@ func newSignCmd() *command {
 
 // signFixture renders fixture name from seed and signs it at time at for
 // target (a URL without a path gets the fixture's path), with preset
-// instead of the fixture's own when not empty. The --header fields are set
-// after signing; a Host among them is returned apart.
-func signFixture(std *stdio, name, preset string, secrets *secretFlags, headers headerFlags, target string, seed int64, at time.Time) (signer.Payload, string, error) {
+// instead of the fixture's own when not empty. The overrides and the
+// --header fields are made before signing; a Host among the headers is
+// returned apart.
+func signFixture(std *stdio, name, preset string, secrets *secretFlags, headers headerFlags, overrides *overrideFlags, target string, seed int64, at time.Time) (signer.Payload, string, error) {
 	target, _, err := parseTarget(target)
 	if err != nil {
 		return signer.Payload{}, "", usageErrorf("-url: %v", err)
@@ -181,12 +193,10 @@ func signFixture(std *stdio, name, preset string, secrets *secretFlags, headers 
 	if err != nil {
 		return signer.Payload{}, "", err
 	}
+	fsg.override(overrides, extra)
 	p, err := fsg.sign(target, seed, at)
 	if err != nil {
 		return signer.Payload{}, "", err
-	}
-	for k, vs := range extra {
-		p.Header[k] = vs
 	}
 	return p, host, nil
 }

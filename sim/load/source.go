@@ -46,11 +46,12 @@ func requestID(run string, seq uint64) string { return run + "-" + strconv.Forma
 // FixtureSource renders fixture f for every request with the seed
 // seed+seq (so every body differs and a run is reproducible), signs it
 // with the fixture's preset and keys at the moment of sending, and sends
-// it to target.
-func FixtureSource(f *fixtures.Fixture, target string, keys signer.KeySet, seed int64) Source {
+// it to target. opts are overrides (fixtures.Set, Query, Header) made on
+// every rendering before it is signed.
+func FixtureSource(f *fixtures.Fixture, target string, keys signer.KeySet, seed int64, opts ...fixtures.Option) Source {
 	run := runID()
 	return SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
-		req, err := f.Request(ctx, target, keys, fixtures.Seed(seed+int64(seq)))
+		req, err := f.Request(ctx, target, keys, append([]fixtures.Option{fixtures.Seed(seed + int64(seq))}, opts...)...)
 		if err != nil {
 			return nil, err
 		}
