@@ -73,7 +73,7 @@ func newLoadCmd() *command {
 		duration durationFlag
 		grace    durationFlag
 	)
-	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
+	to := fs.String("to", "", "send to `URL` (http:// when written host[:port][/path]; with -fixture, a URL without a path gets the fixture's)")
 	fixtureName := fs.String("fixture", "", "send fixture `NAME`, rendered with a new seed for every request")
 	preset := fs.String("preset", "", "with -body-file: sign with preset `NAME`")
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")

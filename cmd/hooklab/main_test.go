@@ -104,7 +104,7 @@ func addnl(ts *testscript.TestScript, neg bool, args []string) {
 
 // hookserver starts a webhook receiver in the background for the rest of
 // the script and puts its URL (http://127.0.0.1:PORT, no path) in
-// $HOOKURL. It verifies each request with PRESET and SECRET and answers
+// $HOOKURL, and its host:port in $HOOKURL_HOST. It verifies each request with PRESET and SECRET and answers
 // 200 "ok", or 401 with the reason; -status N answers N instead, after
 // verifying. Each request is logged to hookserver.log as a line
 // "METHOD REQUEST-URI STATUS ok|reason" followed by its Host and its
@@ -175,6 +175,7 @@ func hookserver(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(*env, srv.URL)
+	ts.Setenv(*env+"_HOST", strings.TrimPrefix(srv.URL, "http://"))
 }
 
 // validJSON checks that a file (or stdout) holds one valid JSON value.

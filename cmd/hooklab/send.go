@@ -100,7 +100,7 @@ func newSendCmd() *command {
 	fixtureName := fs.String("fixture", "", "send fixture `NAME` (see hooklab fixtures list)")
 	preset := fs.String("preset", "", "sign as preset `NAME`: with -body or -body-file, or instead of the fixture's")
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
-	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
+	to := fs.String("to", "", "send to `URL` (http:// when written host[:port][/path]; with -fixture, a URL without a path gets the fixture's)")
 	seed := fs.Int64("seed", 1, "with -fixture: the seed `N` of the first request; the next ones take N+1, N+2, …")
 	count := fs.Int("count", 1, "send `N` requests, one after the other")
 	fs.Var(&headers, "header", "add a header `'Name: value'` after signing (repeatable)")
