@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hooklab/hooklab/sim"
 	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
 )
 
 // TestUnknownEndpointListsServed checks that the strict profile's 404
