@@ -185,7 +185,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 				return signed(t, request("POST", "/hooks/nope", issue), signer.GitHub(), ghSecret)
 			},
 			wantStatus: 404,
-			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint \"nope\""}` + "\n",
+			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint \"nope\"","path":"/hooks/nope","served":["/hooks/gh"]}` + "\n",
 			wantHeader: map[string]string{"Content-Type": jsonType},
 		},
 		{
@@ -193,7 +193,7 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			spec:       base(),
 			req:        func(t *testing.T) *http.Request { return request("POST", "/hooks/", issue) },
 			wantStatus: 404,
-			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /hooks/"}` + "\n",
+			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /hooks/","path":"/hooks/","served":["/hooks/gh"]}` + "\n",
 			wantHeader: map[string]string{"Content-Type": jsonType},
 		},
 		{
@@ -201,28 +201,28 @@ func TestIngressStrictOrderOfWork(t *testing.T) {
 			spec:       base(),
 			req:        func(t *testing.T) *http.Request { return request("POST", "/hooks", issue) },
 			wantStatus: 404,
-			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /hooks"}` + "\n",
+			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /hooks","path":"/hooks","served":["/hooks/gh"]}` + "\n",
 		},
 		{
 			name:       "PathOutsidePrefixIs404",
 			spec:       base(),
 			req:        func(t *testing.T) *http.Request { return request("POST", "/webhooks/gh", issue) },
 			wantStatus: 404,
-			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /webhooks/gh"}` + "\n",
+			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /webhooks/gh","path":"/webhooks/gh","served":["/hooks/gh"]}` + "\n",
 		},
 		{
 			name:       "PathBelowEndpointIs404",
 			spec:       base(),
 			req:        func(t *testing.T) *http.Request { return request("POST", "/hooks/gh/extra", issue) },
 			wantStatus: 404,
-			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /hooks/gh/extra"}` + "\n",
+			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint is served at /hooks/gh/extra","path":"/hooks/gh/extra","served":["/hooks/gh"]}` + "\n",
 		},
 		{
 			name:       "UnknownEndpointComesBeforeMethod",
 			spec:       base(),
 			req:        func(t *testing.T) *http.Request { return request("TRACE", "/hooks/nope", "") },
 			wantStatus: 404,
-			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint \"nope\""}` + "\n",
+			wantBody:   `{"error":"unknown endpoint","reason":"no endpoint \"nope\"","path":"/hooks/nope","served":["/hooks/gh"]}` + "\n",
 		},
 		{
 			name:       "TraceIs405WithAllow",
@@ -939,7 +939,7 @@ func TestHandlerControlAPI(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status, "POST /hooks/gh after DELETE")
 	status, body = call("GET", "/elsewhere", "")
 	assert.Equal(t, http.StatusNotFound, status)
-	assert.Equal(t, `{"error":"unknown endpoint","reason":"no endpoint is served at /elsewhere"}`+"\n", body)
+	assert.Equal(t, `{"error":"unknown endpoint","reason":"no endpoint is served at /elsewhere","path":"/elsewhere","served":[]}`+"\n", body)
 }
 
 // TestHandlerWithoutControlServesNoControlAPI checks that Handler(in)
@@ -1196,7 +1196,7 @@ func TestIngressFaults(t *testing.T) {
 				w := serve(t, in, signed(t, request("POST", "/hooks/gh-typo", `{}`), signer.GitHub(), ghSecret))
 				return observe(w, rec) + " " + strings.TrimSpace(w.Body.String())
 			},
-			strict: `404 [] {"error":"unknown endpoint","reason":"no endpoint \"gh-typo\""}`,
+			strict: `404 [] {"error":"unknown endpoint","reason":"no endpoint \"gh-typo\"","path":"/hooks/gh-typo","served":["/hooks/gh"]}`,
 			faulty: `200 [] {"ok":true}`,
 		},
 		{

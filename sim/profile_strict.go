@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/hooklab/hooklab/internal/stage"
 	"github.com/hooklab/hooklab/matcher"
@@ -58,12 +59,12 @@ func checkSignature(c *stage.Call, p signer.Payload) error { return c.Endpoint.V
 func (p *strict) route(c *stage.Call) bool {
 	id, ok := stage.EndpointID(c.R.URL.Path)
 	if !ok {
-		stage.WriteError(c.W, http.StatusNotFound, "unknown endpoint", "no endpoint is served at "+c.R.URL.Path)
+		writeUnknownEndpoint(c.W, p.in, c.R.URL.Path, "no endpoint is served at "+c.R.URL.Path)
 		c.Note = "no such path"
 		return false
 	}
 	if c.Endpoint = c.Lookup(id); c.Endpoint == nil {
-		stage.WriteError(c.W, http.StatusNotFound, "unknown endpoint", fmt.Sprintf("no endpoint %q", id))
+		writeUnknownEndpoint(c.W, p.in, c.R.URL.Path, fmt.Sprintf("no endpoint %q", id))
 		c.Note = "unknown endpoint"
 		return false
 	}
@@ -74,6 +75,36 @@ func (p *strict) route(c *stage.Call) bool {
 		return false
 	}
 	return true
+}
+
+// maxServedListed bounds the endpoints a 404 lists.
+const maxServedListed = 20
+
+// writeUnknownEndpoint answers 404 to a request for path, which names no
+// endpoint of in: {"error": "unknown endpoint", "reason", "path",
+// "served": the paths of the first maxServedListed endpoints served, in
+// id order, and "served_more": how many more there are}. An endpoint's
+// path holds its id alone, never a secret.
+func writeUnknownEndpoint(w http.ResponseWriter, in *Ingress, path, reason string) {
+	ids := in.Endpoints()
+	more := 0
+	if len(ids) > maxServedListed {
+		ids, more = ids[:maxServedListed], len(ids)-maxServedListed
+	}
+	served := make([]string, len(ids))
+	for i, id := range ids {
+		served[i] = PathPrefix + url.PathEscape(id)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	b, _ := json.Marshal(struct {
+		Error      string   `json:"error"`
+		Reason     string   `json:"reason"`
+		Path       string   `json:"path"`
+		Served     []string `json:"served"`
+		ServedMore int      `json:"served_more,omitempty"`
+	}{"unknown endpoint", reason, path, served, more})
+	w.Write(append(b, '\n'))
 }
 
 // read reads the body up to the endpoint's limit (413 past it) and builds

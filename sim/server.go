@@ -103,6 +103,10 @@ func newHandler(in *Ingress, control bool, token string) http.Handler {
 		mux.HandleFunc("DELETE "+ControlPath+"/{id}", c.remove)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if in.cfg.Profile == Strict {
+			writeUnknownEndpoint(w, in, r.URL.Path, "no endpoint is served at "+r.URL.Path)
+			return
+		}
 		writeError(w, http.StatusNotFound, "unknown endpoint", "no endpoint is served at "+r.URL.Path)
 	})
 	var others http.Handler = mux

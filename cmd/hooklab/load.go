@@ -76,7 +76,7 @@ func newLoadCmd() *command {
 		duration  durationFlag
 		grace     durationFlag
 	)
-	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
+	to := fs.String("to", "", "send to `URL` (http:// when written host[:port][/path]; with -fixture, a URL without a path gets the fixture's)")
 	fixtureName := fs.String("fixture", "", "send fixture `NAME`, rendered with a new seed for every request")
 	preset := fs.String("preset", "", "with -body-file: sign with preset `NAME`")
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
@@ -181,6 +181,7 @@ func newLoadCmd() *command {
 			attacker := load.NewAttacker(opts...)
 			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}
 
+			sinkURL := ""
 			if *sinkAddr != "" {
 				dl := load.NewDeliveries()
 				dl.Expect = *expect
@@ -190,6 +191,7 @@ func newLoadCmd() *command {
 				}
 				defer srv.Close()
 				plan.Deliveries = dl
+				sinkURL = srv.URL
 			}
 			if *out != "" {
 				f, err := os.Create(*out)
@@ -230,7 +232,7 @@ func newLoadCmd() *command {
 			if runErr != nil {
 				return &exitError{code: exitFailed, msg: runErr.Error()}
 			}
-			return loadVerdict(rep)
+			return loadVerdict(rep, sinkURL)
 		},
 	}
 }
@@ -351,8 +353,10 @@ func writeLoadReports(std *stdio, rep *load.Report, asJSON bool, plot string) er
 }
 
 // loadVerdict is exit 1 when a request failed or a delivery was lost or
-// duplicated.
-func loadVerdict(rep *load.Report) error {
+// duplicated. sinkURL is --sink's URL, or "": when deliveries were
+// expected and none reached it, the verdict says where the target's
+// triggers must deliver.
+func loadVerdict(rep *load.Report, sinkURL string) error {
 	var why []string
 	if n := rep.Requests - rep.Success; n > 0 {
 		why = append(why, fmt.Sprintf("%d of %d requests were not answered 2xx", n, rep.Requests))
@@ -362,6 +366,9 @@ func loadVerdict(rep *load.Report) error {
 	}
 	if rep.Lost != nil && *rep.Lost > 0 {
 		why = append(why, fmt.Sprintf("%d deliveries lost", *rep.Lost))
+		if sinkURL != "" && rep.Delivered != nil && *rep.Delivered == 0 {
+			why = append(why, fmt.Sprintf("no delivery reached the sink at %s: the target's triggers must deliver there (in a spec, deliver: %s/ on each trigger)", sinkURL, sinkURL))
+		}
 	}
 	if rep.Duplicated != nil && *rep.Duplicated > 0 {
 		why = append(why, fmt.Sprintf("%d deliveries duplicated", *rep.Duplicated))
@@ -417,7 +424,7 @@ func loadMerge(std *stdio, args []string) error {
 	if err := writeLoadReports(std, rep, *asJSON, *plot); err != nil {
 		return err
 	}
-	return loadVerdict(rep)
+	return loadVerdict(rep, "")
 }
 
 // printProgress rewrites one status line.

@@ -100,6 +100,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" {
+		name = "version" // as other command-line tools take it
+		args = append([]string{name}, args[1:]...)
+	}
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && name == "help" {

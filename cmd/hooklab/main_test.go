@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,13 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		// $EXAMPLES is the repository's examples directory, for scripts
+		// that check that its specs work as their comments say.
+		Setup: func(env *testscript.Env) error {
+			abs, err := filepath.Abs(filepath.Join("..", "..", "examples"))
+			env.Setenv("EXAMPLES", abs)
+			return err
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"tolf":       tolf,
 			"validjson":  validJSON,
@@ -104,7 +112,7 @@ func addnl(ts *testscript.TestScript, neg bool, args []string) {
 
 // hookserver starts a webhook receiver in the background for the rest of
 // the script and puts its URL (http://127.0.0.1:PORT, no path) in
-// $HOOKURL. It verifies each request with PRESET and SECRET and answers
+// $HOOKURL, and its host:port in $HOOKURL_HOST. It verifies each request with PRESET and SECRET and answers
 // 200 "ok", or 401 with the reason; -status N answers N instead, after
 // verifying. Each request is logged to hookserver.log as a line
 // "METHOD REQUEST-URI STATUS ok|reason" followed by its Host and its
@@ -175,6 +183,7 @@ func hookserver(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(*env, srv.URL)
+	ts.Setenv(*env+"_HOST", strings.TrimPrefix(srv.URL, "http://"))
 }
 
 // validJSON checks that a file (or stdout) holds one valid JSON value.

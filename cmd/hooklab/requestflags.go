@@ -5,8 +5,14 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 )
+
+// schemelessHost matches the start of a URL written without a scheme: a
+// host name, an IPv4 address or a bracketed IPv6 one, an optional numeric
+// port, then the end or the path or query.
+var schemelessHost = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:[/?]|$)`)
 
 // The flags that say what request to sign, shared by sign, send and load:
 // --url (the target) and --body or --body-file.
@@ -16,10 +22,18 @@ import (
 // request line) and returns it as it will be signed, with its host. The
 // URL is kept as written but for a lower-case scheme and an empty path
 // written "/", so that it is exactly the URL a receiver rebuilds from the
-// request ("http://" + Host + request target).
+// request ("http://" + Host + request target). A URL written without a
+// scheme, host[:port][/path] ("localhost:3000/webhook"), gets http:// as
+// stripe listen --forward-to does.
 func parseTarget(raw string) (signed, host string, err error) {
 	if strings.ContainsAny(raw, " \t\r\n\x00") {
 		return "", "", fmt.Errorf("the URL contains a space or control character; percent-encode it")
+	}
+	if !strings.Contains(raw, "://") {
+		if !schemelessHost.MatchString(raw) {
+			return "", "", fmt.Errorf("want an absolute http:// or https:// URL, or host[:port][/path] for http://")
+		}
+		raw = "http://" + raw
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -30,7 +30,9 @@ const sendUsage = `Usage: hooklab send --fixture NAME --secret S --to URL [flags
 
 Send renders fixture NAME (see hooklab fixtures list), signs it with its
 preset (or --preset) and sends it to URL; a URL without a path gets the
-fixture's path. --count sends that many, from seeds N, N+1, … (--seed N),
+fixture's path, unless URL is a 'hooklab serve' that serves exactly one
+endpoint for the fixture's provider (id PROVIDER or PROVIDER-…, as its 404
+to GET /hooks/ lists them): then its /hooks/<id>, said on stderr. --count sends that many, from seeds N, N+1, … (--seed N),
 each signed as it is sent. With --preset and --body or --body-file instead
 of --fixture it sends a body of your own, signed as 'hooklab sign' does.
 
@@ -104,7 +106,7 @@ func newSendCmd() *command {
 	fixtureName := fs.String("fixture", "", "send fixture `NAME` (see hooklab fixtures list)")
 	preset := fs.String("preset", "", "sign as preset `NAME`: with -body or -body-file, or instead of the fixture's")
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
-	to := fs.String("to", "", "send to `URL` (with -fixture, a URL without a path gets the fixture's)")
+	to := fs.String("to", "", "send to `URL` (http:// when written host[:port][/path]; with -fixture, a URL without a path gets the fixture's)")
 	seed := fs.Int64("seed", 1, "with -fixture: the seed `N` of the first request; the next ones take N+1, N+2, …")
 	count := fs.Int("count", 1, "send `N` requests, one after the other")
 	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable; with -fixture, replacing the fixture's before signing; with -body, after signing)")
@@ -202,6 +204,17 @@ func newSendCmd() *command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
+			if fsg != nil && targetHasNoPath(target) {
+				// A fixture that cannot be signed is bad usage, found
+				// before anything is asked of the target.
+				if _, err := fsg.sign(target, *seed, now().UTC()); err != nil {
+					return err
+				}
+				if p := servedPath(ctx, client, target, fsg.f.Provider); p != "" {
+					target = withServedPath(target, p)
+					fmt.Fprintf(std.stderr, "hooklab send: -to has no path: sending to %s, the one endpoint served there for %s\n", p, fsg.f.Provider)
+				}
+			}
 
 			var sum sendSummary
 			for i := range *count {

@@ -84,7 +84,9 @@ func newSignCmd() *command {
 	secrets.register(fs, "to sign with (the private key for asymmetric presets)")
 	fs.Var(&timestamp, "timestamp", "sign at `UNIX_SECONDS` instead of now")
 	id := fs.String("id", "", "message `ID` for presets that send one (default a fresh random id)")
-	rawURL := fs.String("url", defaultURL, "the `URL` the request is addressed to (with -fixture, a URL without a path gets the fixture's; default "+fixtureBaseURL+")")
+	// The flag's own default stays empty: the default depends on -fixture,
+	// and the text below names both (the flag package would add a second).
+	rawURL := fs.String("url", "", "the `URL` the request is addressed to (default "+defaultURL+"; with -fixture, "+fixtureBaseURL+" and the fixture's path, and a URL without a path gets the fixture's)")
 	method := fs.String("method", defaultMethod, "the request `METHOD`")
 	fs.Var(&headers, "header", "add a header `'Name: value'` (repeatable; with -fixture, replacing the fixture's before signing)")
 	fs.Var(&contentType, "content-type", "the Content-Type `TYPE` (default "+defaultContentType+", or "+defaultFormContentType+" for twilio and mandrill)")
@@ -111,7 +113,7 @@ func newSignCmd() *command {
 					return usageErrorf("-id cannot be used with -fixture: the message id comes from -seed")
 				}
 				target := fixtureBaseURL
-				if given["url"] {
+				if *rawURL != "" {
 					target = *rawURL
 				}
 				at := now().UTC()
@@ -145,6 +147,9 @@ func newSignCmd() *command {
 			b, err := readBody(std.stdin, body, bodyFile)
 			if err != nil {
 				return err
+			}
+			if *rawURL == "" {
+				*rawURL = defaultURL
 			}
 			target, targetHost, err := parseTarget(*rawURL)
 			if err != nil {
