@@ -47,6 +47,11 @@ type EndpointSpec struct {
 	// MaxBody is the largest accepted body in bytes, at most 1 GiB; 0 means
 	// DefaultMaxBody.
 	MaxBody int64 `json:"maxBody,omitempty"`
+	// Examples are example payloads of the endpoint, as in Trigger.dev's
+	// defineHttpEndpoint({examples}): hooklab send --example fires one,
+	// signed for this endpoint, and hooklab serve checks at start that
+	// each is accepted. The ingress and the conformance suite ignore them.
+	Examples []ExampleSpec `json:"examples,omitempty"`
 }
 
 // A VerifySpec names the signature scheme of an endpoint and its secrets.
@@ -228,8 +233,10 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
 // ("triggers[1].filter.body.action: ..."). Every returned error wraps
 // ErrInvalidSpec.
 func (s EndpointSpec) Validate() error {
-	_, err := compile(s, nil)
-	return err
+	if _, err := compile(s, nil); err != nil {
+		return err
+	}
+	return s.validateExamples()
 }
 
 // specError is a problem at a JSON path inside one spec.

@@ -171,7 +171,7 @@ func jsonError(name string, doc *specdoc.Doc, err error) error {
 // error carries the JSON path of the value at fault (a *specError).
 func decodeSpec(raw json.RawMessage) (EndpointSpec, error) {
 	var s EndpointSpec
-	top, err := object(raw, "", "id", "source", "verify", "respondWith", "triggers", "maxBody")
+	top, err := object(raw, "", "id", "source", "verify", "respondWith", "triggers", "maxBody", "examples")
 	if err != nil {
 		return s, err
 	}
@@ -212,6 +212,11 @@ func decodeSpec(raw json.RawMessage) (EndpointSpec, error) {
 					return s, err
 				}
 			}
+		}
+	}
+	if v, ok := top["examples"]; ok && !isNull(v) {
+		if s.Examples, err = decodeExamples(v); err != nil {
+			return s, err
 		}
 	}
 	if v, ok := top["triggers"]; ok && !isNull(v) {
