@@ -27,6 +27,7 @@ const (
 
 const sendUsage = `Usage: hooklab send --fixture NAME --secret S --to URL [flags]
        hooklab send --preset NAME --secret S (--body TEXT | --body-file PATH|-) --to URL [flags]
+       hooklab send --spec FILE [--endpoint ID] --example ID --to URL [flags]
 
 Send renders fixture NAME (see hooklab fixtures list), signs it with its
 preset (or --preset) and sends it to URL; a URL without a path gets the
@@ -52,6 +53,11 @@ a query parameter, and --header replaces the fixture's header of that
 name, all before signing, so the signature covers them. A header the
 signature writes (signature, timestamp, message id) is refused. Redirects are not followed. The secret is never printed.
 
+--example ID sends example ID of an endpoint of spec FILE (its
+"examples"), signed as that endpoint verifies: its preset or scheme and
+its first secret. --endpoint may be left out when one endpoint of the
+file has that example. A URL without a path gets /hooks/<endpoint id>.
+
 Exit codes: 0 every response was 2xx, 1 a response was not 2xx or a
 request got no response (refused, timed out), 2 bad usage.
 
@@ -59,7 +65,8 @@ Examples:
 
 	hooklab send --fixture github/push --secret s3cret --to http://localhost:3000
 	hooklab send --fixture stripe/invoice.paid --secret-env STRIPE_SECRET --to http://localhost:3000/api/stripe --count 20 --json
-	hooklab send --preset github --secret s3cret --body '{"zen":"hi"}' --to http://localhost:3000/webhook`
+	hooklab send --preset github --secret s3cret --body '{"zen":"hi"}' --to http://localhost:3000/webhook
+	hooklab send --spec examples/specs/stripe.json --example checkout-cus-123 --to http://127.0.0.1:8080`
 
 // sendResultJSON is one line of "hooklab send --json" for a request that
 // got a response.
@@ -116,6 +123,9 @@ func newSendCmd() *command {
 	fs.Var(&bodyFile, "body-file", "with -preset: read the body from `PATH` (- for stdin)")
 	fs.Var(&contentType, "content-type", "with -body: the Content-Type `TYPE` (default as hooklab sign)")
 	overrides.register(fs)
+	specFile := fs.String("spec", "", "with -example: the spec `FILE` the example is in")
+	endpointID := fs.String("endpoint", "", "with -example: the endpoint `ID` (default: the one endpoint with that example)")
+	exampleID := fs.String("example", "", "send example `ID` of the endpoint, signed as it verifies")
 
 	return &command{
 		name:    "send",
@@ -136,6 +146,22 @@ func newSendCmd() *command {
 				return usageErrorf("-count: want 1 or more")
 			}
 
+			// An example of a spec: signed for its endpoint.
+			var ex *exampleSender
+			if *exampleID != "" || given["spec"] || given["endpoint"] {
+				for _, f := range []string{"fixture", "preset", "body", "body-file", "content-type", "header", "set", "query", "secret", "secret-env", "secret-file"} {
+					if given[f] {
+						return usageErrorf("-%s cannot be used with -example: the spec gives it", f)
+					}
+				}
+				if ex, err = newExampleSender(*specFile, *endpointID, *exampleID); err != nil {
+					return err
+				}
+				if targetHasNoPath(target) {
+					target = withServedPath(target, "/hooks/"+ex.spec.ID)
+				}
+			}
+
 			// What to send: a fixture, or a body of one's own.
 			var (
 				fsg    *fixtureSigner
@@ -145,7 +171,9 @@ func newSendCmd() *command {
 				notes  []string
 				own    signer.Payload
 			)
-			if *fixtureName != "" {
+			if ex != nil {
+				signed = false // the example's own headers are made before signing
+			} else if *fixtureName != "" {
 				switch {
 				case given["body"] || given["body-file"]:
 					return usageErrorf("give -fixture or -body/-body-file, not both")
@@ -223,9 +251,14 @@ func newSendCmd() *command {
 				}
 				at := now().UTC()
 				var req *http.Request
-				if fsg != nil {
+				switch {
+				case ex != nil:
+					if req, err = exampleRequest(ctx, ex.spec, ex.example, target, *seed+int64(i), at); err != nil {
+						return usageErrorf("example %s: %v", ex.example.ID, err)
+					}
+				case fsg != nil:
 					req, err = fsg.request(ctx, target, *seed+int64(i), at)
-				} else {
+				default:
 					req, err = signOwn(ctx, scheme, keys, notes, own, at)
 				}
 				if err != nil {

@@ -167,10 +167,19 @@ func newServeCmd() *command {
 					}
 					return usageErrorf("%v", err)
 				}
+				if err := sim.CheckExampleFixtures(*spec, specs, lookupFixture); err != nil {
+					return usageErrorf("%v", err)
+				}
 			}
 			log := slog.New(sim.NewLogHandler(std.stderr))
 			if _, ok := sim.Profiles()[sim.Profile(*profile)]; !ok {
 				return usageErrorf("-profile: unknown profile %q (want %s)", *profile, profileNames())
+			}
+			// A spec whose own examples its endpoints reject is a bad spec.
+			if ok, err := checkExamples(std.stderr, specs, sim.Profile(*profile)); err != nil {
+				return usageErrorf("%v", err)
+			} else if !ok {
+				return usageErrorf("%s: an example is rejected by its own endpoint (see above)", *spec)
 			}
 			cfg, err := faults.config(sim.Config{Profile: sim.Profile(*profile), Log: log, DeliverHosts: deliverHosts})
 			if err != nil {
