@@ -74,6 +74,11 @@ came in on, never from its Host header.
 A trigger's "deliver" URL may name a loopback host only, unless
 --allow-deliver-host HOST (repeatable) allows that host too.
 
+Before it listens, serve sends each example of the spec (an endpoint's
+"examples") to its own endpoint in process, delivering to no trigger's
+URL, and prints on stderr one line per example: the triggers it wakes,
+or why it was rejected. An example its endpoint rejects exits 2.
+
 The first line on stdout says where it listens ("hooklab serve: listening
 on http://HOST:PORT"), which endpoints it serves and where the control API
 is; --addr 127.0.0.1:0 picks a free port. Then each request is logged on
@@ -96,7 +101,7 @@ section lists the profiles.
 --faults'), to check that a conformance runner catches it.
 
 Exit codes: 0 stopped by a signal, 1 the server failed, 2 bad usage, an
-invalid spec file (the error names file:line: path), an invalid address
+invalid spec file or one with an example its endpoint rejects (the error names file:line: path), an invalid address
 or one that cannot be listened on, or --control on a non-loopback address
 without a token.
 
