@@ -158,7 +158,7 @@ func checkExample(in *sim.Ingress, rec *sim.Recorder, spec sim.EndpointSpec, e s
 	w := httptest.NewRecorder()
 	in.ServeHTTP(w, req)
 	if w.Code < 200 || w.Code > 299 {
-		return fmt.Sprintf("%s: rejected: %d %s", name, w.Code, oneLine([]byte(w.Body.String()), false)), false
+		return fmt.Sprintf("%s: rejected: %d %s", name, w.Code, oneLine(w.Body.Bytes(), false)), false
 	}
 	if err := in.Flush(ctx); err != nil {
 		return fmt.Sprintf("%s: rejected: %v", name, err), false
