@@ -84,3 +84,33 @@ func TestCheckExampleFixturesNamesPath(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// FuzzParseSpecsExamples: specs with examples, of any shape, parse to an
+// error or to examples that are valid and whose body reads back.
+func FuzzParseSpecsExamples(f *testing.F) {
+	f.Add([]byte(`{"id":"e","examples":[{"id":"a","fixture":"stripe/x","set":{"data.object.customer":"cus_1"}}]}`))
+	f.Add([]byte(`{"id":"e","examples":[{"id":"a","body":"text","headers":{"X":"1"}},{"id":"b","body":{"k":[1,2]}}]}`))
+	f.Add([]byte("id: e\nexamples:\n  - id: a\n    body: {k: v}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		specs, err := sim.ParseSpecs("f.yaml", data)
+		if err != nil {
+			if !errors.Is(err, sim.ErrInvalidSpec) {
+				var se *sim.SpecError
+				if !errors.As(err, &se) {
+					t.Fatalf("error is not a *SpecError: %v", err)
+				}
+			}
+			return
+		}
+		for _, s := range specs {
+			if err := s.Validate(); err != nil {
+				t.Fatalf("parsed spec does not validate: %v", err)
+			}
+			for _, e := range s.Examples {
+				if (e.Fixture == "") == (e.BodyBytes() == nil && len(e.Body) == 0) {
+					t.Fatalf("example %q: want exactly one of fixture and body: %+v", e.ID, e)
+				}
+			}
+		}
+	})
+}
