@@ -19,8 +19,8 @@ import (
 const fixtureBaseURL = "http://127.0.0.1:8080"
 
 const fixturesUsage = `Usage: hooklab fixtures list [--provider PROVIDER] [--json]
-       hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers]
-                             [--set PATH=VALUE] [--query NAME=VALUE] [--header 'Name: value']
+       hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers] [--params]
+                             [--param NAME=VALUE] [--set PATH=VALUE] [--query NAME=VALUE] [--header 'Name: value']
 
 Fixtures are sample deliveries of real providers: what each sends for one
 event (method, path, its own headers and a body in its real shape), with
@@ -32,7 +32,8 @@ method and content type ("-" for none).
   -provider PROVIDER  only the fixtures of PROVIDER
   -json               print a JSON array of objects instead (name, provider,
                       event, description, preset, method, path, content_type,
-                      unsigned, source)
+                      unsigned, source, params: [{name, description,
+                      pattern, targets: [{in, name, part}], everywhere}])
 
 show prints the body of fixture NAME exactly as rendered (no newline is
 added). It is not signed: 'hooklab sign --fixture NAME' signs it and
@@ -41,6 +42,12 @@ added). It is not signed: 'hooklab sign --fixture NAME' signs it and
   -now UNIX_SECONDS   render timestamps at UNIX_SECONDS instead of now
   -headers            print the method, path?query and the fixture's headers
                       first, then a blank line
+  -params             print the fixture's parameters first, one a line
+                      (NAME=VALUE as rendered, then its description and
+                      where it goes), then a blank line
+  -param NAME=VALUE   set the fixture's parameter NAME (its customer,
+                      repository, verify token…) everywhere the fixture
+                      puts it; made before -set, -query and -header
   -set PATH=VALUE     set a field of the JSON body (data.object.customer,
                       labels[0].name; missing keys are created); VALUE is a
                       JSON literal if it parses as one, else a string
@@ -51,6 +58,7 @@ Examples:
 
 	hooklab fixtures list --provider stripe
 	hooklab fixtures show github/push --seed 7 --headers
+	hooklab fixtures show stripe/invoice.paid --params --param customer=cus_123
 	hooklab fixtures list --json | jq -r '.[] | select(.preset == "standard-webhooks") | .name'`
 
 // fixtureJSON is one element of "hooklab fixtures list --json".
@@ -66,6 +74,39 @@ type fixtureJSON struct {
 	ContentType string `json:"content_type"`
 	Unsigned    bool   `json:"unsigned"`
 	Source      string `json:"source"`
+
+	// Params are the fixture's parameters (--param), sorted by name.
+	Params []paramJSON `json:"params"`
+}
+
+// paramJSON is one parameter of a fixture in "fixtures list --json".
+type paramJSON struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Pattern is what a value must match, whole; omitted for any value.
+	Pattern    string       `json:"pattern,omitempty"`
+	Targets    []targetJSON `json:"targets"`
+	Everywhere bool         `json:"everywhere"`
+}
+
+// targetJSON is one place a parameter goes.
+type targetJSON struct {
+	In   string `json:"in"` // body, form, query or header
+	Name string `json:"name"`
+	Part string `json:"part,omitempty"` // the pattern's group; omitted for the whole value
+}
+
+// paramsJSON are f's parameters for "fixtures list --json": [] for none.
+func paramsJSON(f *fixtures.Fixture) []paramJSON {
+	out := []paramJSON{}
+	for _, p := range f.Parameters() {
+		pj := paramJSON{Name: p.Name, Description: p.Description, Pattern: p.Pattern, Everywhere: p.Everywhere}
+		for _, t := range p.Targets {
+			pj.Targets = append(pj.Targets, targetJSON{In: t.In, Name: t.Name, Part: t.Part})
+		}
+		out = append(out, pj)
+	}
+	return out
 }
 
 func newFixturesCmd() *command {
@@ -145,7 +186,7 @@ func fixturesList(std *stdio, args []string) error {
 			out[i] = fixtureJSON{
 				Name: f.Name, Provider: f.Provider, Event: f.Event, Description: f.Description,
 				Preset: f.Preset, Method: f.Method, Path: f.Path, ContentType: f.ContentType,
-				Unsigned: f.Unsigned, Source: f.Source,
+				Unsigned: f.Unsigned, Source: f.Source, Params: paramsJSON(f),
 			}
 		}
 		b, err := json.MarshalIndent(out, "", "  ")
@@ -168,11 +209,12 @@ func fixturesShow(std *stdio, args []string) error {
 	seed := fs.Int64("seed", 1, "generate the variable parts from seed `N`")
 	fs.Var(&at, "now", "render timestamps at `UNIX_SECONDS` instead of now")
 	headers := fs.Bool("headers", false, "print the method, path?query and headers first")
+	params := fs.Bool("params", false, "print the fixture's parameters first (NAME=VALUE, description, where)")
 	var overrides overrideFlags
 	var replace headerFlags
 	overrides.register(fs)
 	fs.Var(&replace, "header", "replace the fixture's header: `'Name: value'` (repeatable)")
-	words, err := parseSub(std, fs, "Usage: hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers] [--set PATH=VALUE] [--query NAME=VALUE] [--header 'Name: value']", args)
+	words, err := parseSub(std, fs, "Usage: hooklab fixtures show NAME [--seed N] [--now UNIX_SECONDS] [--headers] [--params] [--param NAME=VALUE] [--set PATH=VALUE] [--query NAME=VALUE] [--header 'Name: value']", args)
 	if err != nil {
 		return helped(err)
 	}
@@ -205,6 +247,11 @@ func fixturesShow(std *stdio, args []string) error {
 	if err := d.Apply(opts...); err != nil {
 		return overrideError(err)
 	}
+	if *params {
+		if err := writeParams(std.stdout, f, d); err != nil {
+			return err
+		}
+	}
 	if *headers {
 		var b strings.Builder
 		target := d.Path
@@ -223,6 +270,33 @@ func fixturesShow(std *stdio, args []string) error {
 		}
 	}
 	_, err = std.stdout.Write(d.Body)
+	return err
+}
+
+// writeParams prints f's parameters for show --params: one a line, with
+// the value d has, the description and the places, then a blank line.
+func writeParams(w io.Writer, f *fixtures.Fixture, d *fixtures.Delivery) error {
+	var b strings.Builder
+	ps := f.Parameters()
+	if len(ps) == 0 {
+		b.WriteString("(no parameters)\n")
+	}
+	for _, p := range ps {
+		v, err := d.ParamValue(p.Name)
+		if err != nil {
+			return overrideError(err)
+		}
+		where := make([]string, len(p.Targets))
+		for i, t := range p.Targets {
+			where[i] = t.String()
+		}
+		if p.Everywhere {
+			where = append(where, "and wherever else its values appear")
+		}
+		fmt.Fprintf(&b, "%s=%s\n\t%s\n\tgoes to: %s\n", p.Name, v, p.Description, strings.Join(where, ", "))
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 

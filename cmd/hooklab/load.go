@@ -27,9 +27,9 @@ const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --b
 Load sends freshly signed webhooks to URL: every request is rendered from
 the fixture with its own seed (or is the body of --body-file), signed at
 the moment it is sent (a new timestamp and message id) and carries a
-unique Hooklab-Request-Id header. With --fixture, --set PATH=VALUE,
---query NAME=VALUE and --header 'Name: value' change every rendering
-before it is signed (see hooklab sign -h).
+unique Hooklab-Request-Id header. With --fixture, --param NAME=VALUE,
+--set PATH=VALUE, --query NAME=VALUE and --header 'Name: value' change
+every rendering before it is signed (see hooklab sign -h).
 
 --rate sets the schedule (open loop): 100 or 100/s; steps such as
 100:10s,500:20s,1000:30s; linear:100..1000 (a ramp over the run);
@@ -267,7 +267,7 @@ func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset s
 		return nil, usageErrorf("-seed applies only with -fixture")
 	}
 	if overrides.given() {
-		return nil, usageErrorf("-set and -query apply only with -fixture")
+		return nil, overrides.withoutFixture()
 	}
 	if preset == "" {
 		return nil, usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body-file")

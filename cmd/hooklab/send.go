@@ -51,7 +51,10 @@ data.object.customer, pull_request.labels[0].name; VALUE is a JSON
 literal if it parses as one, else a string), --query NAME=VALUE replaces
 a query parameter, and --header replaces the fixture's header of that
 name, all before signing, so the signature covers them. A header the
-signature writes (signature, timestamp, message id) is refused. Redirects are not followed. The secret is never printed.
+signature writes (signature, timestamp, message id) is refused.
+--param NAME=VALUE sets a parameter the fixture names (customer,
+repository, verify_token: see hooklab fixtures show NAME --params)
+everywhere the fixture puts it, before the other overrides. Redirects are not followed. The secret is never printed.
 
 --example ID sends example ID of an endpoint of spec FILE (its
 "examples"), signed as that endpoint verifies: its preset or scheme and
@@ -189,7 +192,7 @@ func newSendCmd() *command {
 				case given["seed"]:
 					return usageErrorf("-seed applies only with -fixture")
 				case overrides.given():
-					return usageErrorf("-set and -query apply only with -fixture")
+					return overrides.withoutFixture()
 				case *preset == "":
 					return usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body or -body-file")
 				}

@@ -56,7 +56,11 @@ the seed too, so a fixed --seed and --timestamp give the same bytes.
 data.object.customer, pull_request.labels[0].name, creating missing
 keys; VALUE is a JSON literal if it parses as one, else a string),
 --query NAME=VALUE replaces a query parameter and --header a header,
-all before signing, so the signature covers them.
+all before signing, so the signature covers them. --param NAME=VALUE
+sets a parameter the fixture names (Stripe's customer, GitHub's
+repository, Meta's verify_token: see hooklab fixtures show NAME
+--params) everywhere the fixture puts it; parameters are set first, so
+a --set, --query or --header of the same place wins there.
 
 Examples:
 
@@ -131,7 +135,7 @@ func newSignCmd() *command {
 				return usageErrorf("-seed applies only with -fixture")
 			}
 			if overrides.given() {
-				return usageErrorf("-set and -query apply only with -fixture")
+				return overrides.withoutFixture()
 			}
 			if *preset == "" {
 				return usageErrorf("no preset: give -preset NAME (see hooklab presets)")
