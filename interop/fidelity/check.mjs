@@ -22,7 +22,13 @@
 // matches nothing is an error. Every fixture's "schema" catalogue field
 // must name the schema the check used ("" when none).
 //
-// Usage: node check.mjs [--renders FILE] [--seeds N] [--verbose]
+// Usage: node check.mjs [--renders FILE] [--seeds N] [--schemas DIR] [--exceptions DIR] [--verbose]
+//   --renders FILE    read the renders (JSON lines of the render program)
+//                     from FILE instead of running go run ./interop/fidelity/render
+//   --seeds N         render each fixture with seeds 1..N (default 8, at least 5)
+//   --schemas DIR     the generated schemas (default schemas/ beside this file)
+//   --exceptions DIR  the exceptions (default exceptions/ beside this file)
+//   --verbose         print each excepted failure on stderr
 // Prints a per-provider table; exit 0 when everything is valid or
 // excepted, 1 on any failure, 2 on bad usage.
 
@@ -60,17 +66,19 @@ const STRIPE_MOCK_NEWER = {
 // ---- arguments ----
 
 function usage(msg) {
-  process.stderr.write(`fidelity: ${msg}\nusage: node check.mjs [--renders FILE] [--seeds N] [--verbose]\n`);
+  process.stderr.write(`fidelity: ${msg}\nusage: node check.mjs [--renders FILE] [--seeds N] [--schemas DIR] [--exceptions DIR] [--verbose]\n`);
   process.exit(2);
 }
 
-const opts = { renders: "", seeds: 8, verbose: false };
+const opts = { renders: "", seeds: 8, verbose: false, schemas: join(here, "schemas"), exceptions: join(here, "exceptions") };
 {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--verbose" || a === "-v") opts.verbose = true;
     else if (a === "--renders") opts.renders = args[++i] ?? usage("--renders needs a FILE");
+    else if (a === "--schemas") opts.schemas = args[++i] ?? usage("--schemas needs a DIR");
+    else if (a === "--exceptions") opts.exceptions = args[++i] ?? usage("--exceptions needs a DIR");
     else if (a === "--seeds") {
       opts.seeds = Number(args[++i]);
       if (!Number.isInteger(opts.seeds) || opts.seeds < 5 || opts.seeds > 1000) usage("--seeds: want an integer from 5 to 1000");
@@ -305,7 +313,7 @@ function genericSource(provider) {
     name: `schemas/${provider}`,
     cites: new Set(),
     check(r, body) {
-      const file = join(here, "schemas", provider, `${r.event}.json`);
+      const file = join(opts.schemas, provider, `${r.event}.json`);
       if (!existsSync(file)) return null;
       if (!compiled.has(file)) {
         const schema = JSON.parse(readFileSync(file, "utf8"));
@@ -325,7 +333,7 @@ function genericSource(provider) {
 // ---- exceptions ----
 
 function loadExceptions() {
-  const dir = join(here, "exceptions");
+  const dir = opts.exceptions;
   const out = [];
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
@@ -349,18 +357,19 @@ function loadExceptions() {
 function main() {
   const renders = loadRenders();
   const exceptions = loadExceptions();
-  const builtin = { github: githubSource(), stripe: stripeSource(), shopify: shopifySource() };
+  // The built-in sources, loaded when a render of their provider comes.
+  const builtin = { github: githubSource, stripe: stripeSource, shopify: shopifySource };
   const sources = {};
-  const source = (p) => (sources[p] ??= builtin[p] ?? genericSource(p));
+  const source = (p) => (sources[p] ??= Object.hasOwn(builtin, p) ? builtin[p]() : genericSource(p));
   const rows = new Map();
   const used = new Map(); // fixture -> Set of citations used
   const claims = new Map(); // fixture -> its schema field
   const failures = [];
   const problems = [];
 
-  if (existsSync(join(here, "schemas"))) {
-    for (const p of readdirSync(join(here, "schemas"))) {
-      if (builtin[p]) problems.push(`schemas/${p}: ${p} is checked against ${builtin[p].name}; a generated schema would not be used`);
+  if (existsSync(opts.schemas)) {
+    for (const p of readdirSync(opts.schemas)) {
+      if (Object.hasOwn(builtin, p)) problems.push(`schemas/${p}: ${p} has a built-in schema source; a generated schema would not be used`);
     }
   }
 
@@ -404,6 +413,15 @@ function main() {
     if (real > 0) row.failed++;
     else if (excepted > 0) row.excepted++;
     else row.valid++;
+  }
+
+  // A generated schema for no fixture would never be used.
+  const walk = (dir, rel) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name), rel ? `${rel}/${e.name}` : e.name) : e.name.endsWith(".json") ? [`${rel}/${e.name.slice(0, -5)}`] : []);
+  if (existsSync(opts.schemas)) {
+    for (const name of walk(opts.schemas, "")) {
+      if (!claims.has(name)) problems.push(`schemas/${name}.json: no fixture ${name}`);
+    }
   }
 
   for (const [fx, cites] of used) {
