@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	go run ./interop/fidelity/render [-seeds N] [-now UNIX_SECONDS] [-fixture NAME]
+//	go run ./interop/fidelity/render [-seeds N] [-now UNIX_SECONDS] [-fixture NAME[,NAME…]]
 //
 // Each line is one render: the fixture's name, provider, event and schema
 // field, the seed, and the delivery as signed with a throwaway secret
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hooklab/hooklab/fixtures"
@@ -63,7 +64,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	seeds := fs.Int("seeds", 8, "render each fixture with seeds 1..`N`")
 	at := fs.Int64("now", 1764979200, "render timestamps at `UNIX_SECONDS`")
-	only := fs.String("fixture", "", "render only the fixture `NAME`")
+	only := fs.String("fixture", "", "render only the fixtures `NAME[,NAME…]`")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -75,11 +76,14 @@ func run(args []string, stdout io.Writer) error {
 	}
 	list := fixtures.All()
 	if *only != "" {
-		f, err := fixtures.Lookup(*only)
-		if err != nil {
-			return usageError{err}
+		list = nil
+		for _, name := range strings.Split(*only, ",") {
+			f, err := fixtures.Lookup(name)
+			if err != nil {
+				return usageError{err}
+			}
+			list = append(list, f)
 		}
-		list = []*fixtures.Fixture{f}
 	}
 	now := time.Unix(*at, 0).UTC()
 	w := bufio.NewWriter(stdout)
