@@ -15,7 +15,9 @@
 //            version of the X-Shopify-API-Version header.
 //   others   schemas/<provider>/<event>.json when it exists: a JSON Schema
 //            (draft-07) whose $comment begins with the citation
-//            "package@version#Type".
+//            "package@version#Type". A form-encoded body is validated as
+//            the object of its fields, or, when its one field is
+//            "payload" holding JSON (Slack's interactivity), as that JSON.
 //
 // A failure listed in exceptions/<provider>.json ({fixture, instancePath,
 // keyword, reason, evidence}) is reported as excepted; an exception that
@@ -330,6 +332,22 @@ function genericSource(provider) {
   };
 }
 
+// formBody turns a form-encoded body into an object of its fields (the
+// last value of a repeated name), or, when its one field is "payload"
+// holding JSON (Slack's interactivity), into that JSON.
+function formBody(text) {
+  const fields = Object.fromEntries(new URLSearchParams(text));
+  const names = Object.keys(fields);
+  if (names.length === 1 && names[0] === "payload") {
+    try {
+      return JSON.parse(fields.payload);
+    } catch {
+      return fields;
+    }
+  }
+  return fields;
+}
+
 // ---- exceptions ----
 
 function loadExceptions() {
@@ -381,6 +399,7 @@ function main() {
     if (!used.has(r.fixture)) used.set(r.fixture, new Set());
     let body;
     const json = /json/i.test(r.content_type ?? "") && r.body !== "";
+    const form = /^application\/x-www-form-urlencoded/i.test(r.content_type ?? "") && r.body !== "";
     if (json) {
       try {
         body = JSON.parse(r.body);
@@ -390,8 +409,11 @@ function main() {
         row.failed++;
         continue;
       }
+    } else if (form) {
+      body = formBody(r.body);
+    } else {
+      continue;
     }
-    if (!json) continue;
     const res = source(r.provider).check(r, body);
     if (!res) continue;
     row.checked++;
@@ -434,8 +456,13 @@ function main() {
         : `${fx}: checked against ${got}, but its catalogue field "schema" is ${JSON.stringify(claim)}`);
     }
   }
+  // An exception that matches nothing is stale; one for a fixture not
+  // rendered is stale too when every fixture was rendered (a --renders
+  // file may hold only some).
   for (const x of exceptions) {
-    if (x.used === 0) problems.push(`${x.where}: exception for ${x.fixture} ${x.instancePath} ${x.keyword} matches nothing; remove it`);
+    if (x.used > 0) continue;
+    if (claims.has(x.fixture)) problems.push(`${x.where}: exception for ${x.fixture} ${x.instancePath} ${x.keyword} matches nothing; remove it`);
+    else if (!opts.renders) problems.push(`${x.where}: exception for ${x.fixture}, which is not a fixture; remove it`);
   }
 
   // The table.

@@ -150,4 +150,20 @@ describe("check.mjs", { concurrency: 4 }, () => {
     assert.equal(orphan.status, 1, orphan.out);
     assert.match(orphan.out, /ERROR schemas\/acme\/other\.json: no fixture acme\/other/);
   });
+
+  test("a form-encoded body is checked as its fields, or as the JSON of its one payload field", async () => {
+    const form = (body) => github.map((r) => ({ ...r, fixture: "acme/form", provider: "acme", event: "form", schema: "acme-types@1.0.0#Form", content_type: "application/x-www-form-urlencoded", body }));
+    const fields = {
+      $comment: "acme-types@1.0.0#Form", type: "object", required: ["command", "text"],
+      properties: { command: { const: "/deploy" }, text: { type: "string" } },
+    };
+    const ok = await check(form("command=%2Fdeploy&text=prod+now"), { schemas: { "acme/form": fields } });
+    assert.equal(ok.status, 0, ok.out);
+    const bad = await check(form("command=%2Fship&text=x"), { schemas: { "acme/form": fields } });
+    assert.equal(bad.status, 1, bad.out);
+    assert.match(bad.out, /FAIL acme\/form seed 1: \/command: const/);
+    const payload = { $comment: "acme-types@1.0.0#Form", type: "object", required: ["type"], properties: { type: { const: "block_actions" } } };
+    const inner = await check(form(`payload=${encodeURIComponent(JSON.stringify({ type: "block_actions" }))}`), { schemas: { "acme/form": payload } });
+    assert.equal(inner.status, 0, inner.out);
+  });
 });
