@@ -1,4 +1,4 @@
-// Tests of check.mjs: run by node --test interop/fidelity (from .ci/run).
+// Tests of check.mjs: run by node --test interop/fidelity/check.test.mjs (from .ci/run).
 // Each renders real fixtures once with the render program, breaks or
 // re-labels them, and runs the check on the result.
 
