@@ -129,31 +129,31 @@ function header(r, name) {
 
 // ajvErrors turns Ajv's errors into {instancePath, keyword, message}. An
 // undeclared or a missing property is reported at its own path
-// (/data/object/source), so that an exception names the one field. The
-// errors that only say a branch of an anyOf failed (the anyOf itself, and
-// "must be null" of a nullable value) are dropped when a deeper error says
-// why.
+// (/data/object/source), so that an exception names the one field. When
+// an anyOf (or oneOf) fails and a deeper error says why, the anyOf and
+// its branches' errors at its own path ("must be string" of an
+// unexpanded id, "must be null" of a nullable value) are dropped.
 function ajvErrors(errors) {
-  const all = (errors ?? []).map((e) => {
+  const list = (errors ?? []).map((e) => {
     let path = e.instancePath;
     if (e.keyword === "additionalProperties") path += `/${e.params.additionalProperty}`;
     if (e.keyword === "required") path += `/${e.params.missingProperty}`;
-    return {
-      instancePath: path,
-      keyword: e.keyword,
-      branch: e.keyword === "anyOf" || e.keyword === "oneOf" || (e.keyword === "type" && e.params.type === "null"),
-      at: e.instancePath,
-      message: `${e.message}${e.keyword === "enum" ? ` (${JSON.stringify(e.params.allowedValues)})` : ""}`,
-    };
+    return { ...e, path };
   });
+  const alts = list.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf");
+  const explained = (a) => list.some((o) => o.path.startsWith(`${a.instancePath}/`));
+  const dropped = (e) => alts.some((a) => a.instancePath === e.instancePath && explained(a) &&
+    (e === a || e.schemaPath.startsWith(`${a.schemaPath}/`)));
   const out = [];
   const seen = new Set();
-  for (const e of all) {
-    if (e.branch && all.some((o) => !o.branch && (o.at === e.at || o.at.startsWith(`${e.at}/`)))) continue;
-    const key = `${e.instancePath} ${e.keyword} ${e.message}`;
+  for (const e of list) {
+    if (dropped(e)) continue;
+    const path = e.path;
+    const message = `${e.message}${e.keyword === "enum" ? ` (${JSON.stringify(e.params.allowedValues)})` : ""}`;
+    const key = `${path} ${e.keyword} ${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ instancePath: e.instancePath, keyword: e.keyword, message: e.message });
+    out.push({ instancePath: path, keyword: e.keyword, message });
   }
   return out;
 }

@@ -112,6 +112,7 @@ describe("check.mjs", { concurrency: 4 }, () => {
       b.api_version = "2024-06-20";
       b.data.object.not_a_stripe_field = 1;
       b.data.object.payment_method_details.card.overcapture = { maximum_amount_capturable: 1, status: "unavailable" };
+      b.data.object.balance_transaction = { id: "txn_1", object: "balance_transaction" }; // expanded, but incomplete
     }), { exceptions: { stripe: [
       { fixture: "stripe/charge.refunded", instancePath: "/data/object/source", keyword: "additionalProperties", reason: "test", evidence: "test" },
     ] } });
@@ -119,6 +120,9 @@ describe("check.mjs", { concurrency: 4 }, () => {
     assert.match(r.out, /FAIL stripe\/charge\.refunded seed 1: \/data\/object\/not_a_stripe_field: additionalProperties/);
     assert.match(r.out, /FAIL stripe\/charge\.refunded seed 1: \/api_version: const: is 2024-06-20, the spec is for 2022-11-15/);
     assert.doesNotMatch(r.out, /overcapture/);
+    // The expanded object's own errors, not that it is no id (string).
+    assert.match(r.out, /FAIL stripe\/charge\.refunded seed 1: \/data\/object\/balance_transaction\/amount: required/);
+    assert.doesNotMatch(r.out, /\/data\/object\/balance_transaction: (type|anyOf)/);
   });
 
   test("a schema field that disagrees with the schema used is an error", async () => {
