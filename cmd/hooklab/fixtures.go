@@ -32,8 +32,11 @@ method and content type ("-" for none).
   -provider PROVIDER  only the fixtures of PROVIDER
   -json               print a JSON array of objects instead (name, provider,
                       event, description, preset, method, path, content_type,
-                      unsigned, source, params: [{name, description,
-                      pattern, targets: [{in, name, part}], everywhere}])
+                      unsigned, source, schema: the published schema the
+                      fidelity check validates the body against, as
+                      package@version#name, empty when none was checked;
+                      params: [{name, description, pattern,
+                      targets: [{in, name, part}], everywhere}])
 
 show prints the body of fixture NAME exactly as rendered (no newline is
 added). It is not signed: 'hooklab sign --fixture NAME' signs it and
@@ -74,6 +77,9 @@ type fixtureJSON struct {
 	ContentType string `json:"content_type"`
 	Unsigned    bool   `json:"unsigned"`
 	Source      string `json:"source"`
+	// Schema is the published schema the fidelity check validates the
+	// body against ("package@version#name"); empty when none was checked.
+	Schema string `json:"schema"`
 
 	// Params are the fixture's parameters (--param), sorted by name.
 	Params []paramJSON `json:"params"`
@@ -186,7 +192,7 @@ func fixturesList(std *stdio, args []string) error {
 			out[i] = fixtureJSON{
 				Name: f.Name, Provider: f.Provider, Event: f.Event, Description: f.Description,
 				Preset: f.Preset, Method: f.Method, Path: f.Path, ContentType: f.ContentType,
-				Unsigned: f.Unsigned, Source: f.Source, Params: paramsJSON(f),
+				Unsigned: f.Unsigned, Source: f.Source, Schema: f.Schema, Params: paramsJSON(f),
 			}
 		}
 		b, err := json.MarshalIndent(out, "", "  ")
