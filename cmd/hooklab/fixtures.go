@@ -32,7 +32,9 @@ method and content type ("-" for none).
   -provider PROVIDER  only the fixtures of PROVIDER
   -json               print a JSON array of objects instead (name, provider,
                       event, description, preset, method, path, content_type,
-                      unsigned, source)
+                      unsigned, source, schema: the published schema the
+                      fidelity check validates the body against, as
+                      package@version#name; empty when none was checked)
 
 show prints the body of fixture NAME exactly as rendered (no newline is
 added). It is not signed: 'hooklab sign --fixture NAME' signs it and
@@ -66,6 +68,9 @@ type fixtureJSON struct {
 	ContentType string `json:"content_type"`
 	Unsigned    bool   `json:"unsigned"`
 	Source      string `json:"source"`
+	// Schema is the published schema the fidelity check validates the
+	// body against ("package@version#name"); empty when none was checked.
+	Schema string `json:"schema"`
 }
 
 func newFixturesCmd() *command {
@@ -145,7 +150,7 @@ func fixturesList(std *stdio, args []string) error {
 			out[i] = fixtureJSON{
 				Name: f.Name, Provider: f.Provider, Event: f.Event, Description: f.Description,
 				Preset: f.Preset, Method: f.Method, Path: f.Path, ContentType: f.ContentType,
-				Unsigned: f.Unsigned, Source: f.Source,
+				Unsigned: f.Unsigned, Source: f.Source, Schema: f.Schema,
 			}
 		}
 		b, err := json.MarshalIndent(out, "", "  ")
