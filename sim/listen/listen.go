@@ -333,9 +333,11 @@ func (rcv *Receiver) describe(e *Entry, r *http.Request, body []byte) {
 	}
 	if rcv.o.scheme != nil {
 		e.Preset = rcv.o.scheme.Name
-		provider = e.Preset
+		e.Event = EventType(e.Preset, r.Header, body)
 	}
-	e.Event = EventType(provider, r.Header, body)
+	if e.Event == "" {
+		e.Event = EventType(provider, r.Header, body)
+	}
 	if rcv.verifier == nil {
 		return
 	}
