@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -401,7 +402,9 @@ func (rcv *Receiver) record(e *Entry, r *http.Request, body []byte) {
 		Provider: e.Guess.Provider, Event: e.Event,
 		Verified: e.Verified, Reason: e.Reason, Status: e.Status,
 	}
-	if e.Preset != "" {
+	// The preset verified with is the provider, unless the headers say
+	// it is another.
+	if e.Preset != "" && (e.Guess.Name() == "" || e.Guess.Provider == e.Preset || slices.Contains(e.Guess.Candidates, e.Preset)) {
 		meta.Provider = e.Preset
 	}
 	var notes []string

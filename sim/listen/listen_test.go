@@ -468,3 +468,20 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordDoesNotNameThePresetForAnotherProvider: a Clerk request
+// received by a Receiver verifying GitHub is not recorded as GitHub's.
+func TestRecordDoesNotNameThePresetForAnotherProvider(t *testing.T) {
+	p, _ := signed(t, "clerk/user.created")
+	dir := t.TempDir()
+	w, err := record.NewWriter(dir)
+	require.NoError(t, err)
+	url, got := start(t, listen.Record(w), listen.Verify(signer.GitHub(), signer.Keys("s")))
+	post(t, url, p)
+	recs, err := record.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, recs[0].Meta.Provider, "Meta.Provider")
+	assert.Contains(t, recs[0].Meta.Note, "provider guessed: svix family")
+	assert.Equal(t, "user.created", recs[0].Meta.Event)
+	assert.Equal(t, "user.created", got.all()[0].Event, "the event by the guess when the preset finds none")
+}
