@@ -246,13 +246,17 @@ func TestForwardSendsTheExactBytes(t *testing.T) {
 	assert.Empty(t, e.Forward.Error)
 }
 
+// TestForwardToAPathReplacesTheRequestPath, and adds no User-Agent when
+// the sender sent none.
 func TestForwardToAPathReplacesTheRequestPath(t *testing.T) {
-	got := make(chan string, 1)
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.RequestURI }))
+	got := make(chan *http.Request, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r }))
 	defer app.Close()
 	url, _ := start(t, listen.Forward(app.URL+"/api/hook"))
-	post(t, url, signer.Payload{URL: "http://x/anything?a=1", Body: []byte("{}")})
-	assert.Equal(t, "/api/hook?a=1", <-got)
+	post(t, url, signer.Payload{URL: "http://x/anything?a=1", Header: http.Header{"User-Agent": {""}}, Body: []byte("{}")})
+	r := <-got
+	assert.Equal(t, "/api/hook?a=1", r.RequestURI)
+	assert.NotContains(t, r.Header, "User-Agent", "a User-Agent was added")
 }
 
 // TestForwardToASlowAppTimesOut: the sender gets 504 and the entry says
