@@ -60,7 +60,10 @@ type Entry struct {
 
 // A Delivery is a delivery envelope seen by the Receiver.
 type Delivery struct {
-	ID       string `json:"id,omitempty"`
+	// ID is the delivery's id (the envelope's, else its
+	// sim.DeliveryIDHeader): the same on every attempt.
+	ID string `json:"id,omitempty"`
+	// Endpoint and Trigger are the spec ids of who delivered it.
 	Endpoint string `json:"endpoint"`
 	Trigger  string `json:"trigger"`
 	// Attempt is the sender's attempt number (sim.DeliveryAttemptHeader).

@@ -264,8 +264,15 @@ func EventType(provider string, h http.Header, body []byte) string {
 
 func eventType(provider string, h http.Header, body []byte) string {
 	hdr := func(name string) string { return strings.TrimSpace(firstValue(h, name)) }
+	valid := -1 // not yet checked; checked once, as JSON bodies are large
 	str := func(path string) string {
-		if !gjson.ValidBytes(body) {
+		if valid < 0 {
+			valid = 0
+			if gjson.ValidBytes(body) {
+				valid = 1
+			}
+		}
+		if valid == 0 {
 			return ""
 		}
 		r := gjson.GetBytes(body, path)

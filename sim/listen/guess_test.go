@@ -22,7 +22,7 @@ var fixedNow = time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC)
 
 // testKeys returns the keys to sign and verify a preset's fixtures (as in
 // package fixtures' tests).
-func testKeys(t *testing.T, s signer.Scheme) (sign, verify signer.KeySet) {
+func testKeys(t testing.TB, s signer.Scheme) (sign, verify signer.KeySet) {
 	switch s.Algorithm {
 	case signer.Ed25519:
 		// RFC 8032 §7.1 TEST 1.
@@ -47,7 +47,7 @@ func testKeys(t *testing.T, s signer.Scheme) (sign, verify signer.KeySet) {
 }
 
 // signed renders and signs a fixture on the fixed clock.
-func signed(t *testing.T, name string) (signer.Payload, signer.KeySet) {
+func signed(t testing.TB, name string) (signer.Payload, signer.KeySet) {
 	t.Helper()
 	f, err := fixtures.Lookup(name)
 	require.NoError(t, err)

@@ -136,16 +136,25 @@ var _ http.Handler = (*Receiver)(nil)
 
 // Stats counts what a Receiver has seen.
 type Stats struct {
-	Requests    int `json:"requests"`
+	// Requests counts every request, answered or refused.
+	Requests int `json:"requests"`
+	// Verified and NotVerified count the verdicts (the Receiver's, or
+	// for a delivery envelope the ingress's); unchecked requests count
+	// in neither.
 	Verified    int `json:"verified"`
 	NotVerified int `json:"not_verified"`
 	// Deliveries counts delivery envelopes.
-	Deliveries    int `json:"deliveries"`
-	Injected      int `json:"injected"`
+	Deliveries int `json:"deliveries"`
+	// Injected counts requests a Fault answered.
+	Injected int `json:"injected"`
+	// Forwarded counts forwards the app answered; ForwardErrors those it
+	// did not (refused, timed out).
 	Forwarded     int `json:"forwarded"`
 	ForwardErrors int `json:"forward_errors"`
-	Recorded      int `json:"recorded"`
-	RecordErrors  int `json:"record_errors"`
+	// Recorded counts requests recorded; RecordErrors those that could
+	// not be.
+	Recorded     int `json:"recorded"`
+	RecordErrors int `json:"record_errors"`
 }
 
 // New returns a Receiver. Its errors are a bad Forward URL or a scheme
