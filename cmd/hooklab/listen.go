@@ -17,7 +17,8 @@ import (
 )
 
 // listenShutdownWait bounds the graceful shutdown of hooklab listen:
-// requests in flight (a delay, a forward) get this long to finish.
+// requests in flight get this long to finish, or the delay plus the
+// forward timeout and 5s when that is longer.
 const listenShutdownWait = 10 * time.Second
 
 const listenUsage = `Usage: hooklab listen [--addr HOST:PORT] [--preset NAME [--secret S]] [--forward-to URL]
@@ -178,7 +179,12 @@ func newListenCmd() *command {
 			case <-ctx.Done():
 			}
 			stop() // a second signal ends the process at once
-			sctx, cancel := context.WithTimeout(context.Background(), listenShutdownWait)
+			// A request in flight may be waiting for the delay and the app.
+			wait := listenShutdownWait
+			if forwardTo.set {
+				wait = max(wait, delay.d+fwdTimeout.d+5*time.Second)
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), wait)
 			defer cancel()
 			err = srv.Shutdown(sctx)
 			fmt.Fprintln(std.stderr, "hooklab listen: "+rcv.Stats().Summary())
