@@ -60,6 +60,7 @@ var commands = []func() *command{
 	newSendCmd,
 	newMatchCmd,
 	newServeCmd,
+	newListenCmd,
 	newConformanceCmd,
 	newLoadCmd,
 	newFixturesCmd,

@@ -9,11 +9,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/hooklab/hooklab/sim/record"
 )
 
 // Reading a raw HTTP/1.1 request from a file or stdin, for verify
-// --request and match --request.
+// --request and match --request; a recording of hooklab listen --record
+// (NNNNNN.http with its sidecar, or the NNNNNN.json sidecar) reads as the
+// request it holds.
 
 func requestName(path string) string {
 	if path == "-" {
@@ -28,7 +33,11 @@ func requestName(path string) string {
 func readRequest(std *stdio, cmd, path string) (*http.Request, error) {
 	name := requestName(path)
 	var in io.Reader = std.stdin
-	if path != "-" {
+	if rec, ok, err := readRecording(path); err != nil {
+		return nil, usageErrorf("-request: %v", pathError(err))
+	} else if ok {
+		in = bytes.NewReader(rec.MarshalHTTP())
+	} else if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, usageErrorf("-request: %v", pathError(err))
@@ -53,6 +62,27 @@ func readRequest(std *stdio, cmd, path string) (*http.Request, error) {
 		fmt.Fprintf(std.stderr, "hooklab %s: warning: %s: %d bytes after the body were ignored (is Content-Length right?)\n", cmd, name, len(rest))
 	}
 	return r, nil
+}
+
+// readRecording reads a recording of hooklab listen --record (package
+// sim/record) when path names one: its .json sidecar, or an .http file
+// with a sidecar beside it, whose body digest is then checked. ok is false
+// for any other path, which is read as a plain raw request.
+func readRecording(path string) (rec *record.Recording, ok bool, err error) {
+	switch filepath.Ext(path) {
+	case ".json":
+	case ".http":
+		if _, err := os.Stat(strings.TrimSuffix(path, ".http") + ".json"); err != nil {
+			return nil, false, nil
+		}
+	default:
+		return nil, false, nil
+	}
+	rec, err = record.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	return rec, true, nil
 }
 
 // describeReadError says what is wrong with a request without quoting it:
