@@ -390,6 +390,13 @@ func TestExampleSpecs(t *testing.T) {
 		specs, err := sim.LoadSpecs(f)
 		if assert.NoError(t, err, "LoadSpecs(%s)", f) {
 			assert.NotEmpty(t, specs, "LoadSpecs(%s)", f)
+			// The specs deliver to a listen sink (127.0.0.1:9999); the
+			// tests observe deliveries with a Recorder instead.
+			for i := range specs {
+				for j := range specs[i].Triggers {
+					specs[i].Triggers[j].Deliver = ""
+				}
+			}
 			loaded[filepath.Base(f)] = specs
 		}
 	}
