@@ -143,7 +143,7 @@ describe("check.mjs", { concurrency: 4 }, () => {
     };
     const ok = await check(acme, { schemas: { "acme/thing": schema } });
     assert.equal(ok.status, 0, ok.out);
-    assert.match(ok.out, /^acme +1 +5 +5 +0 +0 +schemas\/acme/m);
+    assert.match(ok.out, /^acme +1 +5 +5 +0 +0 +acme-types@1\.0\.0$/m);
     const bad = await check(acme, { schemas: { "acme/thing": { ...schema, properties: { action: { const: "closed" } } } } });
     assert.equal(bad.status, 1, bad.out);
     assert.match(bad.out, /FAIL acme\/thing seed 1: \/action: const/);
