@@ -210,6 +210,18 @@ func (c *Chaos) Order(pos uint64) uint64 {
 	return block*w + permute(off, w, uint64(c.Seed)^block*0x9e3779b97f4a7c15)
 }
 
+// OrderN is Order for a run of n deliveries: the last window, cut short
+// by n, is permuted within itself, so positions 0…n-1 send deliveries
+// 0…n-1, each once. A pos at or past n is returned as is.
+func (c *Chaos) OrderN(pos, n uint64) uint64 {
+	if c == nil || c.Reorder <= 1 || pos >= n {
+		return pos
+	}
+	w := uint64(c.Reorder)
+	block, off := pos/w, pos%w
+	return block*w + permute(off, min(w, n-block*w), uint64(c.Seed)^block*0x9e3779b97f4a7c15)
+}
+
 // Duplicated reports whether delivery seq is sent twice.
 func (c *Chaos) Duplicated(seq uint64) bool {
 	if c == nil || c.Duplicate <= 0 {

@@ -60,6 +60,20 @@ func TestChaosOrderPermutesEachWindow(t *testing.T) {
 	}
 }
 
+func TestChaosOrderNSendsEachOfNOnce(t *testing.T) {
+	for _, n := range []uint64{1, 5, 8, 13, 100} {
+		c := &sim.Chaos{Reorder: 8, Seed: 5}
+		seen := map[uint64]bool{}
+		for pos := range n {
+			got := c.OrderN(pos, n)
+			if got >= n || seen[got] {
+				t.Fatalf("n %d: OrderN(%d) = %d: out of range or repeated", n, pos, got)
+			}
+			seen[got] = true
+		}
+	}
+}
+
 func TestChaosDuplicatedRatio(t *testing.T) {
 	tests := []struct {
 		ratio    float64

@@ -158,7 +158,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if c := r.Chaos; c != nil {
 		fmt.Fprintf(&b, "Chaos         [duplicates sent, reordered]       %d, %d\n", c.Duplicates, c.Reordered)
-		fmt.Fprintf(&b, "  retries     [attempt:count, retried, gave up]  %s, %d, %d\n", countsText(c.Retries), c.Retried, c.GaveUp)
+		if len(c.Retries) > 0 || c.GaveUp > 0 {
+			fmt.Fprintf(&b, "  retries     [attempt:count, retried, gave up]  %s, %d, %d\n", countsText(c.Retries), c.Retried, c.GaveUp)
+		}
 	}
 	fmt.Fprintf(&b, "Bytes         [in, out]                          %d, %d\n", r.BytesIn, r.BytesOut)
 	fmt.Fprintf(&b, "Success       [ratio]                            %.2f%%\n", 100*r.SuccessRatio)
