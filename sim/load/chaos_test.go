@@ -253,3 +253,9 @@ func TestDeliveriesIgnoreASecondAnswerForOneRequest(t *testing.T) {
 	assert.Equal(t, uint64(0), m.Lost, "lost")
 	assert.Equal(t, uint64(0), m.Duplicated, "doubled")
 }
+
+// BenchmarkAttackChaos is BenchmarkAttack with chaos on that sends
+// nothing extra (a reorder window): the cost of its per-request path.
+func BenchmarkAttackChaos(b *testing.B) {
+	benchAttack(b, load.WithChaos(&sim.Chaos{Reorder: 16, Seed: 1}))
+}
