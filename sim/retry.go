@@ -265,6 +265,24 @@ var retryPolicies = map[string]func() RetryPolicy{
 			Source: "https://api.slack.com/apis/events-api#retries",
 		}
 	},
+	"zoom": func() RetryPolicy {
+		return RetryPolicy{
+			Delays: []time.Duration{5 * time.Minute, 20 * time.Minute, 60 * time.Minute}, Timeout: 3 * time.Second,
+			FailsOn: failsOnAll, SameID: true, FreshSignature: true,
+			Note: "3 retries when no 200 or 204 comes within 3 seconds: 5 minutes after the first attempt, 20 minutes after " +
+				"the first retry, 60 minutes after the second; a fresh x-zm-request-timestamp and signature is assumed (not stated)",
+			Source: "https://developers.zoom.us/blog/webhook-delays/",
+		}
+	},
+	"mailgun": func() RetryPolicy {
+		return RetryPolicy{
+			Delays: []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour},
+			FailsOn: failsOnAll, SameID: true,
+			Note: "any answer but 200 is retried (406 stops the retries; hooklab retries it too) after 5m, 10m, 15m, 1h, 2h and 4h, " +
+				"within 8 hours, except delivery notifications; whether a retry is signed anew is not stated: hooklab sends the first attempt's bytes",
+			Source: "https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-retries",
+		}
+	},
 	"github": func() RetryPolicy {
 		return RetryPolicy{
 			Timeout: 10 * time.Second, FailsOn: failsOnAll,

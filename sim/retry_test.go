@@ -36,6 +36,9 @@ func TestRetryPolicyForSchedules(t *testing.T) {
 		{"shopify", true, 9, 255 * time.Minute, true, false, true},
 		// Slack: 3 retries, at once, 1m, 5m.
 		{"slack", true, 4, 6 * time.Minute, true, true, false},
+		// Zoom: 5m, 20m, 60m; Mailgun: 5m, 10m, 15m, 1h, 2h, 4h.
+		{"zoom", true, 4, 85 * time.Minute, true, true, false},
+		{"mailgun", true, 7, 7*time.Hour + 30*time.Minute, true, false, false},
 		// GitHub documents that it does not retry.
 		{"github", true, 1, 0, false, false, false},
 		{"github-sha1", true, 1, 0, false, false, false},

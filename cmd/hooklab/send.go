@@ -68,7 +68,8 @@ for byte (same signature, id and Hooklab-Request-Id), after the first;
 N; both are chosen by --seed, so a run repeats. --retry-on non-2xx
 retries an attempt that got no 2xx answer (or none) on the documented
 schedule of the preset's provider (Stripe, Standard Webhooks, Svix,
-Clerk, Resend, Shopify, Slack; GitHub does not retry), signed anew with
+Clerk, Resend, Shopify, Slack, Zoom, Mailgun; GitHub does not retry;
+'go doc sim.RetryPolicyFor' has the sources), signed anew with
 the same message id and the provider's retry headers (Slack's
 X-Slack-Retry-Num and X-Slack-Retry-Reason); --time-scale 0.001 makes
 its minutes milliseconds. Each attempt and copy gets a line ("#3 attempt
