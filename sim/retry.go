@@ -276,7 +276,7 @@ var retryPolicies = map[string]func() RetryPolicy{
 	},
 	"mailgun": func() RetryPolicy {
 		return RetryPolicy{
-			Delays: []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour},
+			Delays:  []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour},
 			FailsOn: failsOnAll, SameID: true,
 			Note: "any answer but 200 is retried (406 stops the retries; hooklab retries it too) after 5m, 10m, 15m, 1h, 2h and 4h, " +
 				"within 8 hours, except delivery notifications; whether a retry is signed anew is not stated: hooklab sends the first attempt's bytes",
