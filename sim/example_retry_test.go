@@ -1,8 +1,10 @@
 package sim_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"time"
 
 	"github.com/hooklab/hooklab/signer"
@@ -26,4 +28,31 @@ func ExampleRetryPolicy() {
 	// 4 attempts; the last 6m0s after the first
 	// before attempt 3: 60ms
 	// 1700000001 1 http_error
+}
+
+func ExampleChaos_Deliver() {
+	// A receiver that fails the first attempt.
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+
+	sg, _ := signer.NewSigner(signer.Svix(), signer.Keys("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+	first, _ := sg.Sign(signer.Payload{URL: srv.URL, Header: http.Header{}, Body: []byte(`{"type":"user.created"}`)})
+	policy, _ := sim.RetryPolicyFor("svix")
+	// Svix's schedule a thousand times faster, and every delivery sent twice.
+	c := &sim.Chaos{Retry: &policy, TimeScale: 0.001, Signer: sg, Duplicate: 1}
+	c.Deliver(context.Background(), 0, first, func(req *http.Request, a sim.Attempt) (string, bool) {
+		res, err := sim.Send(context.Background(), req)
+		fmt.Printf("attempt %d duplicate %v: %d, same id %v\n", a.N, a.Duplicate, res.Status, req.Header.Get("svix-id") == first.Header.Get("svix-id"))
+		return sim.Failed(res, err)
+	})
+	// Output:
+	// attempt 1 duplicate false: 503, same id true
+	// attempt 2 duplicate false: 200, same id true
+	// attempt 1 duplicate true: 200, same id true
 }
