@@ -375,7 +375,12 @@ func RequestPayload(req *http.Request) (signer.Payload, error) {
 		}
 		defer rc.Close()
 	}
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	var buf bytes.Buffer
+	if req.ContentLength > 0 && req.ContentLength <= limit {
+		buf.Grow(int(req.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(rc, limit+1))
+	b := buf.Bytes()
 	if err != nil {
 		return p, fmt.Errorf("sim: %s %s: body: %w", req.Method, req.URL.Host, err)
 	}

@@ -291,10 +291,15 @@ func (a *Attacker) chaosHit(ctx context.Context, src Source, slot uint64, intend
 	defer a.inflight.Add(-1)
 	c := a.chaos
 	seq := c.Order(slot)
-	req, err := src.Request(context.WithoutCancel(ctx), seq)
 	var first signer.Payload
-	if err == nil {
-		first, err = sim.RequestPayload(req)
+	var err error
+	if ps, ok := src.(payloadSource); ok {
+		first, err = ps.payload(seq)
+	} else {
+		var req *http.Request
+		if req, err = src.Request(context.WithoutCancel(ctx), seq); err == nil {
+			first, err = sim.RequestPayload(req)
+		}
 	}
 	if err != nil {
 		out <- &Result{Seq: slot, Intended: intended, Sent: time.Now(), ErrorKind: ErrBuild, Error: err.Error(), Reordered: seq != slot}
