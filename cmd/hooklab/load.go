@@ -22,6 +22,7 @@ import (
 const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --body-file F) --secret S --duration D
                     [--rate R[/s] | --rate STEPS | --rate 0 --workers N] [--max-in-flight N]
                     [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n]
+                    [--duplicate RATIO] [--reorder N] [--retry-on non-2xx [--time-scale F]] [--seed N]
        hooklab load merge [--json] [--plot FILE] REPORT.json…
 
 Load sends freshly signed webhooks to URL: every request is rendered from
@@ -46,6 +47,20 @@ ingress does, and reports the time from each send to each trigger's
 delivery, with lost and duplicated deliveries: a request's expected
 triggers are those its answer names ({"triggered": […]}), else one.
 
+Delivery chaos, to test a receiver's idempotency under load: --duplicate
+RATIO sends that share of the deliveries a second time, byte for byte
+(same signature, id and Hooklab-Request-Id) once the first is answered;
+--reorder N makes slot k send delivery k' of a shuffle of each window of
+N slots; both are chosen by --seed (shards agree). --retry-on non-2xx
+retries a failed attempt on the documented schedule of the preset's
+provider (see hooklab send -h), signed anew with the same id;
+--time-scale 0.001 makes its minutes milliseconds (the run lasts until
+the retries are over; Ctrl-C ends the waits). The report counts what was
+injected (Chaos: duplicates sent, reordered, retries by attempt, gave
+up; "chaos" in --json). With --sink, a trigger delivering one request
+id twice is a double delivery ("doubled"; "duplicated" in --json): a
+receiver that deduplicates shows 0.
+
 Output: a live progress line on a terminal; the text report (or --json:
 one object); --out FILE streams every result as a JSON line; --plot FILE
 writes latency over time as a self-contained HTML page. Ctrl-C stops
@@ -54,14 +69,16 @@ a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
 schedule from slot i, so n machines share one run; 'hooklab load merge'
 combines their --json reports into one (histograms merge exactly).
 
-Exit codes: 0 every request was answered 2xx (and, with --sink, no
-delivery was lost or duplicated), 1 otherwise, 2 bad usage.
+Exit codes: 0 every request was answered 2xx (with --retry-on: every
+delivery's last attempt; and, with --sink, no delivery was lost or
+doubled), 1 otherwise, 2 bad usage.
 
 Examples:
 
 	hooklab load --to http://127.0.0.1:8080/hooks/github --fixture github/pull_request --secret s3cret --rate 200 --duration 30s
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --preset github --body-file event.json --secret s3cret --rate 0 --workers 32 --duration 10s --json
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 100:10s,500:20s --sink 127.0.0.1:9999 --plot latency.html
+	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 50 --duration 5s --sink 127.0.0.1:9999 --duplicate 0.1
 	hooklab load merge shard1.json shard2.json`
 
 func newLoadCmd() *command {
@@ -96,7 +113,9 @@ func newLoadCmd() *command {
 	out := fs.String("out", "", "stream every result to `FILE` as JSON lines")
 	plot := fs.String("plot", "", "write latency over time to `FILE` (a self-contained HTML page)")
 	shard := fs.String("shard", "", "run shard `i/n` of the schedule (i from 1)")
-	seed := fs.Int64("seed", 1, "with -fixture: the seed of slot 0; slot k uses seed+k")
+	seed := fs.Int64("seed", 1, "with -fixture: the seed of slot 0; slot k uses seed+k (and of -duplicate's and -reorder's choices)")
+	var chaos chaosFlags
+	chaos.register(fs)
 
 	return &command{
 		name:    "load",
@@ -169,12 +188,16 @@ func newLoadCmd() *command {
 			if err != nil {
 				return usageErrorf("-shard: %v", err)
 			}
-			src, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, &overrides, *seed)
+			src, scheme, keys, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, &overrides, *seed)
+			if err != nil {
+				return err
+			}
+			ch, err := chaos.build(std, "load", given, scheme, keys, *seed)
 			if err != nil {
 				return err
 			}
 
-			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN)}
+			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN), load.WithChaos(ch)}
 			if timeout.set {
 				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
 			}
@@ -237,66 +260,69 @@ func newLoadCmd() *command {
 	}
 }
 
-// loadSource builds the request source from the flags.
+// loadSource builds the request source from the flags, and returns the
+// scheme and keys it signs with (unset for a fixture its provider does
+// not sign).
 func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset string, secrets *secretFlags,
-	body, bodyFile stringFlag, headers headerFlags, overrides *overrideFlags, seed int64) (load.Source, error) {
+	body, bodyFile stringFlag, headers headerFlags, overrides *overrideFlags, seed int64) (load.Source, signer.Scheme, signer.KeySet, error) {
+	var none signer.Scheme
 	if fixtureName != "" {
 		if given["body"] || given["body-file"] {
-			return nil, usageErrorf("give -fixture or -body/-body-file, not both")
+			return nil, none, nil, usageErrorf("give -fixture or -body/-body-file, not both")
 		}
 		fsg, err := newFixtureSigner(std, "load", fixtureName, preset, secrets)
 		if err != nil {
-			return nil, err
+			return nil, none, nil, err
 		}
 		extra, host, err := afterSigning(headers, fsg.scheme, fsg.signed)
 		if err != nil {
-			return nil, err
+			return nil, none, nil, err
 		}
 		if host != "" {
-			return nil, usageErrorf("-header: Host cannot be set with -fixture: it follows from -to")
+			return nil, none, nil, usageErrorf("-header: Host cannot be set with -fixture: it follows from -to")
 		}
 		fsg.override(overrides, extra)
 		// Sign one now, so a bad key or override is a usage error and not
 		// a run of errors.
 		if _, err := fsg.request(context.Background(), target, seed, time.Now()); err != nil {
-			return nil, err
+			return nil, none, nil, err
 		}
-		return load.FixtureSource(fsg.f, target, fsg.keys, seed, fsg.opts...), nil
+		return load.FixtureSource(fsg.f, target, fsg.keys, seed, fsg.opts...), fsg.scheme, fsg.keys, nil
 	}
-	if given["seed"] {
-		return nil, usageErrorf("-seed applies only with -fixture")
+	if given["seed"] && !chaosGiven(given) {
+		return nil, none, nil, usageErrorf("-seed applies only with -fixture, or with -duplicate or -reorder")
 	}
 	if overrides.given() {
-		return nil, overrides.withoutFixture()
+		return nil, none, nil, overrides.withoutFixture()
 	}
 	if preset == "" {
-		return nil, usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body-file")
+		return nil, none, nil, usageErrorf("nothing to send: give -fixture NAME, or -preset NAME with -body-file")
 	}
 	scheme, err := signer.Preset(preset)
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, none, nil, usageErrorf("%v", err)
 	}
 	keys, notes, err := secrets.keys()
 	if err != nil {
-		return nil, err
+		return nil, none, nil, err
 	}
 	b, err := readBody(std.stdin, body, bodyFile)
 	if err != nil {
-		return nil, err
+		return nil, none, nil, err
 	}
 	h, _, err := buildHeader(headers, stringFlag{}, scheme)
 	if err != nil {
-		return nil, err
+		return nil, none, nil, err
 	}
 	src, err := load.BodySource(scheme, keys, defaultMethod, target, h, b)
 	if err != nil {
-		return nil, usageErrorf("%v", withNotes(err, notes))
+		return nil, none, nil, usageErrorf("%v", withNotes(err, notes))
 	}
 	// Sign one now, so a bad key is a usage error and not a run of errors.
 	if _, err := src.Request(context.Background(), 0); err != nil {
-		return nil, usageErrorf("%v", withNotes(err, notes))
+		return nil, none, nil, usageErrorf("%v", withNotes(err, notes))
 	}
-	return src, nil
+	return src, scheme, keys, nil
 }
 
 func loadClient(timeout time.Duration, conns int) *http.Client {
@@ -358,7 +384,13 @@ func writeLoadReports(std *stdio, rep *load.Report, asJSON bool, plot string) er
 // triggers must deliver.
 func loadVerdict(rep *load.Report, sinkURL string) error {
 	var why []string
-	if n := rep.Requests - rep.Success; n > 0 {
+	n := rep.Requests - rep.Success
+	if c := rep.Chaos; c != nil {
+		// A failed attempt that was retried is the schedule at work: only
+		// the last attempt of a delivery (and a copy) counts.
+		n -= min(n, c.RetriesSent())
+	}
+	if n > 0 {
 		why = append(why, fmt.Sprintf("%d of %d requests were not answered 2xx", n, rep.Requests))
 	}
 	if rep.Requests == 0 {
@@ -371,7 +403,7 @@ func loadVerdict(rep *load.Report, sinkURL string) error {
 		}
 	}
 	if rep.Duplicated != nil && *rep.Duplicated > 0 {
-		why = append(why, fmt.Sprintf("%d deliveries duplicated", *rep.Duplicated))
+		why = append(why, fmt.Sprintf("%d deliveries doubled (one request id delivered again to a trigger)", *rep.Duplicated))
 	}
 	if len(why) == 0 {
 		return nil

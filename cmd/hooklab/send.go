@@ -8,9 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -61,15 +64,33 @@ everywhere the fixture puts it, before the other overrides. Redirects are not fo
 its first secret. --endpoint may be left out when one endpoint of the
 file has that example. A URL without a path gets /hooks/<endpoint id>.
 
-Exit codes: 0 every response was 2xx, 1 a response was not 2xx or a
-request got no response (refused, timed out), 2 bad usage.
+Delivery chaos, as providers cause it, to test a receiver's idempotency:
+--duplicate RATIO sends that share of the deliveries a second time, byte
+for byte (same signature, id and Hooklab-Request-Id), after the first;
+--reorder N sends the --count deliveries shuffled within each window of
+N; both are chosen by --seed, so a run repeats. --retry-on non-2xx
+retries an attempt that got no 2xx answer (or none) on the documented
+schedule of the preset's provider (Stripe, Standard Webhooks, Svix,
+Clerk, Resend, Shopify, Slack, Zoom, Mailgun; GitHub does not retry;
+'go doc sim.RetryPolicyFor' has the sources), signed anew with
+the same message id and the provider's retry headers (Slack's
+X-Slack-Retry-Num and X-Slack-Retry-Reason); --time-scale 0.001 makes
+its minutes milliseconds. Each attempt and copy gets a line ("#3 attempt
+2 (after http_error)", "#3 duplicate"; in --json "attempt",
+"retry_reason", "duplicate"), and a last line counts what was injected
+(--json: {"chaos": {"duplicates", "reordered", "retries", "gave_up"}}).
+
+Exit codes: 0 every response was 2xx (with chaos: every delivery's last
+attempt and every copy), 1 a response was not 2xx or a request got no
+response (refused, timed out), 2 bad usage.
 
 Examples:
 
 	hooklab send --fixture github/push --secret s3cret --to http://localhost:3000
 	hooklab send --fixture stripe/invoice.paid --secret-env STRIPE_SECRET --to http://localhost:3000/api/stripe --count 20 --json
 	hooklab send --preset github --secret s3cret --body '{"zen":"hi"}' --to http://localhost:3000/webhook
-	hooklab send --spec examples/specs/stripe.json --example checkout-cus-123 --to http://127.0.0.1:8080`
+	hooklab send --spec examples/specs/stripe.json --example checkout-cus-123 --to http://127.0.0.1:8080
+	hooklab send --fixture stripe/invoice.paid --secret whsec_x --to http://localhost:3000/api/stripe --count 10 --duplicate 0.3 --reorder 5 --retry-on non-2xx --time-scale 0.001`
 
 // sendResultJSON is one line of "hooklab send --json" for a request that
 // got a response.
@@ -85,6 +106,17 @@ type sendResultJSON struct {
 	ResponseBodyBase64 string  `json:"response_body_base64,omitempty"`
 	ResponseTruncated  bool    `json:"response_truncated"`
 	ConnReused         bool    `json:"conn_reused"`
+	sendAttemptJSON
+}
+
+// sendAttemptJSON says, under chaos, which attempt a line is.
+type sendAttemptJSON struct {
+	// Delivery is, under --reorder, the delivery (1…) sent in this place
+	// when it is not seq.
+	Delivery    int    `json:"delivery,omitempty"`
+	Attempt     int    `json:"attempt,omitempty"`
+	Duplicate   bool   `json:"duplicate,omitempty"`
+	RetryReason string `json:"retry_reason,omitempty"`
 }
 
 type timingsJSON struct {
@@ -100,6 +132,7 @@ type timingsJSON struct {
 type sendErrorJSON struct {
 	Seq   int    `json:"seq"`
 	Error string `json:"error"`
+	sendAttemptJSON
 }
 
 func newSendCmd() *command {
@@ -129,6 +162,8 @@ func newSendCmd() *command {
 	specFile := fs.String("spec", "", "with -example: the spec `FILE` the example is in")
 	endpointID := fs.String("endpoint", "", "with -example: the endpoint `ID` (default: the one endpoint with that example)")
 	exampleID := fs.String("example", "", "send example `ID` of the endpoint, signed as it verifies")
+	var chaos chaosFlags
+	chaos.register(fs)
 
 	return &command{
 		name:    "send",
@@ -152,7 +187,7 @@ func newSendCmd() *command {
 			// An example of a spec: signed for its endpoint.
 			var ex *exampleSender
 			if *exampleID != "" || given["spec"] || given["endpoint"] {
-				for _, f := range []string{"fixture", "preset", "body", "body-file", "content-type", "header", "set", "query", "secret", "secret-env", "secret-file"} {
+				for _, f := range []string{"fixture", "preset", "body", "body-file", "content-type", "header", "set", "query", "secret", "secret-env", "secret-file", "retry-on"} {
 					if given[f] {
 						return usageErrorf("-%s cannot be used with -example: the spec gives it", f)
 					}
@@ -189,8 +224,8 @@ func newSendCmd() *command {
 				scheme, signed = fsg.scheme, fsg.signed
 			} else {
 				switch {
-				case given["seed"]:
-					return usageErrorf("-seed applies only with -fixture")
+				case given["seed"] && !chaosGiven(given):
+					return usageErrorf("-seed applies only with -fixture, or with -duplicate or -reorder")
 				case overrides.given():
 					return overrides.withoutFixture()
 				case *preset == "":
@@ -221,6 +256,14 @@ func newSendCmd() *command {
 				fsg.override(&overrides, extra)
 				extra = nil
 			}
+			chaosScheme, chaosKeys := scheme, keys
+			if fsg != nil {
+				chaosKeys = fsg.keys
+			}
+			ch, err := chaos.build(std, "send", given, chaosScheme, chaosKeys, *seed)
+			if err != nil {
+				return err
+			}
 
 			client := &http.Client{
 				Timeout:       sim.DefaultTimeout,
@@ -248,19 +291,30 @@ func newSendCmd() *command {
 			}
 
 			var sum sendSummary
+			var chaosSum *sendChaos
+			if ch != nil {
+				chaosSum = &sendChaos{Retries: map[string]uint64{}}
+			}
+			delivered, deliveryFailed := 0, 0
 			for i := range *count {
 				if ctx.Err() != nil {
 					break
+				}
+				seq := int64(i)
+				if ch != nil {
+					if seq = int64(ch.OrderN(uint64(i), uint64(*count))); seq != int64(i) {
+						chaosSum.Reordered++
+					}
 				}
 				at := now().UTC()
 				var req *http.Request
 				switch {
 				case ex != nil:
-					if req, err = exampleRequest(ctx, ex.spec, ex.example, target, *seed+int64(i), at); err != nil {
+					if req, err = exampleRequest(ctx, ex.spec, ex.example, target, *seed+seq, at); err != nil {
 						return usageErrorf("example %s: %v", ex.example.ID, err)
 					}
 				case fsg != nil:
-					req, err = fsg.request(ctx, target, *seed+int64(i), at)
+					req, err = fsg.request(ctx, target, *seed+seq, at)
 				default:
 					req, err = signOwn(ctx, scheme, keys, notes, own, at)
 				}
@@ -273,16 +327,79 @@ func newSendCmd() *command {
 				if host != "" {
 					req.Host = host
 				}
-				res, err := sim.Send(ctx, req, sim.Client(client), sim.MaxResponseBody(maxBody))
-				sum.add(res, err)
-				if err := writeSendResult(std.stdout, i+1, res, err, *asJSON); err != nil {
+				if ch == nil {
+					res, err := sim.Send(ctx, req, sim.Client(client), sim.MaxResponseBody(maxBody))
+					sum.add(res, err)
+					if err := writeSendResult(std.stdout, i+1, res, err, *asJSON, nil, 0); err != nil {
+						return err
+					}
+					continue
+				}
+				first, err := sim.RequestPayload(req)
+				if err != nil {
 					return err
+				}
+				ok, werr := true, error(nil)
+				derr := ch.Deliver(ctx, uint64(seq), first, func(r *http.Request, a sim.Attempt) (string, bool) {
+					if host != "" {
+						r.Host = host
+					}
+					res, err := sim.Send(ctx, r, sim.Client(client), sim.MaxResponseBody(maxBody))
+					sum.add(res, err)
+					reason, bad := sim.Failed(res, err)
+					switch {
+					case a.Duplicate:
+						chaosSum.Duplicates++
+					case a.N > 1:
+						chaosSum.Retries[strconv.Itoa(a.N)]++
+					}
+					if bad && a.Last && !a.Duplicate && ch.Retry != nil {
+						chaosSum.GaveUp++
+					}
+					if bad && (a.Last || a.Duplicate) {
+						ok = false
+					}
+					if werr == nil {
+						werr = writeSendResult(std.stdout, i+1, res, err, *asJSON, &a, int(seq)+1)
+					}
+					return reason, bad
+				})
+				if werr != nil {
+					return werr
+				}
+				if derr != nil {
+					break // interrupted while waiting to retry
+				}
+				delivered++
+				if !ok {
+					deliveryFailed++
 				}
 			}
 			if !*asJSON {
 				if _, err := fmt.Fprintln(std.stdout, sum.String()); err != nil {
 					return err
 				}
+				if chaosSum != nil {
+					if _, err := fmt.Fprintln(std.stdout, chaosSum.String()); err != nil {
+						return err
+					}
+				}
+			} else if chaosSum != nil {
+				b, err := json.Marshal(struct {
+					Chaos *sendChaos `json:"chaos"`
+				}{chaosSum})
+				if err != nil {
+					return err
+				}
+				if _, err := fmt.Fprintf(std.stdout, "%s\n", b); err != nil {
+					return err
+				}
+			}
+			if ch != nil {
+				if deliveryFailed > 0 || delivered < *count {
+					return failed
+				}
+				return nil
 			}
 			if sum.ok < *count {
 				return failed
@@ -348,17 +465,33 @@ func (s *sendSummary) String() string {
 }
 
 // writeSendResult prints one request's outcome, as text or a JSON line.
-func writeSendResult(w io.Writer, seq int, res *sim.Result, sendErr error, asJSON bool) error {
+func writeSendResult(w io.Writer, seq int, res *sim.Result, sendErr error, asJSON bool, a *sim.Attempt, delivery int) error {
+	var aj sendAttemptJSON
+	label := fmt.Sprintf("#%d", seq)
+	if delivery != 0 && delivery != seq {
+		aj.Delivery = delivery
+		label += fmt.Sprintf(" delivery %d", delivery)
+	}
+	if a != nil {
+		switch {
+		case a.Duplicate:
+			aj.Duplicate = true
+			label += " duplicate"
+		case a.N > 1:
+			aj.Attempt, aj.RetryReason = a.N, a.Reason
+			label += fmt.Sprintf(" attempt %d (after %s)", a.N, a.Reason)
+		}
+	}
 	if asJSON {
 		var v any
 		if sendErr != nil {
-			v = sendErrorJSON{Seq: seq, Error: sendErr.Error()}
+			v = sendErrorJSON{Seq: seq, Error: sendErr.Error(), sendAttemptJSON: aj}
 		} else {
 			t := res.Timings
 			r := sendResultJSON{
 				Seq: seq, Status: res.Status, LatencyMS: ms(t.Total), BytesIn: res.BytesIn,
 				Timings:           timingsJSON{DNS: ms(t.DNS), Connect: ms(t.Connect), TLS: ms(t.TLS), FirstByte: ms(t.FirstByte), Total: ms(t.Total)},
-				ResponseTruncated: res.Truncated, ConnReused: res.ConnReused,
+				ResponseTruncated: res.Truncated, ConnReused: res.ConnReused, sendAttemptJSON: aj,
 			}
 			if utf8.Valid(res.Body) {
 				s := string(res.Body)
@@ -378,10 +511,10 @@ func writeSendResult(w io.Writer, seq int, res *sim.Result, sendErr error, asJSO
 		return err
 	}
 	if sendErr != nil {
-		_, err := fmt.Fprintf(w, "#%d error: %v\n", seq, sendErr)
+		_, err := fmt.Fprintf(w, "%s error: %v\n", label, sendErr)
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "#%d %d %s %dB\n", seq, res.Status, millis(res.Timings.Total), res.BytesIn); err != nil {
+	if _, err := fmt.Fprintf(w, "%s %d %s %dB\n", label, res.Status, millis(res.Timings.Total), res.BytesIn); err != nil {
 		return err
 	}
 	if len(res.Body) == 0 {
@@ -438,4 +571,107 @@ func oneLine(b []byte, truncated bool) string {
 		s.WriteString("…")
 	}
 	return s.String()
+}
+
+// chaosFlags are the delivery chaos flags of send and load.
+type chaosFlags struct {
+	duplicate float64
+	reorder   int
+	retryOn   string
+	timeScale float64
+}
+
+var chaosFlagNames = []string{"duplicate", "reorder", "retry-on", "time-scale"}
+
+func (c *chaosFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&c.duplicate, "duplicate", 0, "send a share `RATIO` (0 to 1) of the deliveries a second time, byte for byte (same id, same Hooklab-Request-Id)")
+	fs.IntVar(&c.reorder, "reorder", 0, "shuffle the deliveries within each window of `N` (chosen by -seed)")
+	fs.StringVar(&c.retryOn, "retry-on", "", "`non-2xx`: retry a failed attempt (not 2xx, or no answer) on the preset's documented schedule, re-signed")
+	fs.Float64Var(&c.timeScale, "time-scale", 1, "with -retry-on: multiply the schedule's delays by `F` (0.001: minutes become tens of ms)")
+}
+
+// build returns the chaos the flags ask for, or nil when none was given.
+// scheme and keys sign retries (keys may be empty: retries are then the
+// first attempt's bytes); preset names the provider whose schedule is
+// used. Notes about the schedule go to stderr.
+func (c *chaosFlags) build(std *stdio, cmd string, given map[string]bool, scheme signer.Scheme, keys signer.KeySet, seed int64) (*sim.Chaos, error) {
+	if !chaosGiven(given) {
+		return nil, nil
+	}
+	ch := &sim.Chaos{Duplicate: c.duplicate, Reorder: c.reorder, TimeScale: c.timeScale, Seed: seed}
+	switch {
+	case given["time-scale"] && c.retryOn == "":
+		return nil, usageErrorf("-time-scale applies only with -retry-on")
+	case given["time-scale"] && !(c.timeScale > 0):
+		return nil, usageErrorf("-time-scale: want a positive number, such as 0.001")
+	case given["duplicate"] && !(c.duplicate >= 0 && c.duplicate <= 1):
+		return nil, usageErrorf("-duplicate: want a ratio from 0 to 1, such as 0.1")
+	case given["reorder"] && (c.reorder < 0 || c.reorder > sim.MaxReorder):
+		return nil, usageErrorf("-reorder: want a window from 0 to %d", sim.MaxReorder)
+	}
+	switch c.retryOn {
+	case "":
+	case "non-2xx":
+		if scheme.Name == "" {
+			return nil, usageErrorf("-retry-on: the fixture's provider signs nothing, so it has no retry schedule: give -preset")
+		}
+		policy, ok := sim.RetryPolicyFor(scheme.Name)
+		if !ok {
+			var known []string
+			for _, p := range sim.RetryPolicies() {
+				known = append(known, p.Preset)
+			}
+			return nil, usageErrorf("-retry-on: %s documents no retry schedule that hooklab knows (known: %s)", scheme.Name, strings.Join(known, ", "))
+		}
+		if policy.MaxAttempts() == 1 {
+			fmt.Fprintf(std.stderr, "hooklab %s: -retry-on: %s does not retry failed deliveries (%s)\n", cmd, scheme.Name, policy.Source)
+		} else if policy.Approximate {
+			fmt.Fprintf(std.stderr, "hooklab %s: -retry-on: %s publishes no intervals; hooklab's approximation: %d attempts over %s (%s)\n",
+				cmd, scheme.Name, policy.MaxAttempts(), policy.Total(), policy.Source)
+		}
+		ch.Retry = &policy
+		if len(keys) > 0 {
+			sg, err := signer.NewSigner(scheme, keys)
+			if err != nil {
+				return nil, usageErrorf("-retry-on: %v", err)
+			}
+			ch.Signer = sg
+		}
+	default:
+		return nil, usageErrorf("-retry-on %q: the only value is non-2xx", c.retryOn)
+	}
+	if err := ch.Validate(); err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return ch, nil
+}
+
+// sendChaos counts what send's chaos injected.
+type sendChaos struct {
+	Duplicates uint64            `json:"duplicates"`
+	Reordered  uint64            `json:"reordered"`
+	Retries    map[string]uint64 `json:"retries"`
+	GaveUp     uint64            `json:"gave_up"`
+}
+
+func (c *sendChaos) String() string {
+	retries := "-"
+	if len(c.Retries) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(c.Retries)) {
+			parts = append(parts, fmt.Sprintf("%s:%d", k, c.Retries[k]))
+		}
+		retries = strings.Join(parts, " ")
+	}
+	return fmt.Sprintf("chaos: %d duplicates sent, %d reordered, retries by attempt %s, %d gave up", c.Duplicates, c.Reordered, retries, c.GaveUp)
+}
+
+// chaosGiven reports whether a chaos flag was given.
+func chaosGiven(given map[string]bool) bool {
+	for _, f := range chaosFlagNames {
+		if given[f] {
+			return true
+		}
+	}
+	return false
 }

@@ -33,4 +33,12 @@
 // its own seed (or a fixed body), signed with a fresh timestamp and id,
 // with a unique sim.RequestIDHeader that Deliveries uses to match each
 // delivery envelope to its request.
+//
+// WithChaos makes the attacker misbehave as webhook providers do
+// (sim.Chaos): some deliveries sent twice byte for byte, deliveries out of
+// order within a window, failed attempts retried on a provider's
+// documented schedule (sim.RetryPolicyFor). Reports count what was
+// injected (ChaosMetrics), and Deliveries counts a trigger that delivers
+// one request id twice as a double delivery (DeliveryMetrics.Duplicated),
+// which a receiver that deduplicates never causes.
 package load

@@ -49,15 +49,46 @@ func requestID(run string, seq uint64) string { return run + "-" + strconv.Forma
 // it to target. opts are overrides (fixtures.Set, Query, Header) made on
 // every rendering before it is signed.
 func FixtureSource(f *fixtures.Fixture, target string, keys signer.KeySet, seed int64, opts ...fixtures.Option) Source {
-	run := runID()
-	return SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
-		req, err := f.Request(ctx, target, keys, append([]fixtures.Option{fixtures.Seed(seed + int64(seq))}, opts...)...)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set(sim.RequestIDHeader, requestID(run, seq))
-		return req, nil
-	})
+	return &fixtureSource{f: f, target: target, keys: keys, seed: seed, opts: opts, run: runID()}
+}
+
+// A payloadSource also gives seq's delivery as a signed Payload, so that
+// chaos (WithChaos) need not read a request's body back.
+type payloadSource interface {
+	Source
+	payload(seq uint64) (signer.Payload, error)
+}
+
+type fixtureSource struct {
+	f      *fixtures.Fixture
+	target string
+	keys   signer.KeySet
+	seed   int64
+	opts   []fixtures.Option
+	run    string
+}
+
+func (s *fixtureSource) options(seq uint64) []fixtures.Option {
+	return append([]fixtures.Option{fixtures.Seed(s.seed + int64(seq))}, s.opts...)
+}
+
+// Request renders, signs and addresses slot seq's request.
+func (s *fixtureSource) Request(ctx context.Context, seq uint64) (*http.Request, error) {
+	req, err := s.f.Request(ctx, s.target, s.keys, s.options(seq)...)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(sim.RequestIDHeader, requestID(s.run, seq))
+	return req, nil
+}
+
+func (s *fixtureSource) payload(seq uint64) (signer.Payload, error) {
+	p, err := s.f.Sign(s.target, s.keys, s.options(seq)...)
+	if err != nil {
+		return p, err
+	}
+	p.Header.Set(sim.RequestIDHeader, requestID(s.run, seq))
+	return p, nil
 }
 
 // BodySource sends body to target with method (default POST) and header,
@@ -80,19 +111,37 @@ func BodySource(scheme signer.Scheme, keys signer.KeySet, method, target string,
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", "hooklab-load")
 	}
-	run := runID()
-	return SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
-		// Sign returns a copy of header: the request id is set on it.
-		p, err := sg.Sign(signer.Payload{Method: method, URL: target, Header: header, Body: body}, signer.At(time.Now()))
-		if err != nil {
-			return nil, fmt.Errorf("signing: %w", err)
-		}
-		p.Header.Set(sim.RequestIDHeader, requestID(run, seq))
-		req, err := http.NewRequestWithContext(ctx, method, p.URL, bytes.NewReader(p.Body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header = p.Header
-		return req, nil
-	}), nil
+	return &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID()}, nil
+}
+
+type bodySource struct {
+	sg             *signer.Signer
+	method, target string
+	header         http.Header
+	body           []byte
+	run            string
+}
+
+func (s *bodySource) payload(seq uint64) (signer.Payload, error) {
+	// Sign returns a copy of header: the request id is set on it.
+	p, err := s.sg.Sign(signer.Payload{Method: s.method, URL: s.target, Header: s.header, Body: s.body}, signer.At(time.Now()))
+	if err != nil {
+		return p, fmt.Errorf("signing: %w", err)
+	}
+	p.Header.Set(sim.RequestIDHeader, requestID(s.run, seq))
+	return p, nil
+}
+
+// Request signs the body for slot seq at this moment.
+func (s *bodySource) Request(ctx context.Context, seq uint64) (*http.Request, error) {
+	p, err := s.payload(seq)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, p.URL, bytes.NewReader(p.Body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = p.Header
+	return req, nil
 }
