@@ -46,6 +46,8 @@ type options struct {
 	maxInFlight int
 	workers     int
 	shard, of   uint64
+	// keepRequests: see KeepRequests (request.go).
+	keepRequests bool
 }
 
 // MaxInFlight bounds the requests in flight in open loop; values below 1
@@ -213,6 +215,13 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 		return r
 	}
 	r.ID = req.Header.Get(sim.RequestIDHeader)
+	if a.keepRequests {
+		if r.Request, err = captureRequest(req); err != nil {
+			r.Sent = time.Now()
+			r.ErrorKind, r.Error = ErrBuild, err.Error()
+			return r
+		}
+	}
 	r.BytesOut = max(req.ContentLength, 0)
 	r.Sent = time.Now()
 	resp, err := a.client.Do(req)

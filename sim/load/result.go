@@ -36,6 +36,9 @@ type Result struct {
 	// Triggered lists the trigger ids the answer named (the reference
 	// ingress's {"triggered": […]}), the deliveries to expect.
 	Triggered []string `json:"triggered,omitzero"`
+	// Request is the request as sent, when the attacker was given
+	// KeepRequests(true); nil otherwise and for a dropped slot.
+	Request *Request `json:"request,omitempty"`
 }
 
 // OK reports a 2xx answer.
@@ -93,3 +96,6 @@ func (d *Decoder) Decode(r *Result) error {
 	}
 	return io.EOF
 }
+
+// Line returns the number of the line the last Decode read (from 1).
+func (d *Decoder) Line() int { return d.line }
