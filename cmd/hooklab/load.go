@@ -47,7 +47,8 @@ delivery, with lost and duplicated deliveries: a request's expected
 triggers are those its answer names ({"triggered": […]}), else one.
 
 Output: a live progress line on a terminal; the text report (or --json:
-one object); --out FILE streams every result as a JSON line; --plot FILE
+one object); --out FILE streams every result as a JSON line, with its request
+(which hooklab replay sends again); --plot FILE
 writes latency over time as a self-contained HTML page. Ctrl-C stops
 sending, waits for the requests in flight, and still writes every report;
 a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
@@ -177,6 +178,10 @@ func newLoadCmd() *command {
 			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN)}
 			if timeout.set {
 				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
+			}
+			if *out != "" {
+				// --out keeps each request, so that hooklab replay can send it again.
+				opts = append(opts, load.KeepRequests(true))
 			}
 			attacker := load.NewAttacker(opts...)
 			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}

@@ -62,6 +62,7 @@ var commands = []func() *command{
 	newServeCmd,
 	newConformanceCmd,
 	newLoadCmd,
+	newReplayCmd,
 	newFixturesCmd,
 	newPresetsCmd,
 	newVersionCmd,

@@ -94,6 +94,17 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for _, r := range rep.Results {
 		WriteLine(&b, r)
 	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	return rep.WriteSummary(w)
+}
+
+// WriteSummary writes the text report's last line, the totals:
+//
+//	2 requests, 0 duplicates: 1 accepted, 1 rejected, 0 failed; 0 retries; 2 re-signed
+func (rep *Report) WriteSummary(w io.Writer) error {
+	var b strings.Builder
 	t := rep.Totals
 	fmt.Fprintf(&b, "%d requests, %d duplicates: %d accepted, %d rejected, %d failed; %d retries",
 		t.Requests, t.Duplicates, t.Accepted, t.Rejected, t.Failed, t.Retries)
