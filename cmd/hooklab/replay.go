@@ -34,9 +34,9 @@ As recorded, the bytes are sent as they were: a timestamped scheme
 would: the preset's signature, timestamp and id headers are replaced by a
 fresh signature at the current time (or --now) and a fresh id. With
 --old-secret (or --old-secret-env, --old-secret-file) the recorded
-signature is checked first, at the time the sidecar says it arrived (or
-with the timestamp check off), and each line says original=valid or
-original=invalid with the reason.
+signature is checked first (the signature only: the timestamp check is
+off, a recording being old by nature), and each line says original=valid
+or original=invalid with the reason.
 
 --order sends in the recorded order, reversed, or shuffled from SEED (the
 same seed, the same order). --rate R sends R requests a second (default:
