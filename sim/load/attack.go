@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 )
 
@@ -32,6 +33,8 @@ const (
 type Attacker struct {
 	options
 	stop     chan struct{}
+	stopCtx  context.Context // done when stopped: ends chaos's retry waits
+	cancel   context.CancelFunc
 	stopOnce sync.Once
 	stopped  atomic.Bool
 	inflight atomic.Int64
@@ -46,8 +49,27 @@ type options struct {
 	maxInFlight int
 	workers     int
 	shard, of   uint64
+	chaos       *sim.Chaos
 	// keepRequests: see KeepRequests (request.go).
 	keepRequests bool
+}
+
+// WithChaos makes the attacker misbehave as webhook providers do (see
+// sim.Chaos): slot k sends delivery c.Order(k) (Reorder), a failed
+// attempt is retried on c.Retry's schedule, and c.Duplicated deliveries
+// are sent a second time, byte for byte, once their attempts are over.
+// Every retry and copy is a Result of its own (Attempt, Duplicate); a
+// slot stays in flight, and counts against MaxInFlight, until its
+// delivery is over. Stop ends the waits between attempts. c must be
+// valid (c.Validate) and is not copied: do not change it during a run.
+// nil, or a Chaos that changes nothing, sends as without it.
+func WithChaos(c *sim.Chaos) Option {
+	return func(o *options) {
+		o.chaos = nil
+		if c.Enabled() {
+			o.chaos = c
+		}
+	}
 }
 
 // MaxInFlight bounds the requests in flight in open loop; values below 1
@@ -85,6 +107,7 @@ func NewAttacker(opts ...Option) *Attacker {
 		}
 	}
 	a := &Attacker{options: o, stop: make(chan struct{})}
+	a.stopCtx, a.cancel = context.WithCancel(context.Background())
 	if a.client == nil {
 		conns := max(a.maxInFlight, a.workers)
 		tr := &http.Transport{
@@ -114,6 +137,7 @@ func (a *Attacker) Stop() bool {
 	a.stopOnce.Do(func() {
 		a.stopped.Store(true)
 		close(a.stop)
+		a.cancel()
 		done = true
 	})
 	return done
@@ -177,6 +201,10 @@ func (a *Attacker) openLoop(ctx context.Context, src Source, p Pacer, d time.Dur
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if a.chaos != nil {
+				a.chaosHit(ctx, src, slot, intended, out)
+				return
+			}
 			out <- a.hit(ctx, src, slot, intended)
 		}()
 	}
@@ -192,6 +220,10 @@ func (a *Attacker) closedLoop(ctx context.Context, src Source, d time.Duration, 
 			defer wg.Done()
 			for !a.stopped.Load() && ctx.Err() == nil && time.Now().Before(deadline) {
 				slot := a.shard + next.Add(1)*a.of - a.of
+				if a.chaos != nil {
+					a.chaosHit(ctx, src, slot, time.Now(), out)
+					continue
+				}
 				out <- a.hit(ctx, src, slot, time.Now())
 			}
 		}()
@@ -214,12 +246,19 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 		r.ErrorKind, r.Error = ErrBuild, err.Error()
 		return r
 	}
+	a.do(req, r, intended)
+	return r
+}
+
+// do sends req and measures it into r, from intended.
+func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
 	r.ID = req.Header.Get(sim.RequestIDHeader)
 	if a.keepRequests {
+		var err error
 		if r.Request, err = captureRequest(req); err != nil {
 			r.Sent = time.Now()
 			r.ErrorKind, r.Error = ErrBuild, err.Error()
-			return r
+			return
 		}
 	}
 	r.BytesOut = max(req.ContentLength, 0)
@@ -229,7 +268,7 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 		end := time.Now()
 		r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
 		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
-		return r
+		return
 	}
 	r.Status = resp.StatusCode
 	bp := bufPool.Get().(*[]byte)
@@ -243,7 +282,7 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 	r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
 	if err != nil {
 		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
-		return r
+		return
 	}
 	if n > 0 && r.OK() {
 		if t := gjson.GetBytes(buf[:n], "triggered"); t.IsArray() {
@@ -253,5 +292,59 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 			}
 		}
 	}
-	return r
+}
+
+// chaosHit sends slot's delivery under a.chaos: its attempts and its
+// copy, each a Result on out.
+func (a *Attacker) chaosHit(ctx context.Context, src Source, slot uint64, intended time.Time, out chan<- *Result) {
+	a.inflight.Add(1)
+	defer a.inflight.Add(-1)
+	c := a.chaos
+	seq := c.Order(slot)
+	req, err := src.Request(context.WithoutCancel(ctx), seq)
+	var first signer.Payload
+	if err == nil {
+		first, err = sim.RequestPayload(req)
+	}
+	if err != nil {
+		out <- &Result{Seq: slot, Intended: intended, Sent: time.Now(), ErrorKind: ErrBuild, Error: err.Error(), Reordered: seq != slot}
+		return
+	}
+	// A cancelled ctx or Stop ends the waits between attempts; the
+	// Results already sent tell what happened.
+	wait, cancel := context.WithCancel(a.stopCtx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	_ = c.Deliver(wait, seq, first, func(req *http.Request, at sim.Attempt) (string, bool) {
+		due := intended
+		if at.N > 1 || at.Duplicate {
+			due = at.Due
+		}
+		r := &Result{Seq: slot, Intended: due, Duplicate: at.Duplicate, Reordered: seq != slot}
+		if c.Retry != nil && !at.Duplicate {
+			r.Attempt = at.N
+		}
+		a.do(req, r, due)
+		reason, failed := retryReason(r)
+		r.GaveUp = failed && at.Last && c.Retry != nil && !at.Duplicate
+		out <- r
+		return reason, failed
+	})
+}
+
+// retryReason says whether r failed, as sim.Failed does for Send.
+func retryReason(r *Result) (string, bool) {
+	switch r.ErrorKind {
+	case "":
+		if r.OK() {
+			return "", false
+		}
+		return sim.ReasonHTTPError, true
+	case ErrTimeout:
+		return sim.ReasonTimeout, true
+	case ErrRefused, ErrReset, ErrDNS, ErrTLS:
+		return sim.ReasonConnectionFailed, true
+	}
+	return sim.ReasonUnknown, true
 }

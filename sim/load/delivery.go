@@ -76,16 +76,27 @@ func (d *Deliveries) timeout() time.Duration {
 }
 
 // Sent registers a result: for a 2xx answer, the deliveries to expect.
+// Only the first 2xx answer for a request id counts: a retry or a
+// duplicate of the request (the same id) adds no expected delivery, so
+// a receiver that delivers it again is counted as doubling.
 func (d *Deliveries) Sent(r *Result) {
 	if r.Dropped || !r.OK() || r.ID == "" {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// A request sent again with the same id (a retry after a failure, a
+	// duplicate) expects nothing more: its deliveries are the first 2xx
+	// answer's, and any more are doubled.
+	if _, ok := d.done[r.ID]; ok {
+		return
+	}
 	p := d.pending[r.ID]
 	if p == nil {
 		p = &pend{first: time.Now(), got: map[string]int{}}
 		d.pending[r.ID] = p
+	} else if !p.sent.IsZero() {
+		return
 	}
 	p.sent = r.Sent
 	if r.Triggered != nil {
@@ -275,8 +286,10 @@ type DeliveryMetrics struct {
 	Latency   *Histogram `json:"latency"`
 	Delivered uint64     `json:"delivered"`
 	Lost      uint64     `json:"lost"`
-	// Duplicated counts deliveries beyond the first of a request and
-	// trigger, each with a delivery id of its own (or none).
+	// Duplicated counts double deliveries: deliveries beyond the first of
+	// a request id and trigger, each with a delivery id of its own (or
+	// none); a receiver that does not deduplicate a request sent twice
+	// (load's WithChaos duplicates and retries) delivers it twice.
 	Duplicated uint64 `json:"duplicated"`
 	// Retries counts envelopes that repeated a delivery id already seen:
 	// the ingress retrying one delivery, not delivering twice.

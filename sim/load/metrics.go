@@ -36,6 +36,64 @@ type Metrics struct {
 	Series *Series `json:"series"`
 	// Shards counts the runs merged into these metrics (1 for one run).
 	Shards int `json:"shards"`
+	// Chaos counts what WithChaos injected; nil for a run without chaos.
+	Chaos *ChaosMetrics `json:"chaos,omitempty"`
+}
+
+// ChaosMetrics count the delivery chaos a run injected (sim.Chaos).
+// Requests, status codes and latencies include the extra requests.
+type ChaosMetrics struct {
+	// Duplicates counts byte-for-byte copies sent.
+	Duplicates uint64 `json:"duplicates"`
+	// Reordered counts slots that sent another delivery than their own.
+	Reordered uint64 `json:"reordered"`
+	// Retries counts retries sent by attempt number ("2" is the first
+	// retry).
+	Retries map[string]uint64 `json:"retries"`
+	// Retried counts deliveries retried at least once; GaveUp those whose
+	// every attempt failed.
+	Retried uint64 `json:"retried"`
+	GaveUp  uint64 `json:"gave_up"`
+}
+
+// NewChaosMetrics returns empty ChaosMetrics.
+func NewChaosMetrics() *ChaosMetrics { return &ChaosMetrics{Retries: map[string]uint64{}} }
+
+// RetriesSent is the number of retries sent, every attempt number.
+func (c *ChaosMetrics) RetriesSent() uint64 {
+	var n uint64
+	for _, v := range c.Retries {
+		n += v
+	}
+	return n
+}
+
+// Merge adds o to c.
+func (c *ChaosMetrics) Merge(o *ChaosMetrics) {
+	c.Duplicates += o.Duplicates
+	c.Reordered += o.Reordered
+	for k, v := range o.Retries {
+		c.Retries[k] += v
+	}
+	c.Retried += o.Retried
+	c.GaveUp += o.GaveUp
+}
+
+func (c *ChaosMetrics) add(r *Result) {
+	switch {
+	case r.Duplicate:
+		c.Duplicates++
+	case r.Attempt > 1:
+		c.Retries[strconv.Itoa(r.Attempt)]++
+		if r.Attempt == 2 {
+			c.Retried++
+		}
+	case r.Reordered:
+		c.Reordered++
+	}
+	if r.GaveUp {
+		c.GaveUp++
+	}
 }
 
 // NewMetrics returns empty Metrics.
@@ -52,11 +110,21 @@ func NewMetrics() *Metrics {
 
 // Add accounts for one Result.
 func (m *Metrics) Add(r *Result) {
-	if m.First.IsZero() || r.Intended.Before(m.First) {
-		m.First = r.Intended
+	if m.Chaos != nil || r.Attempt > 0 || r.Duplicate || r.Reordered {
+		if m.Chaos == nil {
+			m.Chaos = NewChaosMetrics()
+		}
+		m.Chaos.add(r)
 	}
-	if r.Intended.After(m.LastSlot) {
-		m.LastSlot = r.Intended
+	// The sending period is the schedule's: retries and copies come after
+	// their slot and do not stretch it.
+	if !r.extra() {
+		if m.First.IsZero() || r.Intended.Before(m.First) {
+			m.First = r.Intended
+		}
+		if r.Intended.After(m.LastSlot) {
+			m.LastSlot = r.Intended
+		}
 	}
 	if r.Dropped {
 		m.Dropped++
@@ -115,6 +183,12 @@ func (m *Metrics) Merge(o *Metrics) {
 		m.Series.Merge(o.Series)
 	}
 	m.Shards += o.Shards
+	if o.Chaos != nil {
+		if m.Chaos == nil {
+			m.Chaos = NewChaosMetrics()
+		}
+		m.Chaos.Merge(o.Chaos)
+	}
 }
 
 // Duration is how long sending lasted: first slot to last slot.

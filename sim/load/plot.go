@@ -113,7 +113,11 @@ func (r *Report) writeSummary(b *bytes.Buffer) {
 		row("Errors", countsHTML(r.Errors))
 	}
 	if r.Delivered != nil && r.Lost != nil && r.Duplicated != nil {
-		row("Deliveries", fmt.Sprintf("%d delivered, %d lost, %d duplicated", *r.Delivered, *r.Lost, *r.Duplicated))
+		row("Deliveries", fmt.Sprintf("%d delivered, %d lost, %d doubled", *r.Delivered, *r.Lost, *r.Duplicated))
+	}
+	if c := r.Chaos; c != nil {
+		row("Chaos", fmt.Sprintf("%d duplicates sent, %d reordered, %d retries (%d deliveries retried, %d gave up)",
+			c.Duplicates, c.Reordered, c.RetriesSent(), c.Retried, c.GaveUp))
 	}
 	if r.Shards > 1 {
 		row("Shards", fmt.Sprintf("%d merged", r.Shards))

@@ -35,11 +35,15 @@ type Report struct {
 	Latency            Summary `json:"latency_ms"`
 	LatencyUncorrected Summary `json:"latency_uncorrected_ms"`
 	// Delivery, Lost and Duplicated are set when a sink measured
-	// deliveries: send to each trigger's delivery.
+	// deliveries: send to each trigger's delivery. Duplicated counts
+	// double deliveries (a trigger delivering one request id twice); the
+	// text report calls them doubled.
 	Delivery   *Summary `json:"delivery_ms,omitempty"`
 	Delivered  *uint64  `json:"delivered,omitempty"`
 	Lost       *uint64  `json:"lost,omitempty"`
 	Duplicated *uint64  `json:"duplicated,omitempty"`
+	// Chaos counts what delivery chaos injected (WithChaos); nil without.
+	Chaos *ChaosMetrics `json:"chaos,omitempty"`
 	// Interrupted reports a run stopped early (Ctrl-C).
 	Interrupted bool `json:"interrupted,omitempty"`
 	Shards      int  `json:"shards"`
@@ -64,6 +68,7 @@ func NewReport(m *Metrics, d *DeliveryMetrics, requested float64) *Report {
 		BytesIn: m.BytesIn, BytesOut: m.BytesOut, DurationS: m.Duration().Seconds(),
 		Latency: m.Latency.Summary(), LatencyUncorrected: m.Uncorrected.Summary(),
 		Shards: m.Shards, Raw: Raw{Metrics: m, Deliveries: d, Requested: requested},
+		Chaos: m.Chaos,
 	}
 	if requested == 0 {
 		r.RateRequested = m.RateScheduled()
@@ -149,7 +154,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "  uncorrected [p50, p90, p99, p99.9, max, mean]  %s\n", summaryText(r.LatencyUncorrected))
 	if r.Delivery != nil {
 		fmt.Fprintf(&b, "Delivery      [p50, p90, p99, p99.9, max, mean]  %s\n", summaryText(*r.Delivery))
-		fmt.Fprintf(&b, "Deliveries    [delivered, lost, duplicated]      %d, %d, %d\n", *r.Delivered, *r.Lost, *r.Duplicated)
+		fmt.Fprintf(&b, "Deliveries    [delivered, lost, doubled]         %d, %d, %d\n", *r.Delivered, *r.Lost, *r.Duplicated)
+	}
+	if c := r.Chaos; c != nil {
+		fmt.Fprintf(&b, "Chaos         [duplicates sent, reordered]       %d, %d\n", c.Duplicates, c.Reordered)
+		fmt.Fprintf(&b, "  retries     [attempt:count, retried, gave up]  %s, %d, %d\n", countsText(c.Retries), c.Retried, c.GaveUp)
 	}
 	fmt.Fprintf(&b, "Bytes         [in, out]                          %d, %d\n", r.BytesIn, r.BytesOut)
 	fmt.Fprintf(&b, "Success       [ratio]                            %.2f%%\n", 100*r.SuccessRatio)

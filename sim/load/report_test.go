@@ -380,7 +380,7 @@ Duration      [sending]                                          1s
 Latency       [p50, p90, p99, p99.9, max, mean]  51.007ms, 92.031ms, 100.031ms, 101.055ms, 101.055ms, 51.219ms
   uncorrected [p50, p90, p99, p99.9, max, mean]  1ms, 1ms, 1ms, 1ms, 1ms, 1ms
 Delivery      [p50, p90, p99, p99.9, max, mean]  4.001ms, 8.003ms, 8.003ms, 8.003ms, 8.003ms, 5.001ms
-Deliveries    [delivered, lost, duplicated]      4, 1, 2
+Deliveries    [delivered, lost, doubled]         4, 1, 2
 Bytes         [in, out]                          970, 9700
 Success       [ratio]                            91.75%
 Status codes  [code:count]                       0:4 200:89 503:4

@@ -36,10 +36,22 @@ type Result struct {
 	// Triggered lists the trigger ids the answer named (the reference
 	// ingress's {"triggered": […]}), the deliveries to expect.
 	Triggered []string `json:"triggered,omitzero"`
+	// Under chaos (WithChaos): Attempt numbers a delivery's attempts (1
+	// the first, 2… the provider-style retries; 0 without retries);
+	// Duplicate marks the byte-for-byte copy of attempt 1; Reordered a
+	// slot that sent another delivery than its own (Seq); GaveUp the last
+	// attempt of a delivery whose every attempt failed.
+	Attempt   int  `json:"attempt,omitempty"`
+	Duplicate bool `json:"duplicate,omitempty"`
+	Reordered bool `json:"reordered,omitempty"`
+	GaveUp    bool `json:"gave_up,omitempty"`
 	// Request is the request as sent, when the attacker was given
 	// KeepRequests(true); nil otherwise and for a dropped slot.
 	Request *Request `json:"request,omitempty"`
 }
+
+// extra reports a request beyond a slot's first: a retry or a copy.
+func (r *Result) extra() bool { return r.Attempt > 1 || r.Duplicate }
 
 // OK reports a 2xx answer.
 func (r *Result) OK() bool { return r.Status >= 200 && r.Status < 300 }

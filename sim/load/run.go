@@ -62,6 +62,9 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 		requested = p.Pacer.Hits(p.Duration) / p.Duration.Seconds() / float64(a.of)
 	}
 	m := NewMetrics()
+	if a.chaos != nil {
+		m.Chaos = NewChaosMetrics()
+	}
 	var enc *Encoder
 	if p.Out != nil {
 		enc = NewEncoder(p.Out)
