@@ -41,8 +41,9 @@ or original=invalid with the reason.
 --order sends in the recorded order, reversed, or shuffled from SEED (the
 same seed, the same order). --rate R sends R requests a second (default:
 each as soon as the one before it is answered). --duplicate RATIO sends that
-share of the requests twice, byte for byte (same signature, same id), chosen
-from --seed. --retries provider retries a request that was not answered
+share of the requests twice, byte for byte (same signature, same id), the
+copy when the request's attempts are over; --seed chooses which, by the
+request's place in the recording, as load --duplicate does. --retries provider retries a request that was not answered
 2xx on the preset's documented retry schedule (hooklab's reading of the
 provider's documentation: sim.RetryPolicyFor), each delay multiplied by
 --time-scale (0.001 runs Stripe's three days in about four minutes);
@@ -86,7 +87,7 @@ func newReplayCmd() *command {
 		return nil
 	})
 	duplicate := fs.Float64("duplicate", 0, "send this `RATIO` (0 to 1) of the requests twice, byte for byte")
-	seed := fs.Uint64("seed", 1, "the seed `N` that chooses the duplicated requests")
+	seed := fs.Int64("seed", 1, "the seed `N` that chooses the duplicated requests (as load --duplicate does)")
 	retries := fs.String("retries", "", "retry requests not answered 2xx on `SCHEDULE`: provider (the -preset's documented schedule)")
 	timeScale := fs.Float64("time-scale", replay.DefaultTimeScale, "multiply retry delays by `F` (0.001: three days in about four minutes)")
 	fs.Var(&nowFlag, "now", "re-sign at `UNIX_SECONDS` instead of the clock")

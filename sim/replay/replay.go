@@ -1,10 +1,8 @@
 package replay
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -34,10 +32,14 @@ type Options struct {
 	// answered.
 	Rate float64
 	// Duplicate is the share (0 to 1) of requests sent a second time, byte
-	// for byte, right after the first; which ones is drawn from Seed.
+	// for byte (a copy of the first attempt: same signature, same id),
+	// when the request's attempts are over. Which ones is chosen as
+	// sim.Chaos.Duplicated does, from Seed and the request's place in the
+	// recording (not in the sending order), so load --duplicate and
+	// replay --duplicate with one seed pick alike.
 	Duplicate float64
 	// Seed chooses the duplicated requests. Default 0.
-	Seed uint64
+	Seed int64
 	// Resign, when set, signs every request again (see Resigner); nil
 	// sends the recorded bytes.
 	Resign *Resigner
@@ -123,6 +125,7 @@ func (r *Replayer) Stop() bool {
 // job is one delivery in flight: its first payload and attempts so far.
 type job struct {
 	rec      *record.Recording
+	dup      *job // the copy to send when this delivery is over
 	res      *Result
 	first    signer.Payload
 	attempts int
@@ -161,7 +164,7 @@ func (r *Replayer) Replay(ctx context.Context, recs []*record.Recording) <-chan 
 func (r *Replayer) run(ctx context.Context, recs []*record.Recording, out chan<- *Result) {
 	o := &r.o
 	order := o.Order.Indexes(len(recs))
-	rng := rand.New(rand.NewPCG(o.Seed, 0xda3e39cb94b95bdb))
+	chaos := &sim.Chaos{Duplicate: o.Duplicate, Seed: o.Seed}
 	var interval time.Duration
 	if o.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / o.Rate)
@@ -190,12 +193,12 @@ func (r *Replayer) run(ctx context.Context, recs []*record.Recording, out chan<-
 				continue
 			}
 			fresh = append(fresh, j)
-			if o.Duplicate > 0 && rng.Float64() < o.Duplicate {
+			if chaos.Duplicated(uint64(order[next-1])) {
 				d := *j
 				res := *j.res
 				res.Duplicate, res.Original, res.Statuses = true, nil, []int{}
 				d.res = &res
-				fresh = append(fresh, &d)
+				j.dup = &d
 			}
 		}
 		var j *job
@@ -241,6 +244,10 @@ func (r *Replayer) run(ctx context.Context, recs []*record.Recording, out chan<-
 			continue
 		}
 		out <- j.res
+		if j.dup != nil {
+			// The copy goes next, before any request not yet sent.
+			fresh = append([]*job{j.dup}, fresh...)
+		}
 		if interval == 0 {
 			nextFresh = time.Now()
 		}
@@ -286,12 +293,11 @@ func (r *Replayer) attempt(ctx context.Context, j *job) bool {
 			return false
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, bytes.NewReader(p.Body))
+	req, err := sim.PayloadRequest(ctx, p)
 	if err != nil {
 		j.res.Error = err.Error()
 		return false
 	}
-	req.Header = p.Header.Clone()
 	var opts []sim.Option
 	if r.o.Client != nil {
 		opts = append(opts, sim.Client(r.o.Client))

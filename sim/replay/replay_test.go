@@ -171,24 +171,75 @@ func TestReplayOrderAndSource(t *testing.T) {
 }
 
 func TestStopGivesUpWaitingRetries(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	answered := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		select {
+		case answered <- struct{}{}:
+		default:
+		}
+	}))
 	defer srv.Close()
 	recs := []*record.Recording{recorded(t, signer.GitHub(), signer.Keys("s"), time.Unix(0, 0), 1)}
 	r := replay.New(replay.Options{To: srv.URL, Retries: &sim.RetryPolicy{Delays: []time.Duration{time.Hour}}})
 	ch := r.Replay(context.Background(), recs)
-	// The first attempt fails; the retry would wait an hour. Stop ends it.
-	go func() {
-		for {
-			if r.Stop() {
-				return
-			}
-		}
-	}()
+	<-answered // the first attempt failed; the retry would wait an hour
+	assert.True(t, r.Stop(), "first Stop")
+	assert.False(t, r.Stop(), "second Stop")
 	var rep replay.Report
 	for res := range ch {
 		rep.Add(res)
 	}
-	for _, res := range rep.Results {
-		assert.LessOrEqual(t, res.Attempts, 1, "attempts after Stop")
+	require.Len(t, rep.Results, 1, "the delivery given up is reported")
+	assert.Equal(t, 1, rep.Results[0].Attempts)
+	assert.Equal(t, 500, rep.Results[0].Status)
+}
+
+func TestDuplicatesChosenByPlaceNotOrder(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	var recs []*record.Recording
+	for i := range 20 {
+		recs = append(recs, recorded(t, signer.GitHub(), signer.Keys("s"), time.Unix(0, 0), i+1))
 	}
+	dups := func(o replay.Order) map[int]bool {
+		rep := collect(t, replay.New(replay.Options{To: srv.URL, Order: o, Duplicate: 0.3, Seed: 5}), recs)
+		m := map[int]bool{}
+		for i, r := range rep.Results {
+			if r.Duplicate {
+				m[r.Seq] = true
+				// The copy follows its original.
+				require.Positive(t, i)
+				assert.Equal(t, r.Seq, rep.Results[i-1].Seq, "result before the duplicate of seq %d", r.Seq)
+				assert.False(t, rep.Results[i-1].Duplicate)
+			}
+		}
+		return m
+	}
+	as, rev := dups(replay.AsRecorded()), dups(replay.Reverse())
+	assert.NotEmpty(t, as, "Duplicate 0.3 of 20 chose none")
+	assert.Less(t, len(as), 20, "Duplicate 0.3 of 20 chose all")
+	assert.Equal(t, as, rev, "duplicated seqs as recorded vs reversed")
+}
+
+func TestDuplicateSentAfterRetriesAreOver(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	recs := []*record.Recording{recorded(t, signer.GitHub(), signer.Keys("s"), time.Unix(0, 0), 1)}
+	rep := collect(t, replay.New(replay.Options{To: srv.URL, Duplicate: 1,
+		Retries: &sim.RetryPolicy{Delays: []time.Duration{time.Millisecond}}}), recs)
+	require.Len(t, rep.Results, 2)
+	assert.Equal(t, []int{503, 200}, rep.Results[0].Statuses, "original's attempts")
+	assert.True(t, rep.Results[1].Duplicate, "second result is the duplicate")
+	assert.Equal(t, 1, rep.Results[1].Attempts, "duplicate's attempts")
+	assert.Equal(t, replay.Totals{Requests: 1, Duplicates: 1, Deliveries: 2, Accepted: 2, Retries: 1}, rep.Totals)
 }
