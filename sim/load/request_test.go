@@ -83,3 +83,31 @@ func BenchmarkKeepRequests(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKeepRequestsCPU measures the per-request CPU that KeepRequests
+// adds without the network: build a signed request, keep it (or not) and
+// encode its Result as a JSON line.
+func BenchmarkKeepRequestsCPU(b *testing.B) {
+	body := []byte(strings.Repeat(`{"k":"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"},`, 40))
+	src, err := load.BodySource(signer.GitHub(), signer.Keys("s"), "", "http://127.0.0.1:1/hook", nil, body)
+	require.NoError(b, err)
+	for _, keep := range []bool{false, true} {
+		b.Run(map[bool]string{false: "Off", true: "On"}[keep], func(b *testing.B) {
+			enc := load.NewEncoder(io.Discard)
+			for i := 0; b.Loop(); i++ {
+				req, err := src.Request(context.Background(), uint64(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := &load.Result{Seq: uint64(i), Status: 200}
+				if keep {
+					if r.Request, err = load.CaptureRequest(req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				enc.Encode(r)
+			}
+			enc.Flush()
+		})
+	}
+}
