@@ -64,7 +64,8 @@ type Result struct {
 	// N is the request's place in the sending order, from 1; a duplicate
 	// has its original's N.
 	N int `json:"n"`
-	// Seq is the recording's sequence number and Source where it was read.
+	// Seq is the recording's sequence number (0 for a loose file) and
+	// Source where it was read.
 	Seq    int    `json:"seq"`
 	Source string `json:"source"`
 	Method string `json:"method"`

@@ -122,7 +122,10 @@ func (rep *Report) WriteSummary(w io.Writer) error {
 // WriteLine writes r as the text report's line for it (with an indented
 // second line for the answer or the error of a delivery not accepted).
 func WriteLine(b *strings.Builder, r *Result) {
-	fmt.Fprintf(b, "#%d seq=%d", r.N, r.Seq)
+	fmt.Fprintf(b, "#%d", r.N)
+	if r.Seq != 0 { // a loose file has no sequence number
+		fmt.Fprintf(b, " seq=%d", r.Seq)
+	}
 	if r.Duplicate {
 		b.WriteString(" duplicate")
 	}
