@@ -65,7 +65,9 @@ func Read(paths ...string) ([]*record.Recording, error) {
 
 // ReadLoad reads the results of hooklab load --out (JSON lines of
 // load.Result) from r and returns the request of each result that holds
-// one, numbered by the result's Seq+1, with Path "name:line". Results
+// one, in the file's order, numbered by the result's Seq+1, with Path
+// "name:line": every request the run sent, the retries and duplicates of
+// load's chaos options included. Results
 // without a request (dropped slots, requests that could not be built) are
 // skipped; when none holds one the error wraps ErrNoRequest. A request
 // whose body was too large to keep, whose method is not a token or whose
