@@ -62,7 +62,8 @@ id twice is a double delivery ("doubled"; "duplicated" in --json): a
 receiver that deduplicates shows 0.
 
 Output: a live progress line on a terminal; the text report (or --json:
-one object); --out FILE streams every result as a JSON line; --plot FILE
+one object); --out FILE streams every result as a JSON line, with its request
+(which hooklab replay sends again); --plot FILE
 writes latency over time as a self-contained HTML page. Ctrl-C stops
 sending, waits for the requests in flight, and still writes every report;
 a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
@@ -200,6 +201,10 @@ func newLoadCmd() *command {
 			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN), load.WithChaos(ch)}
 			if timeout.set {
 				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
+			}
+			if *out != "" {
+				// --out keeps each request, so that hooklab replay can send it again.
+				opts = append(opts, load.KeepRequests(true))
 			}
 			attacker := load.NewAttacker(opts...)
 			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}

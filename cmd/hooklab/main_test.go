@@ -68,6 +68,7 @@ func TestScripts(t *testing.T) {
 			"stallctl":   stallctl,
 			"validxml":   validxml,
 			"junitcheck": junitcheck,
+			"unixtime":   unixtime,
 		},
 	})
 }

@@ -50,6 +50,8 @@ type options struct {
 	workers     int
 	shard, of   uint64
 	chaos       *sim.Chaos
+	// keepRequests: see KeepRequests (request.go).
+	keepRequests bool
 }
 
 // WithChaos makes the attacker misbehave as webhook providers do (see
@@ -251,6 +253,14 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 // do sends req and measures it into r, from intended.
 func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
 	r.ID = req.Header.Get(sim.RequestIDHeader)
+	if a.keepRequests {
+		var err error
+		if r.Request, err = captureRequest(req); err != nil {
+			r.Sent = time.Now()
+			r.ErrorKind, r.Error = ErrBuild, err.Error()
+			return
+		}
+	}
 	r.BytesOut = max(req.ContentLength, 0)
 	r.Sent = time.Now()
 	resp, err := a.client.Do(req)

@@ -45,6 +45,9 @@ type Result struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 	Reordered bool `json:"reordered,omitempty"`
 	GaveUp    bool `json:"gave_up,omitempty"`
+	// Request is the request as sent, when the attacker was given
+	// KeepRequests(true); nil otherwise and for a dropped slot.
+	Request *Request `json:"request,omitempty"`
 }
 
 // extra reports a request beyond a slot's first: a retry or a copy.
@@ -105,3 +108,6 @@ func (d *Decoder) Decode(r *Result) error {
 	}
 	return io.EOF
 }
+
+// Line returns the number of the line the last Decode read (from 1).
+func (d *Decoder) Line() int { return d.line }

@@ -1,0 +1,4 @@
+package load
+
+// CaptureRequest exports captureRequest to the benchmarks.
+var CaptureRequest = captureRequest
