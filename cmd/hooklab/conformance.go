@@ -372,11 +372,18 @@ func waitControl(ctx context.Context, base string, wait time.Duration, token con
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	pause := 100 * time.Millisecond
+	var last error
 	for {
 		err := conformance.ProbeControl(ctx, base, token)
 		if err == nil || errors.Is(err, conformance.ErrControlUnauthorized) {
 			return err
 		}
+		// An attempt cut short by the end of the wait says nothing new:
+		// the attempt before it says why the server is not there.
+		if last != nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			return last
+		}
+		last = err
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
