@@ -151,6 +151,9 @@ func parseDelivery(raw json.RawMessage, verify *sim.VerifySpec, fail func(path, 
 	}
 	src, err := sim.DedupSpec{By: p.By}.Source(verify)
 	if err != nil {
+		if p.By == "" { // by defaults to event-id
+			return nil, fail("delivery", "by (default %s): %v", sim.DedupByEventID, err)
+		}
 		return nil, fail("delivery.by", "%v", err)
 	}
 	p.source = src

@@ -89,9 +89,9 @@ type response struct {
 	Sent []byte // the exact body sent
 	// SentHeader is the header sent, signature included.
 	SentHeader http.Header
-	desc string
-	ep   *endpointState
-	at   time.Time // when the answer (or the transport error) came
+	desc       string
+	ep         *endpointState
+	at         time.Time // when the answer (or the transport error) came
 	// rejected says the case wants the request to fail verification.
 	rejected bool
 }
