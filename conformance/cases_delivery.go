@@ -73,7 +73,7 @@ var deliveryCases = []check{
 		}),
 	def(GroupDelivery, "ForgedDuplicateDoesNotSuppress",
 		"a request that fails verification does not count as taking its id: a forged request with a real event's id is rejected and wakes nothing, the real event after it wakes each matching trigger once, and the real event's repeat wakes nothing",
-		refIdempotent+"; conformance/RULES.md D1 (ids are remembered only after verification)", nil,
+		refIdempotent, nil,
 		func(x *exchange) {
 			for _, e := range deliveryEndpoints(x) {
 				forged := e.event(1, "a forged request with the event's id (signed with another secret)", 0)
