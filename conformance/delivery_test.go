@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,28 @@ func TestManifestDeliveryErrors(t *testing.T) {
 	require.NotNil(t, m.Delivery)
 	assert.Equal(t, "header:X-Github-Delivery", m.Delivery.Source().String(), "the github preset's event id")
 	assert.True(t, m.Delivery.Idempotent && m.Delivery.Reorder)
+}
+
+// TestDeclaredIdempotentAppIdenticalRequests: FanOut/IdenticalRequestsEachFire
+// sends one body three times; to an app that promises to de-duplicate by
+// an id in the body (Stripe's event id), that is one event, so the case
+// is skipped with the reason instead of failing a correct app.
+func TestDeclaredIdempotentAppIdenticalRequests(t *testing.T) {
+	secret := "whsec_ZGVjbGFyZWQtZGVkdXAtc2VjcmV0"
+	sink := freeAddr(t)
+	filter := `{"body":{"type":["invoice.paid"]}}`
+	app := sim.EndpointSpec{ID: "stripe", Verify: &sim.VerifySpec{Preset: "stripe", Secrets: signer.Keys(secret)},
+		Triggers: []sim.TriggerSpec{{ID: "all", Deliver: "http://" + sink + "/d"}, {ID: "paid", Filter: []byte(filter), Deliver: "http://" + sink + "/d"}},
+		Dedup:    &sim.DedupSpec{}}
+	url := startApp(t, app)
+	target, err := conformance.Declared(writeManifest(t, map[string]any{"url": url, "sink": sink,
+		"endpoint": map[string]any{"verify": map[string]any{"preset": "stripe", "secret": secret},
+			"triggers": []any{map[string]any{"id": "all"}, map[string]any{"id": "paid", "filter": json.RawMessage(filter)}}},
+		"delivery": map[string]any{"idempotent": true}}))
+	require.NoError(t, err)
+	rep, err := conformance.Check(context.Background(), target, conformance.Select("^FanOut/IdenticalRequestsEachFire$"))
+	require.NoError(t, err)
+	require.Len(t, rep.Cases, 1)
+	assert.Equal(t, conformance.StatusSkip, rep.Cases[0].Status, "problems %v", rep.Cases[0].Problems)
+	assert.Contains(t, rep.Cases[0].Reason, "promises idempotent delivery by body:id")
 }

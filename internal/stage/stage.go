@@ -30,7 +30,7 @@ const PathPrefix = "/hooks/"
 // answered the request and the pipeline ends.
 type Step func(c *Call) bool
 
-// Stages is a profile: the seven steps and the decisions they share.
+// Stages is a profile: the steps and the decisions they share.
 // Steps call the decisions through the Stages value they were built with,
 // so a wrapper installed later is seen by every step.
 type Stages struct {
