@@ -22,16 +22,24 @@ const (
 	// opt-in (option Policy, flag --policy) and reported apart from
 	// conformance.
 	GroupPolicy = "Policy"
+	// GroupDelivery holds the rules of a receiver that promises
+	// idempotent delivery (conformance/RULES.md D1–D3): one action per
+	// event id however often the provider sends it, and reordered events
+	// each taken. Its cases are opt-in (option Delivery, flag --delivery,
+	// or a manifest's delivery promise), since no provider requires them
+	// of a receiver, only recommends them.
+	GroupDelivery = "Delivery"
 )
 
-var groupOrder = []string{GroupVerify, GroupRespondWith, GroupFilter, GroupFanOut, GroupRobustness, GroupPolicy}
+var groupOrder = []string{GroupVerify, GroupRespondWith, GroupFilter, GroupFanOut, GroupRobustness, GroupDelivery, GroupPolicy}
 
 // A Case is one rule of the suite, as data: where it belongs, what it
 // checks, where the rule comes from and where the case is written.
 type Case struct {
 	// Group is one of Verify, RespondWith, Filter, FanOut and Robustness,
-	// or Policy for a rule of this project that no provider requires
-	// (see IsPolicy).
+	// Delivery for the opt-in rules of an idempotent receiver (see
+	// IsDelivery), or Policy for a rule of this project that no provider
+	// requires (see IsPolicy).
 	Group string `json:"group"`
 	// Name is a CamelCase identifier, unique within the suite.
 	Name string `json:"name"`
@@ -51,6 +59,11 @@ func (c Case) ID() string { return c.Group + "/" + c.Name }
 // this project, run only with the option Policy(true) and counted apart
 // from conformance.
 func (c Case) IsPolicy() bool { return c.Group == GroupPolicy }
+
+// IsDelivery reports whether the case is of the Delivery group: a rule
+// of a receiver that promises idempotent delivery, run only with the
+// option Delivery(true) or against a manifest that promises it.
+func (c Case) IsDelivery() bool { return c.Group == GroupDelivery }
 
 // check is a Case with what it needs to run.
 type check struct {
@@ -77,13 +90,15 @@ func def(group, name, rule, ref string, spec func() sim.EndpointSpec, run func(x
 }
 
 // suite is every check, in the order the runners run them: group by
-// group, each group in declaration order, the opt-in Policy group last.
+// group, each group in declaration order, the opt-in Delivery and Policy
+// groups last.
 var suite = slices.Concat(
 	verifyCases,
 	respondWithCases,
 	filterCases, filterBodyCases,
 	fanOutCases, fanOutScaleCases,
 	robustnessCases, robustnessBodyCases,
+	deliveryCases,
 	policyCases,
 )
 
@@ -91,7 +106,8 @@ var suite = slices.Concat(
 func all() []check { return slices.Clone(suite) }
 
 // Cases returns every case of the suite, in the order the runners run
-// them, the opt-in Policy cases (see Case.IsPolicy) included.
+// them, the opt-in Delivery and Policy cases (see Case.IsDelivery and
+// Case.IsPolicy) included.
 func Cases() []Case {
 	var out []Case
 	for _, c := range all() {

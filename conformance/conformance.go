@@ -65,6 +65,7 @@ type options struct {
 	profile      string
 	profileErr   error
 	policy       bool
+	delivery     bool
 }
 
 func buildOptions(opts []Option) options {
@@ -121,6 +122,14 @@ func Progress(f func(CaseResult)) Option { return func(o *options) { o.progress 
 // Run's subtest), since the caller asked for them. Default false: only
 // the conformance cases run, and Select cannot reach a Policy case.
 func Policy(on bool) Option { return func(o *options) { o.policy = on } }
+
+// Delivery(true) also runs the cases of the Delivery group: the rules of
+// a receiver that promises idempotent delivery (conformance/RULES.md
+// D1–D3), checked against endpoints whose spec asks for de-duplication
+// by the event id (sim.DedupSpec). A declared target whose manifest
+// promises it (delivery: {idempotent: true}) runs them without this
+// option. They are counted with the conformance cases. Default false.
+func Delivery(on bool) Option { return func(o *options) { o.delivery = on } }
 
 // Name names the target in the Report.
 func Name(name string) Option { return func(o *options) { o.name = name } }
@@ -217,12 +226,14 @@ func (e *env) deliveries(ctx context.Context, ids map[string]*response, total in
 	return got
 }
 
-// selected returns the checks the options select; the Policy cases only
-// with Policy(true).
-func (o *options) selected() []check {
+// selected returns the checks the options select against target; the
+// Policy cases only with Policy(true), the Delivery cases only with
+// Delivery(true) or when the target promises idempotent delivery.
+func (o *options) selected(target Target) []check {
 	var out []check
+	delivery := o.delivery || promisesDelivery(target)
 	for _, c := range all() {
-		if c.IsPolicy() && !o.policy {
+		if c.IsPolicy() && !o.policy || c.IsDelivery() && !delivery {
 			continue
 		}
 		if o.run == nil || o.run.MatchString(c.ID()) {
@@ -253,7 +264,7 @@ func RunT(t T, target Target, opts ...Option) {
 		t.Fatalf("%v", err)
 	}
 	defer e.close()
-	checks := o.selected()
+	checks := o.selected(target)
 	for _, g := range groupOrder {
 		var cs []check
 		for _, c := range checks {
@@ -448,14 +459,14 @@ func (t *reportT) Run(name string, f func(T)) bool {
 func Check(ctx context.Context, target Target, opts ...Option) (*Report, error) {
 	o := buildOptions(opts)
 	rec := &recorder{byID: map[string]Case{}, notify: o.progress}
-	for _, c := range o.selected() {
+	for _, c := range o.selected(target) {
 		rec.byID[c.ID()] = c.Case
 	}
 	root := &reportT{ctx: ctx, rec: rec}
 	root.Run("", func(t T) { RunT(t, target, opts...) })
 	rep := &Report{Target: o.name, Profile: targetRules(target, o.profile).name}
 	order := map[string]int{}
-	for i, c := range o.selected() {
+	for i, c := range o.selected(target) {
 		order[c.ID()] = i
 	}
 	rep.Cases = rec.results

@@ -90,6 +90,88 @@ type Manifest struct {
 	// object), "text" (a text/* content type) or "any" (not checked, the
 	// default).
 	Errors string `json:"errors,omitempty"`
+
+	// Delivery is what the app promises of repeated and reordered
+	// deliveries (delivery: {idempotent: true, by: "event-id", reorder:
+	// true}); nil promises nothing, and the Delivery cases are skipped
+	// unless Delivery(true) asks for them.
+	Delivery *DeliveryPromise `json:"delivery,omitempty"`
+}
+
+// A DeliveryPromise is what a manifest says of how an app handles a
+// delivery the provider sends again (a retry, a duplicate) and
+// deliveries that arrive out of order. With Idempotent, the cases of the
+// Delivery group run against the app (conformance/RULES.md D1–D3).
+type DeliveryPromise struct {
+	// Idempotent promises one action per event id: a delivery whose id
+	// the app has taken before is answered 2xx and acted on no more.
+	Idempotent bool `json:"idempotent"`
+	// By is where the app reads the id: "event-id" (sim.DedupByEventID,
+	// the default: where the endpoint's preset carries it, see
+	// sim.PresetIDSource), "header:NAME" or "body:PATH".
+	By string `json:"by,omitempty"`
+	// Reorder promises that an older event arriving after a newer one is
+	// taken all the same (no "latest id wins" cursor).
+	Reorder bool `json:"reorder,omitempty"`
+
+	// source is By resolved against the endpoint's verification.
+	source sim.IDSource
+}
+
+// Source returns where the app reads the id, as ParseManifest resolved
+// By against the endpoint's verification; the zero IDSource for a
+// promise not made by ParseManifest.
+func (p *DeliveryPromise) Source() sim.IDSource { return p.source }
+
+// parseDelivery reads a manifest's delivery promise, with errors at its
+// JSON path.
+func parseDelivery(raw json.RawMessage, verify *sim.VerifySpec, fail func(path, format string, args ...any) error) (*DeliveryPromise, error) {
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &v); err != nil || v == nil {
+		return nil, fail("delivery", "want an object {idempotent: true, by: \"event-id\", reorder: true}")
+	}
+	p := &DeliveryPromise{}
+	for _, k := range sortedKeys(v) {
+		var err error
+		switch k {
+		case "idempotent":
+			err = json.Unmarshal(v[k], &p.Idempotent)
+		case "reorder":
+			err = json.Unmarshal(v[k], &p.Reorder)
+		case "by":
+			if err = json.Unmarshal(v[k], &p.By); err != nil {
+				return nil, fail("delivery.by", `want a string: "event-id", "header:NAME" or "body:PATH"`)
+			}
+		default:
+			return nil, fail("delivery."+k, "unknown key (want idempotent, by, reorder)")
+		}
+		if err != nil {
+			return nil, fail("delivery."+k, "want true or false")
+		}
+	}
+	src, err := sim.DedupSpec{By: p.By}.Source(verify)
+	if err != nil {
+		if p.By == "" { // by defaults to event-id
+			return nil, fail("delivery", "by (default %s): %v", sim.DedupByEventID, err)
+		}
+		return nil, fail("delivery.by", "%v", err)
+	}
+	p.source = src
+	return p, nil
+}
+
+// deliveryPromiser is a target that says what it promises of repeated
+// and reordered deliveries (a manifest's delivery knob).
+type deliveryPromiser interface {
+	deliveryPromise() *DeliveryPromise
+}
+
+func (d *declared) deliveryPromise() *DeliveryPromise { return d.m.Delivery }
+
+// promisesDelivery reports whether target promises idempotent delivery.
+func promisesDelivery(target Target) bool {
+	p, ok := target.(deliveryPromiser)
+	return ok && p.deliveryPromise() != nil && p.deliveryPromise().Idempotent
 }
 
 // profile implements profiled: the manifest's profile, app by default.
@@ -150,9 +232,9 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	}
 	for _, k := range sortedKeys(top) {
 		switch k {
-		case "url", "sink", "signingKeys", "endpoint", "profile", "accept", "reject", "methods", "errors":
+		case "url", "sink", "signingKeys", "endpoint", "profile", "accept", "reject", "methods", "errors", "delivery":
 		default:
-			return nil, fail(k, "unknown key (want url, sink, signingKeys, endpoint, profile, accept, reject, methods, errors)")
+			return nil, fail(k, "unknown key (want url, sink, signingKeys, endpoint, profile, accept, reject, methods, errors, delivery)")
 		}
 	}
 	m := &Manifest{}
@@ -205,6 +287,11 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 		return nil, err
 	}
 	m.Endpoint = specs[0]
+	if raw, ok := top["delivery"]; ok {
+		if m.Delivery, err = parseDelivery(raw, m.Endpoint.Verify, fail); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -292,6 +379,11 @@ func (d *declared) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 		}
 		if have := canonicalAny(app.RespondWith); want != have {
 			return na("has the respondWith %s; the case needs %s", truncate(have, maxShapeLen), truncate(want, maxShapeLen))
+		}
+	}
+	if spec.Dedup != nil {
+		if p := d.m.Delivery; p == nil || !p.Idempotent {
+			return na("promises no idempotent delivery (the manifest's delivery: {idempotent: true})")
 		}
 	}
 	if spec.MaxBody != 0 && spec.MaxBody != app.MaxBody {

@@ -25,7 +25,12 @@
 // RunT for any T, and Check, which returns a Report (text, JSON, JUnit).
 // The cases of the Policy group are this project's own rules, which no
 // provider requires (RULES.md P1): they run only with Policy(true) and
-// are counted apart (Report.PolicyCounts).
+// are counted apart (Report.PolicyCounts). The cases of the Delivery
+// group hold a receiver that promises idempotent delivery to it (RULES.md
+// D1–D3: a duplicate, a re-signed retry, reordered events, a forged
+// duplicate): they run with Delivery(true), or against a manifest whose
+// delivery knob promises it, on endpoints whose spec asks for
+// de-duplication (sim.DedupSpec).
 //
 // The rules come from Trigger.dev v2's HTTP endpoints (verifyRequestSignature,
 // respondWith, onRequest filters: https://trigger.dev/docs/v2) and from the

@@ -61,6 +61,17 @@ func ExampleCheck() {
 	// 2 passed, 0 failed, 0 skipped
 }
 
+// Delivery(true) adds the Delivery cases, for a receiver that promises
+// idempotent delivery: the reference passes them, since its endpoints
+// de-duplicate as their spec's dedup asks.
+func ExampleDelivery() {
+	rep, _ := conformance.Check(context.Background(), conformance.Reference(),
+		conformance.Delivery(true), conformance.Select("^Delivery/(DuplicateDeliveredOnce|RetryDeliveredOnce)$"))
+	rep.WriteText(os.Stdout, false)
+	// Output:
+	// 2 passed, 0 failed, 0 skipped
+}
+
 // Cases lists the suite's cases, for a -list flag or documentation.
 func ExampleCases() {
 	for _, c := range conformance.Cases() {

@@ -87,9 +87,11 @@ type response struct {
 	// ID is the request's sim.RequestIDHeader value.
 	ID   string
 	Sent []byte // the exact body sent
-	desc string
-	ep   *endpointState
-	at   time.Time // when the answer (or the transport error) came
+	// SentHeader is the header sent, signature included.
+	SentHeader http.Header
+	desc       string
+	ep         *endpointState
+	at         time.Time // when the answer (or the transport error) came
 	// rejected says the case wants the request to fail verification.
 	rejected bool
 }
@@ -317,8 +319,13 @@ func (x *exchange) Build(r request) (*http.Request, string, error) {
 		if r.Keys != nil {
 			keys = r.Keys
 		}
+		opts := []signer.Option{signer.At(time.Now().Add(r.SignOffset))}
+		if id := h.Get(st.scheme.IDHeader); st.scheme.IDHeader != "" && id != "" {
+			// The case chose the message id (a retry keeps it).
+			opts = append(opts, signer.ID(id))
+		}
 		var err error
-		p, err = signer.Sign(st.scheme, keys, p, signer.At(time.Now().Add(r.SignOffset)))
+		p, err = signer.Sign(st.scheme, keys, p, opts...)
 		if err != nil {
 			return nil, "", fmt.Errorf("signing: %w", err)
 		}
@@ -363,6 +370,7 @@ func (x *exchange) Send(r request) *response {
 			resp.Sent, _ = io.ReadAll(b)
 		}
 	}
+	resp.SentHeader = req.Header.Clone()
 	hr, err := x.client.Do(req)
 	if err != nil {
 		resp.Err, resp.at = err, time.Now()

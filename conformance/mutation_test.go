@@ -51,8 +51,13 @@ var caughtBy = map[string][]string{
 	"json-content-type-only":     {"Filter/BodyWithoutContentType", "Filter/BodyContentTypeCase"},
 	"url-without-query":          {"Verify/QueryString"},
 	"sha1-fallback":              {"Policy/AlgorithmDowngrade"},
-	"dedup-by-body":              {"FanOut/IdenticalRequestsEachFire"},
-	"shared-trigger-table":       {"FanOut/EndpointIsolation"},
+	"dedup-by-body":              {"FanOut/IdenticalRequestsEachFire", "Delivery/DifferentEventsEachDelivered"},
+	"no-dedup": {"Delivery/DuplicateDeliveredOnce", "Delivery/RetryDeliveredOnce", "Delivery/DifferentEventsEachDelivered",
+		"Delivery/ReorderedDeliveriesEachDelivered", "Delivery/ForgedDuplicateDoesNotSuppress"},
+	"dedup-before-verify":  {"Delivery/ForgedDuplicateDoesNotSuppress"},
+	"dedup-by-signature":   {"Delivery/RetryDeliveredOnce"},
+	"dedup-id-cursor":      {"Delivery/ReorderedDeliveriesEachDelivered"},
+	"shared-trigger-table": {"FanOut/EndpointIsolation"},
 	// Caught only by the sweep at the end of the run: the deliveries come
 	// 1 s after the answer, long after each case's settle time.
 	"late-delivery-of-rejected": {"Verify/WrongSecret", "Verify/BodyChangedByOneByte", "Verify/MissingSignatureHeader",
@@ -133,9 +138,10 @@ func wantCaught(t *testing.T, ids map[string]bool, target conformance.Target, wa
 	// A shorter delivery wait: a delivery the fault loses is awaited once
 	// per check, and every run here expects failures. Policy(true): a
 	// fault against hooklab's own policy (sha1-fallback) is caught by a
-	// Policy case; pattern still picks the groups.
+	// Policy case; Delivery(true): a fault of dedup by a Delivery case;
+	// pattern still picks the groups.
 	rep, err := conformance.Check(t.Context(), target, append([]conformance.Option{conformance.Select(pattern),
-		conformance.Parallel(4), conformance.DeliveryWait(2 * time.Second), conformance.Policy(true)}, opts...)...)
+		conformance.Parallel(4), conformance.DeliveryWait(2 * time.Second), conformance.Policy(true), conformance.Delivery(true)}, opts...)...)
 	require.NotNil(t, rep, "Check(%s) returned no report", pattern)
 	// Policy cases included: a fault against the policy fails one.
 	passed, failed, skipped := rep.Count(conformance.StatusPass), rep.Count(conformance.StatusFail), rep.Count(conformance.StatusSkip)
@@ -204,7 +210,7 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole suite; skipped with -short")
 	}
-	rep, err := conformance.Check(t.Context(), conformance.Reference(), conformance.Parallel(4), conformance.Policy(true))
+	rep, err := conformance.Check(t.Context(), conformance.Reference(), conformance.Parallel(4), conformance.Policy(true), conformance.Delivery(true))
 	var text strings.Builder
 	if rep != nil {
 		rep.WriteText(&text, false)
@@ -214,7 +220,7 @@ func TestReferencePassesEveryCase(t *testing.T) {
 	assert.Zero(t, failed, "Check(Reference()): failed cases, want none:\n%s", text.String())
 	_, policyFailed, _ := rep.PolicyCounts()
 	assert.Zero(t, policyFailed, "Check(Reference(), Policy(true)): failed policy cases, want none:\n%s", text.String())
-	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference(), Policy(true)): cases in the report, want every case")
+	assert.Equal(t, len(conformance.Cases()), len(rep.Cases), "Check(Reference(), Policy(true), Delivery(true)): cases in the report, want every case")
 	assert.Positive(t, passed, "Check(Reference()): no case passed")
 }
 
@@ -319,7 +325,7 @@ func envelopeRewriter(edit func(*sim.Delivery)) conformance.Target {
 }
 
 var (
-	groups     = []string{conformance.GroupVerify, conformance.GroupRespondWith, conformance.GroupFilter, conformance.GroupFanOut, conformance.GroupRobustness, conformance.GroupPolicy}
+	groups     = []string{conformance.GroupVerify, conformance.GroupRespondWith, conformance.GroupFilter, conformance.GroupFanOut, conformance.GroupRobustness, conformance.GroupDelivery, conformance.GroupPolicy}
 	caseName   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 	caseSource = regexp.MustCompile(`^conformance/([A-Za-z0-9_]+\.go):([1-9][0-9]*)$`)
 )

@@ -112,6 +112,9 @@ func (r reference) profile() (string, *Manifest) {
 
 // Provision implements Target.
 func (r reference) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoint, error) {
+	if spec.Dedup != nil && r.cfg.Profile != "" && r.cfg.Profile != sim.Strict {
+		return Endpoint{}, &NotApplicableError{Reason: fmt.Sprintf("the reference's %s profile has no dedup (Trigger.dev v2 de-duplicates only by its idempotency-key header, conformance/RULES.md T4)", r.cfg.Profile)}
+	}
 	in, err := sim.NewIngress(r.cfg, spec)
 	if err != nil {
 		return Endpoint{}, err

@@ -9,8 +9,11 @@
 // URL (a Sink) and recorded by an optional Recorder; this is how anyone, in
 // any language, observes fan-out. The ingress is a pipeline of named
 // stages (route, read, respondWith, verify, match, deliver, answer), and a
-// Profile is a composition of them. ControlHandler adds the control API
-// through which the conformance suite provisions endpoints.
+// Profile is a composition of them. A spec's dedup (DedupSpec) adds a
+// stage after verify that answers a repeat of a verified delivery (by its
+// event id, see EventID) without waking the triggers again.
+// ControlHandler adds the control API through which the conformance suite
+// provisions endpoints.
 //
 //	specs, err := sim.LoadSpecs("hooks.yaml")
 //	in, err := sim.NewIngress(sim.Config{}, specs...)

@@ -76,6 +76,13 @@ func compile(s EndpointSpec, now func() time.Time) (*stage.Endpoint, error) {
 			},
 		}
 	}
+	if s.Dedup != nil {
+		d, err := compileDedup(*s.Dedup, s.Verify)
+		if err != nil {
+			return nil, err
+		}
+		e.Dedup = d
+	}
 	seen := map[string]bool{}
 	for i, t := range s.Triggers {
 		path := "triggers[" + strconv.Itoa(i) + "]"

@@ -59,6 +59,8 @@ func FuzzParseSpecs(f *testing.F) {
 	f.Add(true, []byte("id: gh\ntriggers:\n  - id: a\n    filter: &f {headers: {x-github-event: [issues]}}\n  - id: b\n    filter: *f\n"))
 	f.Add(true, []byte("id: gh\nsource: &s \""+strings.Repeat("x", 4000)+"\"\ntriggers:\n  - {id: a, deliver: *s}\n  - {id: b, deliver: *s}\n"))
 	f.Add(true, []byte("id: gh\ntriggers: &t [{id: a, filter: {body: {x: *t}}}]\n"))
+	f.Add(false, []byte(`{"id":"sw","verify":{"preset":"standard-webhooks","secret":"whsec_c2VjcmV0"},"dedup":{"by":"body:event-data.id","window":"90m","max":5}}`))
+	f.Add(true, []byte("id: gh\nverify: {preset: github, secret: s}\ndedup: {by: event-id}\n"))
 	f.Add(false, []byte(`{"id":"gh","triggers":[{"id":"a","filter":{"body":{"a":[1],"a":[2]}}}]}`))
 	f.Add(true, []byte("id: gh\nid: other\n"))
 	f.Add(false, []byte(`{"id":"gh","triggers":[{"id":"a","filter":{"body":{"a":`+strings.Repeat("[", 60)+strings.Repeat("]", 60)+`}}}]}`))

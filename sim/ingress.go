@@ -176,6 +176,12 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 // is already served.
 func (in *Ingress) Add(spec EndpointSpec) error {
 	e, err := compile(spec, in.now)
+	if err == nil && spec.Dedup != nil && in.cfg.Profile != Strict {
+		// Trigger.dev v2 keeps only its own de-duplication, by the
+		// idempotency-key and x-request-id headers, before verification
+		// (conformance/RULES.md T4); a profile reproduces the platform.
+		err = specErrorf("dedup", "the %s profile has no dedup (Trigger.dev v2 de-duplicates by its idempotency-key header only); serve the endpoint with the strict profile", in.cfg.Profile)
+	}
 	if err == nil {
 		err = checkDeliverHosts(spec, in.cfg.DeliverHosts)
 	}

@@ -1346,6 +1346,47 @@ func TestIngressFaults(t *testing.T) {
 			strict: "200 [all]",
 			faulty: "200 [all other]",
 		},
+		// The faults of a spec's dedup (dedup_test.go has the helpers).
+		{
+			fault: "no-dedup",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				in, rec := newIngress(t, cfg, dedupSpec(&sim.DedupSpec{}))
+				serve(t, in, swRequest(t, "m1", `{}`, 0, false))
+				return observe(serve(t, in, swRequest(t, "m1", `{}`, 0, false)), rec)
+			},
+			strict: "200 [a b]",
+			faulty: "200 [a a b b]",
+		},
+		{
+			fault: "dedup-before-verify",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				in, rec := newIngress(t, cfg, dedupSpec(&sim.DedupSpec{}))
+				serve(t, in, swRequest(t, "m1", `{}`, 0, true))
+				return observe(serve(t, in, swRequest(t, "m1", `{}`, 0, false)), rec)
+			},
+			strict: "200 [a b]",
+			faulty: "200 []",
+		},
+		{
+			fault: "dedup-by-signature",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				in, rec := newIngress(t, cfg, dedupSpec(&sim.DedupSpec{}))
+				serve(t, in, swRequest(t, "m1", `{}`, -time.Minute, false))
+				return observe(serve(t, in, swRequest(t, "m1", `{}`, 0, false)), rec)
+			},
+			strict: "200 [a b]",
+			faulty: "200 [a a b b]",
+		},
+		{
+			fault: "dedup-id-cursor",
+			scenario: func(t *testing.T, cfg sim.Config) string {
+				in, rec := newIngress(t, cfg, dedupSpec(&sim.DedupSpec{}))
+				serve(t, in, swRequest(t, "m2", `{}`, 0, false))
+				return observe(serve(t, in, swRequest(t, "m1", `{}`, -2*time.Minute, false)), rec)
+			},
+			strict: "200 [a a b b]",
+			faulty: "200 [a b]",
+		},
 	}...)
 
 	covered := map[string]bool{}

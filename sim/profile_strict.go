@@ -26,7 +26,7 @@ func strictStages(in *Ingress) *stage.Stages {
 	p := &strict{in: in, s: &stage.Stages{}}
 	*p.s = stage.Stages{
 		Route: p.route, Read: p.read, Respond: p.respond, Verify: p.verify,
-		Match: p.match, Deliver: p.deliver, Answer: p.answer,
+		Dedup: p.dedup, Match: p.match, Deliver: p.deliver, Answer: p.answer,
 		Allow:  allowMethod,
 		Filter: matchFilter,
 		Check:  checkSignature,
@@ -174,6 +174,36 @@ func (p *strict) verify(c *stage.Call) bool {
 	}
 	c.Verification.Verified = true
 	return true
+}
+
+// dedup answers a delivery whose id the endpoint has already taken (a
+// spec's dedup): 200, respondWith's response if one matched, and no
+// trigger woken. It runs after verify, so only a verified delivery's id
+// is remembered: a forged request never keeps the real one out. A
+// request without an id is a new event.
+func (p *strict) dedup(c *stage.Call) bool {
+	d := c.Endpoint.Dedup
+	if d == nil {
+		return true
+	}
+	id := d.ID(c.Req)
+	if id == "" || d.First(id, c.Received) {
+		return true
+	}
+	c.Note = "duplicate, by " + d.Source
+	if c.Early != nil {
+		c.Early.Write(c.W)
+		return false
+	}
+	c.W.Header().Set("Content-Type", "application/json; charset=utf-8")
+	b, _ := json.Marshal(struct {
+		OK        bool     `json:"ok"`
+		Endpoint  string   `json:"endpoint"`
+		Triggered []string `json:"triggered"`
+		Duplicate bool     `json:"duplicate"`
+	}{true, c.Endpoint.ID, []string{}, true})
+	c.W.Write(append(b, '\n'))
+	return false
 }
 
 // match collects every trigger whose filter matches, in spec order.

@@ -47,6 +47,11 @@ type EndpointSpec struct {
 	// MaxBody is the largest accepted body in bytes, at most 1 GiB; 0 means
 	// DefaultMaxBody.
 	MaxBody int64 `json:"maxBody,omitempty"`
+	// Dedup makes the endpoint idempotent: a verified delivery whose id it
+	// has taken within the window is answered 200 and wakes no trigger.
+	// Nil: every request is a new event (Trigger.dev's behaviour for
+	// requests with distinct ids). Strict profile only.
+	Dedup *DedupSpec `json:"dedup,omitempty"`
 	// Examples are example payloads of the endpoint, as in Trigger.dev's
 	// defineHttpEndpoint({examples}): hooklab send --example fires one,
 	// signed for this endpoint, and hooklab serve checks at start that

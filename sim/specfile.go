@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hooklab/hooklab/internal/specdoc"
 )
@@ -171,7 +172,7 @@ func jsonError(name string, doc *specdoc.Doc, err error) error {
 // error carries the JSON path of the value at fault (a *specError).
 func decodeSpec(raw json.RawMessage) (EndpointSpec, error) {
 	var s EndpointSpec
-	top, err := object(raw, "", "id", "source", "verify", "respondWith", "triggers", "maxBody", "examples")
+	top, err := object(raw, "", "id", "source", "verify", "respondWith", "triggers", "maxBody", "dedup", "examples")
 	if err != nil {
 		return s, err
 	}
@@ -212,6 +213,29 @@ func decodeSpec(raw json.RawMessage) (EndpointSpec, error) {
 					return s, err
 				}
 			}
+		}
+	}
+	if v, ok := top["dedup"]; ok && !isNull(v) {
+		d, err := object(v, "dedup", "by", "window", "max")
+		if err != nil {
+			return s, err
+		}
+		var window string
+		s.Dedup = &DedupSpec{}
+		for _, k := range []struct {
+			name string
+			dst  any
+		}{{"by", &s.Dedup.By}, {"window", &window}, {"max", &s.Dedup.Max}} {
+			if err := field(d, k.name, "dedup", k.dst); err != nil {
+				return s, err
+			}
+		}
+		if window != "" {
+			w, err := time.ParseDuration(window)
+			if err != nil {
+				return s, specErrorf("dedup.window", "%q is not a duration such as \"24h\"", window)
+			}
+			s.Dedup.Window = w
 		}
 	}
 	if v, ok := top["examples"]; ok && !isNull(v) {

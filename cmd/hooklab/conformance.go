@@ -27,9 +27,9 @@ import (
 // that --wait waits for.
 const probeRetry = time.Second
 
-const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--policy] [--expect FILE] [--run REGEXP] [--json] [--junit FILE] [-v]
-       hooklab conformance --fault NAME... [--profile NAME] [--policy] [--run REGEXP]
-       hooklab conformance --list [--policy] [--run REGEXP] [--json]
+const conformanceUsage = `Usage: hooklab conformance [--target URL [--wait DURATION] | --declared MANIFEST] [--profile NAME] [--policy] [--delivery] [--expect FILE] [--run REGEXP] [--json] [--junit FILE] [-v]
+       hooklab conformance --fault NAME... [--profile NAME] [--policy] [--delivery] [--run REGEXP]
+       hooklab conformance --list [--policy] [--delivery] [--run REGEXP] [--json]
        hooklab conformance --faults [--profile NAME]
 
 Conformance runs the webhook ingress conformance suite: signature
@@ -66,6 +66,17 @@ text report, "policy" counts and the group "Policy" in JSON, their own
 testsuite in JUnit. A failed policy case fails the run (exit 1), since
 --policy asked for it. With --list, --policy adds them to the list, their
 rule marked "[policy]".
+
+--delivery also runs the Delivery cases, for a receiver that promises
+idempotent delivery (conformance/RULES.md D1-D3): a delivery sent again
+(byte for byte, or re-signed as a retry) wakes each trigger once and is
+answered 2xx; events with different ids each wake it; an older event
+after a newer one is taken; a forged request does not use up a real
+event's id. Their endpoints ask for de-duplication by the event id (the
+spec's dedup field). With --declared, a manifest that promises it
+(delivery: {idempotent: true}) runs them without the flag. They count
+with the other cases. With --list, --delivery adds them to the list,
+their rule marked "[delivery]".
 
 --expect FILE holds the run to an expectation file listing the cases
 the target is known to fail, each with its cause and substrings of the
@@ -108,6 +119,8 @@ Examples:
 	hooklab conformance --profile triggerdev-v2
 	hooklab conformance --declared examples/manifests/github-app.yaml --profile strict
 	hooklab conformance --declared app.yaml --policy
+	hooklab conformance --delivery --run '^Delivery/'
+	hooklab conformance --fault no-dedup --delivery --run '^Delivery/'
 	hooklab conformance --list --run FanOut`
 
 func newConformanceCmd() *command {
@@ -125,6 +138,7 @@ func newConformanceCmd() *command {
 	listFaults := fs.Bool("faults", false, "list the faults -fault takes, one a line as name<TAB>what it does")
 	profile := fs.String("profile", "", "hold the target to profile `NAME`: strict, triggerdev-v2 or app (default: app for -declared, else strict); in process, the reference runs that profile too")
 	policy := fs.Bool("policy", false, "also run the Policy cases, this project's own rules that no provider requires (reported apart; a failure exits 1)")
+	delivery := fs.Bool("delivery", false, "also run the Delivery cases, for a receiver that promises idempotent delivery (a -declared manifest's delivery promise runs them too)")
 	verbose := fs.Bool("v", false, "report every case, not only the failed and skipped ones")
 
 	return &command{
@@ -175,13 +189,18 @@ func newConformanceCmd() *command {
 			}
 			var cases []conformance.Case
 			for _, c := range conformance.Cases() {
-				if (sel == nil || sel.MatchString(c.ID())) && (*policy || !c.IsPolicy()) {
+				// A manifest may promise delivery: Check then runs them.
+				deliveryOK := *delivery || (*declared != "" && !*list)
+				if (sel == nil || sel.MatchString(c.ID())) && (*policy || !c.IsPolicy()) && (deliveryOK || !c.IsDelivery()) {
 					cases = append(cases, c)
 				}
 			}
 			if len(cases) == 0 {
 				if !*policy && strings.HasPrefix(strings.TrimPrefix(*run, "^"), conformance.GroupPolicy) {
 					return usageErrorf("-run %q matches no case; the Policy cases run with -policy", *run)
+				}
+				if !*delivery && strings.HasPrefix(strings.TrimPrefix(*run, "^"), conformance.GroupDelivery) {
+					return usageErrorf("-run %q matches no case; the Delivery cases run with -delivery", *run)
 				}
 				return usageErrorf("-run %q matches no case; 'hooklab conformance --list' lists them", *run)
 			}
@@ -229,6 +248,9 @@ func newConformanceCmd() *command {
 			}
 			if *policy {
 				opts = append(opts, conformance.Policy(true))
+			}
+			if *delivery {
+				opts = append(opts, conformance.Delivery(true))
 			}
 			if sel != nil {
 				opts = append(opts, conformance.Select(*run))
@@ -423,7 +445,7 @@ func probeMessage(base string, wait time.Duration, err error) string {
 }
 
 // listCases prints cases as "Group/Name<TAB>rule" lines, a Policy case's
-// rule marked "[policy] ", or as a JSON array of objects (group, name,
+// rule marked "[policy] " and a Delivery case's "[delivery] ", or as a JSON array of objects (group, name,
 // rule, reference, source).
 func listCases(w io.Writer, cases []conformance.Case, asJSON bool) error {
 	if asJSON {
@@ -437,8 +459,11 @@ func listCases(w io.Writer, cases []conformance.Case, asJSON bool) error {
 	var b strings.Builder
 	for _, c := range cases {
 		mark := ""
-		if c.IsPolicy() {
+		switch {
+		case c.IsPolicy():
 			mark = "[policy] "
+		case c.IsDelivery():
+			mark = "[delivery] "
 		}
 		fmt.Fprintf(&b, "%s\t%s%s\n", c.ID(), mark, c.Rule)
 	}

@@ -364,7 +364,8 @@ func (f *hostFlags) Set(s string) error {
 }
 
 // startLine is the first line serve prints: where it listens, the
-// endpoints it serves and the control API.
+// endpoints it serves (with where each that de-duplicates reads the
+// event id) and the control API.
 //
 //	hooklab serve: listening on http://127.0.0.1:8080; endpoints /hooks/github, /hooks/stripe; control API http://127.0.0.1:8080/endpoints
 func startLine(base string, specs []sim.EndpointSpec, control, token bool) string {
@@ -380,6 +381,11 @@ func startLine(base string, specs []sim.EndpointSpec, control, token bool) strin
 				b.WriteString(", ")
 			}
 			b.WriteString(sim.PathPrefix + s.ID)
+			if s.Dedup != nil {
+				if src, err := s.Dedup.Source(s.Verify); err == nil {
+					b.WriteString(" (dedup by " + src.String() + ")")
+				}
+			}
 		}
 	}
 	if control {

@@ -29,7 +29,7 @@ func TestOf(t *testing.T) {
 		assert.True(t, slices.IsSorted(names), "Of(%q) is sorted: %v", p, names)
 		assert.Len(t, slices.Compact(slices.Clone(names)), len(names), "Of(%q): a name twice: %v", p, names)
 	}
-	assert.Len(t, fault.Of(sim.Strict), 25, "the strict profile's faults")
+	assert.Len(t, fault.Of(sim.Strict), 29, "the strict profile's faults")
 }
 
 func names(fs []fault.Fault) []string {

@@ -3,7 +3,8 @@
 // faults in internal/fault.
 //
 // A request passes through seven steps in order — Route, Read, Respond,
-// Verify, Match, Deliver, Answer — each a Step over one Call. A step that
+// Verify, Match, Deliver, Answer — each a Step over one Call, with an
+// eighth, Dedup, between Verify and Match in a profile that has it. A step that
 // answers the request itself returns false, and the steps after it do not
 // run. Steps reach the three decisions a fault most often bends (is a
 // method allowed, does a filter match, does a payload verify) and the hand
@@ -29,11 +30,14 @@ const PathPrefix = "/hooks/"
 // answered the request and the pipeline ends.
 type Step func(c *Call) bool
 
-// Stages is a profile: the seven steps and the decisions they share.
+// Stages is a profile: the steps and the decisions they share.
 // Steps call the decisions through the Stages value they were built with,
 // so a wrapper installed later is seen by every step.
 type Stages struct {
 	Route, Read, Respond, Verify, Match, Deliver, Answer Step
+	// Dedup, if set, runs between Verify and Match: it answers a delivery
+	// the endpoint has already taken (see Endpoint.Dedup).
+	Dedup Step
 
 	// Allow reports whether the ingress serves a method.
 	Allow func(method string) bool
@@ -48,8 +52,8 @@ type Stages struct {
 
 // Run passes c through the steps in order until one answers.
 func (s *Stages) Run(c *Call) {
-	for _, step := range [...]Step{s.Route, s.Read, s.Respond, s.Verify, s.Match, s.Deliver, s.Answer} {
-		if !step(c) {
+	for _, step := range [...]Step{s.Route, s.Read, s.Respond, s.Verify, s.Dedup, s.Match, s.Deliver, s.Answer} {
+		if step != nil && !step(c) {
 			return
 		}
 	}
@@ -104,10 +108,25 @@ type Endpoint struct {
 	// Respond is nil without respondWith.
 	Respond  *Responder
 	Triggers []Trigger
+	// Dedup is nil unless the endpoint de-duplicates deliveries (a spec's
+	// dedup field).
+	Dedup *Dedup
 	// State is what the profile keeps for the endpoint, built once when the
 	// endpoint is added (the triggerdev-v2 profile's dispatchers and event
 	// ids); nil for a profile that keeps nothing.
 	State any
+}
+
+// A Dedup is an endpoint's memory of the delivery ids it has taken.
+type Dedup struct {
+	// Source says where ID looks ("header:X-Github-Delivery", "body:id").
+	Source string
+	// ID returns the delivery id of a request, "" when it carries none.
+	ID func(matcher.Request) string
+	// First records id as taken at the given time and reports whether it
+	// was not taken before within the endpoint's window. It is safe for
+	// concurrent use: of two calls with one id, one alone gets true.
+	First func(id string, at time.Time) bool
 }
 
 // A Filter is a compiled request filter and the JSON it came from.
