@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,39 +26,39 @@ func requestName(path string) string {
 }
 
 // readRequest reads one raw HTTP/1.1 request, body included, from path or
-// stdin, for command cmd (named in warnings). Errors name where and what,
-// without quoting the request (which may carry a token).
+// stdin, for command cmd (named in warnings). It parses with package
+// sim/record, so the head and body are bounded as a recording's; errors
+// name where and what, without quoting the request (which may carry a
+// token).
 func readRequest(std *stdio, cmd, path string) (*http.Request, error) {
 	name := requestName(path)
-	var in io.Reader = std.stdin
-	if rec, ok, err := readRecording(path); err != nil {
+	rec, ok, err := readRecording(path)
+	switch {
+	case err != nil:
 		return nil, usageErrorf("-request: %v", pathError(err))
-	} else if ok {
-		in = bytes.NewReader(rec.MarshalHTTP())
-	} else if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, usageErrorf("-request: %v", pathError(err))
+	case !ok && path == "-":
+		rec, err = record.Parse(std.stdin, name)
+	case !ok:
+		f, oerr := os.Open(path)
+		if oerr != nil {
+			return nil, usageErrorf("-request: %v", pathError(oerr))
 		}
 		defer f.Close()
-		in = f
+		rec, err = record.Parse(f, name)
 	}
-	br := bufio.NewReader(in)
-	r, err := http.ReadRequest(br)
 	if err != nil {
-		return nil, usageErrorf("%s: %s", name, describeReadError(err))
+		return nil, usageErrorf("%v", err)
 	}
-	body, err := io.ReadAll(r.Body)
+	if rec.Extra > 0 {
+		fmt.Fprintf(std.stderr, "hooklab %s: warning: %s: %d bytes after the body were ignored (is Content-Length right?)\n", cmd, name, rec.Extra)
+	}
+	// The recording's bytes parse again as the server-side request that
+	// verify and match expect (path-only URL, Host, RequestURI).
+	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(rec.MarshalHTTP())))
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, usageErrorf("%s: the body is shorter than its Content-Length", name)
-		}
-		return nil, usageErrorf("%s: reading the body: %s", name, describeReadError(err))
+		return nil, usageErrorf("%s: %v", name, err)
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if rest, _ := io.ReadAll(br); len(bytes.TrimSpace(rest)) > 0 {
-		fmt.Fprintf(std.stderr, "hooklab %s: warning: %s: %d bytes after the body were ignored (is Content-Length right?)\n", cmd, name, len(rest))
-	}
+	r.Body = io.NopCloser(bytes.NewReader(rec.Body))
 	return r, nil
 }
 
@@ -83,36 +81,4 @@ func readRecording(path string) (rec *record.Recording, ok bool, err error) {
 		return nil, false, err
 	}
 	return rec, true, nil
-}
-
-// describeReadError says what is wrong with a request without quoting it:
-// the standard library's messages end with the offending text.
-func describeReadError(err error) string {
-	var ue *url.Error
-	switch {
-	case errors.Is(err, io.EOF):
-		return "empty request"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated request: the header does not end with a blank line"
-	case errors.As(err, &ue):
-		return "malformed request target"
-	}
-	msg := err.Error()
-	switch {
-	case strings.HasPrefix(msg, "malformed HTTP request"):
-		return "malformed HTTP request line"
-	case strings.HasPrefix(msg, "malformed HTTP version"):
-		return "malformed HTTP request line: bad HTTP version"
-	case strings.HasPrefix(msg, "invalid method"):
-		return "malformed HTTP request line: invalid method"
-	case strings.HasPrefix(msg, "malformed MIME header"):
-		if strings.Contains(msg, "missing colon") {
-			return "malformed header line: missing colon"
-		}
-		return "malformed header line"
-	}
-	if i := strings.IndexAny(msg, ":\""); i > 0 {
-		msg = strings.TrimSpace(msg[:i])
-	}
-	return msg
 }

@@ -70,6 +70,10 @@ type Recording struct {
 	// Header and Body are the request's headers and body bytes.
 	Header http.Header
 	Body   []byte
+	// Extra counts the bytes Parse found after the body (up to 1 MiB)
+	// and ignored, besides white space: a Content-Length that is wrong.
+	// ReadFile refuses a file with any.
+	Extra int
 }
 
 // Request returns a new *http.Request with the recording's method,
@@ -208,6 +212,9 @@ func ReadFile(path string) (*Recording, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rec.Extra > 0 {
+		return nil, fmt.Errorf("%s: %d bytes after the body (is Content-Length right?)", httpPath, rec.Extra)
+	}
 	rec.Path = httpPath
 	if sidecar == "" {
 		return rec, nil
@@ -250,9 +257,11 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// Parse reads one raw HTTP/1.1 request from r; name is used in errors.
-// The head may be at most 1 MiB and the body at most MaxBody; a chunked
-// body is de-chunked. Bytes after the body are an error.
+// Parse reads one raw HTTP/1.1 request from r; name is used in errors,
+// which never quote the request (it may carry a token). The head may be
+// at most 1 MiB and the body at most MaxBody; a chunked body is
+// de-chunked. Bytes after the body, besides white space, are counted in
+// the Recording's Extra, for the caller to refuse or warn about.
 func Parse(r io.Reader, name string) (*Recording, error) {
 	lr := &io.LimitedReader{R: r, N: maxHead}
 	br := bufio.NewReaderSize(lr, 64<<10)
@@ -278,14 +287,15 @@ func Parse(r io.Reader, name string) (*Recording, error) {
 	if len(body) > MaxBody {
 		return nil, fmt.Errorf("%s: the body is larger than %d bytes", name, MaxBody)
 	}
-	lr.N = 1 << 10
-	if rest, _ := io.ReadAll(br); len(bytes.TrimSpace(rest)) > 0 {
-		return nil, fmt.Errorf("%s: bytes after the body (is Content-Length right?)", name)
-	}
+	lr.N = maxHead
+	rest, _ := io.ReadAll(br)
 	host := req.Host
 	req.Header.Del("Transfer-Encoding")
 	rec := New(req, body, Meta{})
 	rec.Meta.Host = host
+	if len(bytes.TrimSpace(rest)) > 0 {
+		rec.Extra = len(rest)
+	}
 	return rec, nil
 }
 

@@ -98,7 +98,6 @@ func TestParseRejectsBadInputNamingTheFile(t *testing.T) {
 		{"no blank line", "POST / HTTP/1.1\r\nHost: h\r\n", "in: truncated request"},
 		{"short body", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc", "in: the body is shorter than its Content-Length"},
 		{"huge length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999\r\n\r\n", "in: Content-Length 99999999999 is larger than"},
-		{"bytes after body", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nab", "in: bytes after the body"},
 		{"bad header", "POST / HTTP/1.1\r\nsecret-token-no-colon\r\n\r\n", "in: malformed header line"},
 		{"huge head", "POST / HTTP/1.1\r\nX: " + strings.Repeat("a", 2<<20) + "\r\n\r\n", "in: the request line and headers are larger than"},
 	}
@@ -115,10 +114,35 @@ func TestParseRejectsBadInputNamingTheFile(t *testing.T) {
 	}
 }
 
-func TestParseAllowsTrailingNewline(t *testing.T) {
-	raw := "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}\n"
-	if _, err := record.Parse(strings.NewReader(raw), "in"); err != nil {
-		t.Fatal(err)
+func TestParseCountsBytesAfterTheBody(t *testing.T) {
+	cases := []struct {
+		name, after string
+		extra       int
+	}{
+		{"nothing", "", 0},
+		{"a trailing newline", "\r\n", 0},
+		{"a wrong Content-Length", "b}\n", 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			raw := "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{a" + c.after
+			rec, err := record.Parse(strings.NewReader(raw), "in")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Extra != c.extra || string(rec.Body) != "{a" {
+				t.Errorf("Extra %d body %q, want %d and {a", rec.Extra, rec.Body, c.extra)
+			}
+			// A recording file with them is refused.
+			path := filepath.Join(t.TempDir(), "r.http")
+			if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err = record.ReadFile(path)
+			if (err != nil) != (c.extra > 0) {
+				t.Errorf("ReadFile: error %v, want one: %v", err, c.extra > 0)
+			}
+		})
 	}
 }
 
