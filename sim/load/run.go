@@ -30,6 +30,12 @@ type Plan struct {
 	// Progress, if set, is called about once a second with the figures so
 	// far, from Run's goroutine.
 	Progress func(Progress)
+	// Watch, if set, is called every WatchEvery (default
+	// DefaultWatchEvery) with the figures so far, and once at the end with
+	// the final figures (State StateDone), from Run's goroutine: it must
+	// return at once (the live view's Publish does), or results queue up.
+	Watch      func(*Snapshot)
+	WatchEvery time.Duration
 }
 
 // Progress is a run's figures so far.
@@ -74,10 +80,27 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var lastReq uint64
+	var w watcher
+	var watchC <-chan time.Time
+	if p.Watch != nil {
+		every := p.WatchEvery
+		if every <= 0 {
+			every = DefaultWatchEvery
+		}
+		wt := time.NewTicker(every)
+		defer wt.Stop()
+		watchC = wt.C
+	}
 	results := a.Attack(ctx, p.Source, p.Pacer, p.Duration)
 loop:
 	for {
 		select {
+		case <-watchC:
+			var dm *DeliveryMetrics
+			if p.Deliveries != nil {
+				dm = p.Deliveries.Metrics()
+			}
+			p.Watch(w.snapshot(m, dm, requested, time.Since(start), p.Duration, a.inflight.Load()))
 		case r, ok := <-results:
 			if !ok {
 				break loop
@@ -122,6 +145,9 @@ loop:
 	}
 	rep := NewReport(m, dm, requested)
 	rep.Interrupted = a.stopped.Load() || ctx.Err() != nil
+	if p.Watch != nil {
+		p.Watch(w.final(rep, p.Duration))
+	}
 	if werr != nil {
 		werr = fmt.Errorf("load: writing results: %w", werr)
 	}

@@ -211,18 +211,23 @@ type Point struct {
 func (s *Series) Points() []Point {
 	ps := make([]Point, len(s.Buckets))
 	for i := range s.Buckets {
-		b := &s.Buckets[i]
-		var n uint32 // answered requests: those with a latency
-		for _, c := range b.Lat {
-			n += c
-		}
-		ps[i] = Point{
-			Time: s.Start.Add(time.Duration(i) * s.Width), Count: b.Count, Errors: b.Errors,
-			P50: min(b.Lat.quantile(0.5, n), b.Max), P99: min(b.Lat.quantile(0.99, n), b.Max), Max: b.Max,
-			UP50: min(b.ULat.quantile(0.5, n), b.UMax), UP99: min(b.ULat.quantile(0.99, n), b.UMax), UMax: b.UMax,
-		}
+		ps[i] = s.pointAt(i)
 	}
 	return ps
+}
+
+// pointAt is bucket i as a Point.
+func (s *Series) pointAt(i int) Point {
+	b := &s.Buckets[i]
+	var n uint32 // answered requests: those with a latency
+	for _, c := range b.Lat {
+		n += c
+	}
+	return Point{
+		Time: s.Start.Add(time.Duration(i) * s.Width), Count: b.Count, Errors: b.Errors,
+		P50: min(b.Lat.quantile(0.5, n), b.Max), P99: min(b.Lat.quantile(0.99, n), b.Max), Max: b.Max,
+		UP50: min(b.ULat.quantile(0.5, n), b.UMax), UP99: min(b.ULat.quantile(0.99, n), b.UMax), UMax: b.UMax,
+	}
 }
 
 // MarshalJSON writes the non-empty bins as [[bin, count], …].
