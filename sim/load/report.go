@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -88,10 +89,20 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// ReadReport reads a report WriteJSON wrote; name is used in errors.
+// ReadReport reads a report WriteJSON wrote; name is used in errors,
+// with the line and column of a JSON syntax error or of the end of a
+// value of the wrong type ("shard-2.json:3:14: not a hooklab load report: …").
 func ReadReport(name string, data []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(data, &r); err != nil {
+		// Only the top level's offsets count: an error wrapped by a
+		// value's UnmarshalJSON has an offset into that value.
+		switch e := err.(type) {
+		case *json.SyntaxError:
+			name = position(name, data, e.Offset)
+		case *json.UnmarshalTypeError:
+			name = position(name, data, e.Offset)
+		}
 		return nil, fmt.Errorf("%s: not a hooklab load report: %v", name, err)
 	}
 	if r.Raw.Metrics == nil || r.Raw.Metrics.Latency == nil || r.Raw.Metrics.Uncorrected == nil {
@@ -115,6 +126,17 @@ func ReadReport(name string, data []byte) (*Report, error) {
 		return nil, fmt.Errorf("%s: raw.deliveries has no latency histogram", name)
 	}
 	return &r, nil
+}
+
+// position returns "name:line:col" for the byte at offset (from 0) of
+// data; the encoding/json offsets count the bytes read, so the byte before
+// offset is the one at fault.
+func position(name string, data []byte, offset int64) string {
+	offset = min(max(offset-1, 0), int64(len(data)))
+	before := data[:offset]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	col := 1 + len(before) - (bytes.LastIndexByte(before, '\n') + 1)
+	return fmt.Sprintf("%s:%d:%d", name, line, col)
 }
 
 // MergeReports combines the reports of shards run at the same time into

@@ -173,10 +173,10 @@ func TestReadReportErrorsNameTheFile(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"Empty", ``, "shard-2.json: not a hooklab load report: unexpected end of JSON input"},
-		{"NotJSON", `requests: 3`, "shard-2.json: not a hooklab load report: invalid character 'r' looking for beginning of value"},
-		{"Array", `[]`, "shard-2.json: not a hooklab load report: json: cannot unmarshal array into Go value of type load.Report"},
-		{"TextReport", `Requests      [total, rate requested, rate achieved, throughput]  100, 100.00/s`, "shard-2.json: not a hooklab load report: invalid character 'R' looking for beginning of value"},
+		{"Empty", ``, "shard-2.json:1:1: not a hooklab load report: unexpected end of JSON input"},
+		{"NotJSON", `requests: 3`, "shard-2.json:1:1: not a hooklab load report: invalid character 'r' looking for beginning of value"},
+		{"Array", `[]`, "shard-2.json:1:1: not a hooklab load report: json: cannot unmarshal array into Go value of type load.Report"},
+		{"TextReport", `Requests      [total, rate requested, rate achieved, throughput]  100, 100.00/s`, "shard-2.json:1:1: not a hooklab load report: invalid character 'R' looking for beginning of value"},
 		{"NoRaw", `{"requests":100,"success":100}`, "shard-2.json: not a hooklab load report: no raw.metrics histograms (write it with --json)"},
 		{"NoHistograms", `{"raw":{"metrics":{"requests":1}}}`, "shard-2.json: not a hooklab load report: no raw.metrics histograms (write it with --json)"},
 		{"OneHistogram", `{"raw":{"metrics":{"latency":` + string(hist) + `}}}`, "shard-2.json: not a hooklab load report: no raw.metrics histograms (write it with --json)"},
@@ -184,6 +184,8 @@ func TestReadReportErrorsNameTheFile(t *testing.T) {
 		{"HistogramNotHDR", `{"raw":{"metrics":{"latency":"aGVsbG8=","latency_uncorrected":"aGVsbG8="}}}`, "shard-2.json: not a hooklab load report: not an HDR histogram: "},
 		{"HistogramOfOtherBounds", `{"raw":{"metrics":{"latency":"` + string(wide) + `","latency_uncorrected":` + string(hist) + `}}}`, "shard-2.json: not a hooklab load report: HDR histogram of 1..4611686018427387904 at 5 significant digits, want hooklab's 1..3600000000 at 3"},
 		{"HistogramHeaderCut", `{"raw":{"metrics":{"latency":"` + cut + `","latency_uncorrected":` + string(hist) + `}}}`, "shard-2.json: not a hooklab load report: not an HDR histogram: "},
+		{"WrongTypeOnLine3", "{\n  \"requests\": 1,\n  \"success\": \"all\"}", "shard-2.json:3:18: not a hooklab load report: json: cannot unmarshal string into Go struct field Report.success of type uint64"},
+		{"SyntaxErrorOnLine2", "{\"requests\": 1,\n  ,}", "shard-2.json:2:3: not a hooklab load report: invalid character ',' looking for beginning of object key string"},
 		{"DeliveriesWithoutLatency", `{"raw":{"metrics":` + metrics + `,"deliveries":{"delivered":3}}}`, "shard-2.json: raw.deliveries has no latency histogram"},
 	}
 	for _, tt := range tests {
