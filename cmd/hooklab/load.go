@@ -17,12 +17,14 @@ import (
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 	"github.com/hooklab/hooklab/sim/load"
+	"github.com/hooklab/hooklab/sim/load/view"
 )
 
 const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --body-file F) --secret S --duration D
                     [--rate R[/s] | --rate STEPS | --rate 0 --workers N] [--max-in-flight N]
                     [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n]
                     [--duplicate RATIO] [--reorder N] [--retry-on non-2xx [--time-scale F]] [--seed N]
+                    [--ui [--ui-addr HOST:PORT] [--ui-exit]]
        hooklab load merge [--json] [--plot FILE] REPORT.json…
 
 Load sends freshly signed webhooks to URL: every request is rendered from
@@ -70,6 +72,18 @@ a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
 schedule from slot i, so n machines share one run; 'hooklab load merge'
 combines their --json reports into one (histograms merge exactly).
 
+--ui serves the live load view while the run goes on: a web page with
+latency over time, the rate requested and achieved, status codes,
+errors and deliveries delivered, lost and doubled, updated about twice a
+second (Server-Sent Events). It listens on --ui-addr (default a free
+loopback port; loopback only) and prints "inspector: URL" on stderr at
+the start. When the run is done the page shows the final report and
+stays served until Ctrl-C, so that you can read it; the exit code is
+then the run's (a Ctrl-C during the run stops it and exits as without
+--ui). --ui-exit exits as soon as the run is done instead. A
+page left open reconnects by itself to a later run on the same
+--ui-addr. 'hooklab report --ui FILE' shows a saved --json report.
+
 Exit codes: 0 every request was answered 2xx (with --retry-on: every
 delivery's last attempt; and, with --sink, no delivery was lost or
 doubled), 1 otherwise, 2 bad usage.
@@ -80,6 +94,7 @@ Examples:
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --preset github --body-file event.json --secret s3cret --rate 0 --workers 32 --duration 10s --json
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 100:10s,500:20s --sink 127.0.0.1:9999 --plot latency.html
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 50 --duration 5s --sink 127.0.0.1:9999 --duplicate 0.1
+	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 200 --duration 1m --ui --ui-addr 127.0.0.1:8089
 	hooklab load merge shard1.json shard2.json`
 
 func newLoadCmd() *command {
@@ -117,6 +132,9 @@ func newLoadCmd() *command {
 	seed := fs.Int64("seed", 1, "with -fixture: the seed of slot 0; slot k uses seed+k (and of -duplicate's and -reorder's choices)")
 	var chaos chaosFlags
 	chaos.register(fs)
+	ui := fs.Bool("ui", false, "serve the live load view (a web page) while the run goes on, and the report after it until Ctrl-C")
+	uiAddr := fs.String("ui-addr", "", "with -ui: listen on `HOST:PORT`, a loopback address (default 127.0.0.1 and a free port)")
+	uiExit := fs.Bool("ui-exit", false, "with -ui: exit when the run is done instead of serving the report until Ctrl-C")
 
 	return &command{
 		name:    "load",
@@ -152,6 +170,9 @@ func newLoadCmd() *command {
 			}
 			given := map[string]bool{}
 			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+			if (given["ui-addr"] || given["ui-exit"]) && !*ui {
+				return usageErrorf("-ui-addr and -ui-exit go with -ui")
+			}
 			if *to == "" {
 				return usageErrorf("no target: give -to URL")
 			}
@@ -240,9 +261,23 @@ func newLoadCmd() *command {
 			if isTerminal(std.stderr) {
 				plan.Progress = func(p load.Progress) { printProgress(std.stderr, p) }
 			}
+			var lv *loadView
+			if *ui {
+				lv, err = startLoadView(std, "load", *uiAddr, view.Target(target))
+				if err != nil {
+					return err
+				}
+				defer lv.close()
+				plan.Watch = lv.v.Publish
+			}
 
+			runDone := make(chan struct{})
 			go func() {
-				<-stopReq
+				select {
+				case <-stopReq:
+				case <-runDone:
+					return
+				}
 				if plan.Progress != nil {
 					fmt.Fprintln(std.stderr)
 				}
@@ -251,16 +286,23 @@ func newLoadCmd() *command {
 			}()
 
 			rep, runErr := load.Run(context.Background(), plan)
+			close(runDone)
 			if plan.Progress != nil {
 				fmt.Fprint(std.stderr, "\r\033[K")
 			}
 			if err := writeLoadReports(std, rep, *asJSON, *plot); err != nil {
 				return err
 			}
+			verdict := loadVerdict(rep, sinkURL)
 			if runErr != nil {
-				return &exitError{code: exitFailed, msg: runErr.Error()}
+				verdict = &exitError{code: exitFailed, msg: runErr.Error()}
 			}
-			return loadVerdict(rep, sinkURL)
+			if lv != nil && !*uiExit {
+				// After a Ctrl-C that stopped the run, linger returns at once:
+				// the user asked to stop.
+				lv.linger(std, "load", stopReq)
+			}
+			return verdict
 		},
 	}
 }

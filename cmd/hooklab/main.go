@@ -63,6 +63,7 @@ var commands = []func() *command{
 	newListenCmd,
 	newConformanceCmd,
 	newLoadCmd,
+	newReportCmd,
 	newReplayCmd,
 	newFixturesCmd,
 	newPresetsCmd,

@@ -116,7 +116,7 @@
     }
     frag.appendChild(el("line", { "class": "axis", x1: L, y1: latBottom, x2: R, y2: latBottom }));
     frag.appendChild(el("line", { "class": "axis", x1: L, y1: BOTTOM, x2: R, y2: BOTTOM }));
-    frag.appendChild(el("text", { x: L - 6, y: BOTTOM - BARS + 4, "text-anchor": "end" }, maxN + "/bucket"));
+    frag.appendChild(el("text", { x: L - 6, y: BOTTOM - BARS + 14, "text-anchor": "end" }, maxN + "/bucket"));
     var bw = (R - L) / n;
     ps.forEach(function (p, i) {
       if (!p.n) return;
