@@ -87,6 +87,14 @@ func runReport(std *stdio, fs *flag.FlagSet, f *reportFlags, args []string) erro
 	if len(files) == 0 {
 		return usageErrorf("no report: give the file hooklab load --json wrote")
 	}
+	listen := ""
+	if ui {
+		// Checked before anything is printed.
+		var err error
+		if listen, err = uiListenAddr(uiAddr); err != nil {
+			return err
+		}
+	}
 	var reps []*load.Report
 	for _, name := range files {
 		data, err := os.ReadFile(name)
@@ -121,7 +129,7 @@ func runReport(std *stdio, fs *flag.FlagSet, f *reportFlags, args []string) erro
 			close(stop)
 		}
 	}()
-	lv, err := startLoadView(std, "report", uiAddr, view.Title(title), view.Target(files[0]))
+	lv, err := startLoadView(std, "report", listen, view.Title(title), view.Target(files[0]))
 	if err != nil {
 		return err
 	}
@@ -139,19 +147,28 @@ type loadView struct {
 	url string
 }
 
-// startLoadView serves a new View on addr (a loopback HOST:PORT; "" is a
-// free port on 127.0.0.1) and prints "inspector: URL" on stderr.
+// uiListenAddr checks --ui-addr (a loopback HOST:PORT; "" is a free port
+// on 127.0.0.1) and returns the address to listen on.
+func uiListenAddr(addr string) (string, error) {
+	if addr == "" {
+		return "127.0.0.1:0", nil
+	}
+	a, loopback, err := resolveServeAddr(addr)
+	if err != nil {
+		return "", usageErrorf("-ui-addr: %v", err)
+	}
+	if !loopback {
+		return "", usageErrorf("-ui-addr: %s is not a loopback address: the load view is served on loopback only (reach it from elsewhere through an SSH tunnel)", addr)
+	}
+	return a, nil
+}
+
+// startLoadView serves a new View on addr (see uiListenAddr) and prints
+// "inspector: URL" on stderr.
 func startLoadView(std *stdio, cmd, addr string, opts ...view.Option) (*loadView, error) {
-	listen := "127.0.0.1:0"
-	if addr != "" {
-		a, loopback, err := resolveServeAddr(addr)
-		if err != nil {
-			return nil, usageErrorf("-ui-addr: %v", err)
-		}
-		if !loopback {
-			return nil, usageErrorf("-ui-addr: %s is not a loopback address: the load view is served on loopback only (reach it from elsewhere through an SSH tunnel)", addr)
-		}
-		listen = a
+	listen, err := uiListenAddr(addr)
+	if err != nil {
+		return nil, err
 	}
 	v := view.New(opts...)
 	srv, err := sim.NewServer(listen, v)
