@@ -80,9 +80,8 @@ loopback port; loopback only) and prints "inspector: URL" on stderr at
 the start. When the run is done the page shows the final report and
 stays served until Ctrl-C, so that you can read it; the exit code is
 then the run's (a Ctrl-C during the run stops it and exits as without
---ui). --ui-exit exits as soon as the run is done instead. A
-page left open reconnects by itself to a later run on the same
---ui-addr. 'hooklab report --ui FILE' shows a saved --json report.
+--ui). --ui-exit exits as soon as the run is done instead. 'hooklab
+report --ui FILE' shows a saved --json report.
 
 Exit codes: 0 every request was answered 2xx (with --retry-on: every
 delivery's last attempt; and, with --sink, no delivery was lost or
