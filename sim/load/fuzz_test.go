@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,6 +119,10 @@ func roundTrip(t *testing.T, r *load.Result) {
 // histograms (about 190 KB each) to decode, merge and encode, and the
 // fuzzer minimizes each new input it finds, so a large seed such as
 // testdata/report-v1.json leaves it minimizing instead of exploring.
+// reportErrPrefix is how a ReadReport error starts: the file, and the
+// line and column of a JSON error.
+var reportErrPrefix = regexp.MustCompile(`^shard\.json(?::(\d+):\d+)?: `)
+
 func FuzzReadReport(f *testing.F) {
 	var small bytes.Buffer
 	shards := shardReports(syntheticResults(40, 9), 2, 100)
@@ -136,10 +142,21 @@ func FuzzReadReport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := load.ReadReport("shard.json", data)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "shard.json: ") {
+			m := reportErrPrefix.FindStringSubmatch(err.Error())
+			if m == nil {
 				t.Fatalf("ReadReport error %q does not name the file", err)
 			}
+			if m[1] != "" {
+				line, _ := strconv.Atoi(m[1])
+				if lines := 1 + bytes.Count(data, []byte("\n")); line < 1 || line > lines {
+					t.Fatalf("ReadReport error %q: line %d, want 1 to %d", err, line, lines)
+				}
+			}
 			return
+		}
+		// The live view's snapshot of any report that reads.
+		if _, err := json.Marshal(load.SnapshotOf(r)); err != nil {
+			t.Errorf("SnapshotOf(r) cannot be written as JSON: %v", err)
 		}
 		if r == nil || r.Raw.Metrics == nil {
 			t.Fatalf("ReadReport = %+v, nil: no raw metrics", r)
