@@ -38,7 +38,7 @@ func ParseEventFilter(data []byte, opts ...Option) (*EventFilter, error) {
 // JSON null, which only the empty filter {} matches. Matching a decoded
 // value does not allocate.
 func (f *EventFilter) Match(v any) bool {
-	return matchNode(f.root, dval{v: v, defined: true}, nil, "")
+	return matchDecoded(f.root, v)
 }
 
 // MatchJSON reports whether the JSON payload in data matches. It validates

@@ -33,8 +33,7 @@ func matchRaw(n *node, data []byte) (matched, ok bool) {
 	if i < len(data) && data[i] == '{' {
 		i, matched, ok = matchObject(data, i+1, n)
 	} else {
-		var start int
-		start = i
+		start := i
 		i, ok = skipValue(data, i)
 		if ok {
 			// A root that is not an object: only the rare filter {} or a
