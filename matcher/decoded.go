@@ -1,5 +1,7 @@
 package matcher
 
+import "strings"
+
 // The decoded-value matcher without explanations: matchNode and
 // matchEntry written out for what encoding/json produces, so that the
 // common shapes (objects, arrays of objects, strings, float64 numbers,
@@ -51,6 +53,17 @@ func matchDecodedEntry(e *entry, x any, defined bool) bool {
 	case eBools:
 		b, ok := x.(bool)
 		return ok && e.bools[boolIndex(b)]
+	case eContent:
+		for i := range e.ops {
+			ok, done := matchDecodedOp(&e.ops[i], x)
+			if !done {
+				return matchEntry(e, dval{v: x, defined: defined}, nil, "")
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
 	case eNested:
 		switch t := x.(type) {
 		case map[string]any:
@@ -65,4 +78,34 @@ func matchDecodedEntry(e *entry, x any, defined bool) bool {
 		}
 	}
 	return matchEntry(e, dval{v: x, defined: defined}, nil, "")
+}
+
+// matchDecodedOp is matchOp(o, dval{x, defined}) for the operators whose
+// answer needs only a string or a float64; done is false for the rest.
+func matchDecodedOp(o *op, x any) (ok, done bool) {
+	switch o.kind {
+	case opStartsWith:
+		s, isStr := x.(string)
+		return isStr && strings.HasPrefix(s, o.str), true
+	case opEndsWith:
+		s, isStr := x.(string)
+		return isStr && strings.HasSuffix(s, o.str), true
+	case opGt, opLt, opGte, opLte, opBetween:
+		f, isNum := x.(float64)
+		if !isNum {
+			return false, false
+		}
+		switch o.kind {
+		case opGt:
+			return f > o.num, true
+		case opLt:
+			return f < o.num, true
+		case opGte:
+			return f >= o.num, true
+		case opLte:
+			return f <= o.num, true
+		}
+		return f >= o.num && f <= o.hi, true
+	}
+	return false, false
 }

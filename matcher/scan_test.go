@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -58,6 +59,9 @@ var scanCases = []struct {
 	{"numbers as JSON.parse", `{"a":[9007199254740992],"b":[0]}`, `{"a":9007199254740993,"b":-0}`},
 	{"number exponent", `{"a":[{"$gt":1e20}]}`, `{"a":1E21}`},
 	{"includes", `{"a":[{"$includes":"r"}]}`, `{"a":["q","r"]}`},
+	{"string operators", `{"a":[{"$startsWith":"ab"},{"$endsWith":"yz"}],"b":[{"$startsWith":"x"}]}`, `{"a":"abcxyz","b":5}`},
+	{"number operators", `{"a":[{"$gt":1},{"$lt":5},{"$gte":2},{"$lte":4},{"$between":[2,4]}],"b":[{"$gt":1}],"n":[{"$gt":1}]}`, `{"a":3,"b":"7","n":7}`},
+	{"number operators fail", `{"a":[{"$gt":1},{"$lt":2}]}`, `{"a":3}`},
 	{"whitespace everywhere", `{"a":{"b":[true]}}`, " \t\r\n{ \"a\" : { \"b\" : true } , \"c\" : [ 1 , 2 ] } \n"},
 	{"long strings", `{"k":["` + strings.Repeat("é", 20) + `"]}`, `{"x":"` + strings.Repeat("abcdefg\\n", 9) + `","k":"` + strings.Repeat("é", 20) + `"}`},
 	{"many entries", `{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1],"g":[1],"h":[1],"i":[1],"j":[1],"k":[1],"l":[1],"m":[1],"n":[1],"o":[1],"p":[1],"q":[1],"r":[{"$exists":false}]}`,
@@ -100,6 +104,40 @@ func TestMatchJSONAgreesWithGjsonPath(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMatchDecodedAgreesWithGeneric checks Match's written-out decoded
+// path against the generic matchNode on every scan case, decoded with
+// encoding/json both into float64 and into json.Number, and on Go values
+// encoding/json never produces.
+func TestMatchDecodedAgreesWithGeneric(t *testing.T) {
+	type odd struct{}
+	extra := []any{
+		map[string]any{"a": odd{}, "b": int64(3)},
+		map[string]any{"a": []any{map[string]any{"b": json.Number("2")}}, "n": 7},
+	}
+	for _, c := range scanCases {
+		f, err := ParseEventFilter([]byte(c.filter), Compat())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals []any
+		var v any
+		if json.Unmarshal([]byte(c.payload), &v) == nil {
+			vals = append(vals, v)
+			d := json.NewDecoder(strings.NewReader(c.payload))
+			d.UseNumber()
+			var n any
+			if d.Decode(&n) == nil {
+				vals = append(vals, n)
+			}
+		}
+		for _, v := range append(vals, extra...) {
+			if got, want := f.Match(v), matchNode(f.root, dval{v: v, defined: true}, nil, ""); got != want {
+				t.Errorf("%s: filter %s value %#v: Match = %v; matchNode = %v", c.name, c.filter, v, got, want)
+			}
+		}
 	}
 }
 
