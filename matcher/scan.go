@@ -259,31 +259,104 @@ func skipWS(d []byte, i int) int {
 }
 
 // skipValue validates the value starting at i, after optional
-// whitespace, and returns the index after it.
+// whitespace, and returns the index after it. It keeps one bit per open
+// container (set for an object) instead of recursing, so that Go's stack
+// stays flat however deep a hostile payload nests.
 func skipValue(d []byte, i int) (int, bool) {
+	var small [4]uint64
+	stack := small[:0]
+	depth := 0
+	var ok bool
+value:
 	i = skipWS(d, i)
 	if i >= len(d) {
 		return i, false
 	}
 	switch c := d[i]; c {
 	case '"':
-		return scanString(d, i+1)
-	case '{':
-		return skipObject(d, i+1)
-	case '[':
-		return skipArray(d, i+1)
+		if i, ok = scanString(d, i+1); !ok {
+			return i, false
+		}
+	case '{', '[':
+		i = skipWS(d, i+1)
+		if i < len(d) && d[i] == c+2 { // '}' or ']'
+			i++
+			break
+		}
+		if depth/64 == len(stack) {
+			stack = append(stack, 0)
+		}
+		if c == '{' {
+			stack[depth/64] |= 1 << (depth % 64)
+			depth++
+			goto key
+		}
+		stack[depth/64] &^= 1 << (depth % 64)
+		depth++
+		goto value
 	case 't':
-		return skipLiteral(d, i, "true")
+		if i, ok = skipLiteral(d, i, "true"); !ok {
+			return i, false
+		}
 	case 'f':
-		return skipLiteral(d, i, "false")
+		if i, ok = skipLiteral(d, i, "false"); !ok {
+			return i, false
+		}
 	case 'n':
-		return skipLiteral(d, i, "null")
+		if i, ok = skipLiteral(d, i, "null"); !ok {
+			return i, false
+		}
 	default:
-		if c == '-' || c >= '0' && c <= '9' {
-			return scanNumber(d, i)
+		if c != '-' && (c < '0' || c > '9') {
+			return i, false
+		}
+		if i, ok = scanNumber(d, i); !ok {
+			return i, false
 		}
 	}
+after: // a value ends just before i
+	if depth == 0 {
+		return i, true
+	}
+	i = skipWS(d, i)
+	if i >= len(d) {
+		return i, false
+	}
+	if stack[(depth-1)/64]>>((depth-1)%64)&1 == 1 {
+		switch d[i] {
+		case ',':
+			i = skipWS(d, i+1)
+			goto key
+		case '}':
+			i++
+			depth--
+			goto after
+		}
+		return i, false
+	}
+	switch d[i] {
+	case ',':
+		i++
+		goto value
+	case ']':
+		i++
+		depth--
+		goto after
+	}
 	return i, false
+key: // at the opening quote of an object's key, after whitespace
+	if i >= len(d) || d[i] != '"' {
+		return i, false
+	}
+	if i, ok = scanString(d, i+1); !ok {
+		return i, false
+	}
+	i = skipWS(d, i)
+	if i >= len(d) || d[i] != ':' {
+		return i, false
+	}
+	i++
+	goto value
 }
 
 func skipLiteral(d []byte, i int, lit string) (int, bool) {
@@ -291,66 +364,6 @@ func skipLiteral(d []byte, i int, lit string) (int, bool) {
 		return i + len(lit), true
 	}
 	return i, false
-}
-
-func skipObject(d []byte, i int) (int, bool) {
-	i = skipWS(d, i)
-	if i < len(d) && d[i] == '}' {
-		return i + 1, true
-	}
-	var ok bool
-	for {
-		if i >= len(d) || d[i] != '"' {
-			return i, false
-		}
-		if i, ok = scanString(d, i+1); !ok {
-			return i, false
-		}
-		i = skipWS(d, i)
-		if i >= len(d) || d[i] != ':' {
-			return i, false
-		}
-		if i, ok = skipValue(d, i+1); !ok {
-			return i, false
-		}
-		i = skipWS(d, i)
-		if i >= len(d) {
-			return i, false
-		}
-		switch d[i] {
-		case ',':
-			i = skipWS(d, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
-		}
-	}
-}
-
-func skipArray(d []byte, i int) (int, bool) {
-	i = skipWS(d, i)
-	if i < len(d) && d[i] == ']' {
-		return i + 1, true
-	}
-	var ok bool
-	for {
-		if i, ok = skipValue(d, i); !ok {
-			return i, false
-		}
-		i = skipWS(d, i)
-		if i >= len(d) {
-			return i, false
-		}
-		switch d[i] {
-		case ',':
-			i++
-		case ']':
-			return i + 1, true
-		default:
-			return i, false
-		}
-	}
 }
 
 // scanString validates a string whose opening quote is just before i and

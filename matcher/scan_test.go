@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -199,4 +200,43 @@ func FuzzMatchJSONScan(f *testing.F) {
 		}
 		checkScanAgrees(t, ef, payload)
 	})
+}
+
+// TestMatchJSONDeepNestingKeepsStackFlat: a payload nesting 200,000 levels
+// where the filter does not look is validated without recursion; with the
+// goroutine stack limited to 1 MiB, a recursive validator dies of stack
+// overflow.
+func TestMatchJSONDeepNestingKeepsStackFlat(t *testing.T) {
+	const depth = 200_000
+	deep := strings.Repeat(`[{"k":`, depth) + "1" + strings.Repeat("}]", depth)
+	cases := []struct {
+		name, filter, payload string
+		want                  bool
+		wantErr               string
+	}{
+		{"under an unfiltered key", `{"b":[1]}`, `{"a":` + deep + `,"b":1}`, true, ""},
+		{"as the root", `{}`, deep, true, ""},
+		{"under a literal entry", `{"a":["x"]}`, `{"a":` + deep + `}`, false, ""},
+		{"unclosed", `{"b":[1]}`, `{"a":` + deep[:len(deep)-1], false, "matcher: invalid character '{' exceeded max depth"}, // encoding/json's message, as before
+	}
+	old := debug.SetMaxStack(1 << 20)
+	defer debug.SetMaxStack(old)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := ParseEventFilter([]byte(c.filter))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.MatchJSON([]byte(c.payload))
+			if c.wantErr != "" {
+				if err == nil || err.Error() != c.wantErr {
+					t.Fatalf("MatchJSON error = %v; want %s", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("MatchJSON = %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
 }
