@@ -8,7 +8,7 @@
 //
 //	f, err := matcher.ParseEventFilter([]byte(`{"action":["opened","synchronize"],"pull_request":{"draft":[false]}}`))
 //	...
-//	ok, err := f.MatchJSON(body)            // raw bytes, read through gjson
+//	ok, err := f.MatchJSON(body)            // raw bytes: one validating pass, no allocation
 //	ok = f.Match(decoded)                   // a value from encoding/json, no allocation
 //	fmt.Println(f.Explain(decoded))         // body.action: ["opened","synchronize"] does not contain "labeled"
 //

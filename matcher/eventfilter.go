@@ -38,18 +38,20 @@ func ParseEventFilter(data []byte, opts ...Option) (*EventFilter, error) {
 // JSON null, which only the empty filter {} matches. Matching a decoded
 // value does not allocate.
 func (f *EventFilter) Match(v any) bool {
-	return matchNode(f.root, dval{v: v, defined: true}, nil, "")
+	return matchDecoded(f.root, v)
 }
 
-// MatchJSON reports whether the JSON payload in data matches. It reads
-// only the parts of the document the filter names, without decoding the
-// rest. Invalid JSON is an error wrapping ErrInvalidJSON.
+// MatchJSON reports whether the JSON payload in data matches. It validates
+// the whole document in one pass and evaluates the filter on the parts it
+// names as it goes, without decoding the rest and without allocating
+// (except for a key or value with escapes on the filter's paths). Invalid
+// JSON is an error wrapping ErrInvalidJSON.
 func (f *EventFilter) MatchJSON(data []byte) (bool, error) {
-	r, err := parseRoot(data)
-	if err != nil {
-		return false, err
+	matched, ok := matchRaw(f.root, data)
+	if !ok {
+		return false, invalidJSON(data)
 	}
-	return matchNode(f.root, rval{r}, nil, ""), nil
+	return matched, nil
 }
 
 // Explain returns why a decoded payload does not match: every failing key

@@ -82,25 +82,31 @@ func (p *parser) errorf(path string, at gjson.Result, format string, args ...any
 // copy what they keep.
 func parseRoot(data []byte) (gjson.Result, error) {
 	if !gjson.ValidBytes(data) {
-		var v any
-		err := json.Unmarshal(data, &v)
-		off := 0
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			off = int(se.Offset) // bytes read, the bad one included
-			if strings.HasPrefix(se.Error(), "invalid character") && off > 0 {
-				off-- // point at the bad character itself
-			}
-		}
-		msg := "not valid JSON"
-		if err != nil {
-			msg = strings.TrimPrefix(err.Error(), "json: ")
-		}
-		return gjson.Result{}, &ParseError{Offset: off, Msg: msg, Err: ErrInvalidJSON}
+		return gjson.Result{}, invalidJSON(data)
 	}
 	r := gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
 	r.Index = len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
 	return r, nil
+}
+
+// invalidJSON returns the error for data that is not JSON: encoding/json's
+// message and the offset of the bad byte.
+func invalidJSON(data []byte) error {
+	var v any
+	err := json.Unmarshal(data, &v)
+	off := 0
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off = int(se.Offset) // bytes read, the bad one included
+		if strings.HasPrefix(se.Error(), "invalid character") && off > 0 {
+			off-- // point at the bad character itself
+		}
+	}
+	msg := "not valid JSON"
+	if err != nil {
+		msg = strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return &ParseError{Offset: off, Msg: msg, Err: ErrInvalidJSON}
 }
 
 func join(path, key string) string {
