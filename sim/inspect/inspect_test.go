@@ -174,7 +174,10 @@ func TestAccessRule(t *testing.T) {
 		{"rebinding host name without token", open, func(r *http.Request) { r.Host = "evil.example:8080" }, 403},
 		{"token missing", locked, nil, 401},
 		{"token wrong", locked, func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") }, 401},
-		{"bearer token", locked, func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok-123"); r.RemoteAddr = "203.0.113.9:4000" }, 200},
+		{"bearer token", locked, func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer tok-123")
+			r.RemoteAddr = "203.0.113.9:4000"
+		}, 200},
 		{"cookie", locked, func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "hooklab_ui", Value: "tok-123"}) }, 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -225,4 +228,25 @@ func TestEventStreamDeliversRequests(t *testing.T) {
 		row.Triggers[0].Explain != `body.action: ["opened"] does not contain "closed"` {
 		t.Errorf("row = %+v", row)
 	}
+}
+
+func FuzzPrettyJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":null}],"c":"x"}`, `[]`, `{}`, `"s"`, `{"a":`, `[[[[`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		lines, ok := inspect.PrettyJSON(body, map[string]bool{"a": true})
+		if ok && !json.Valid(body) {
+			t.Errorf("invalid JSON %q pretty-printed as %v", body, lines)
+		}
+		if ok {
+			var b strings.Builder
+			for _, l := range lines {
+				b.WriteString(l.Text)
+			}
+			if !json.Valid([]byte(b.String())) {
+				t.Errorf("pretty form of %q is not JSON: %q", body, b.String())
+			}
+		}
+	})
 }
