@@ -17,7 +17,7 @@ type traces struct {
 	ts []*sim.Trace
 }
 
-func (o *traces) Request(t *sim.Trace) { o.mu.Lock(); o.ts = append(o.ts, t); o.mu.Unlock() }
+func (o *traces) Request(t *sim.Trace)         { o.mu.Lock(); o.ts = append(o.ts, t); o.mu.Unlock() }
 func (o *traces) Delivery(sim.DeliveryOutcome) {}
 
 func TestObserverTraces(t *testing.T) {
