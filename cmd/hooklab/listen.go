@@ -168,7 +168,7 @@ func newListenCmd() *command {
 			if need := delay.d + fwdTimeout.d + 30*time.Second; t.write < need {
 				t.write = need
 			}
-			h, stopUI, err := ui.mount(std, rcv, ln.Addr(), loopback, inspect.Config{Store: store, Title: "hooklab listen", Token: os.Getenv(controlTokenEnv)})
+			h, stopUI, err := ui.mount(std, rcv, ln.Addr(), *addr, loopback, inspect.Config{Store: store, Title: "hooklab listen", Token: os.Getenv(controlTokenEnv)})
 			if err != nil {
 				ln.Close()
 				return err
