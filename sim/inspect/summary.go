@@ -61,7 +61,7 @@ func summarize(e *Entry) Row {
 	t := &e.Trace
 	r := Row{ID: e.ID, Source: e.Source, Time: t.Received.Format("15:04:05.000"), Endpoint: t.Endpoint,
 		Method: t.Method, Path: t.Path, Status: t.Status, StatusClass: strconv.Itoa(t.Status/100) + "xx",
-		Verified: "none", VerifiedText: "not checked", Took: t.Took.Round(time.Microsecond).String()}
+		Verified: "none", VerifiedText: "not checked", Took: roundDur(t.Took)}
 	if t.Query != "" {
 		r.Path += "?" + t.Query
 	}
@@ -104,7 +104,7 @@ func summarize(e *Entry) Row {
 			if tt.Posted {
 				d.Status = "pending"
 				if o, ok := e.Outcomes[id]; ok {
-					d.Status, d.Attempts, d.Latency, d.Error = "delivered", o.Attempts, o.Latency.Round(time.Microsecond).String(), o.Err
+					d.Status, d.Attempts, d.Latency, d.Error = "delivered", o.Attempts, roundDur(o.Latency), o.Err
 					if !o.Delivered {
 						d.Status = "failed"
 					}
@@ -150,4 +150,17 @@ func sseMessage(kind string, r Row) []byte {
 	msg = append(msg, "\ndata: "...)
 	msg = append(msg, b...)
 	return append(msg, "\n\n"...)
+}
+
+// roundDur shows d to three significant digits or so: 1.89s, 12.3ms, 881µs.
+func roundDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
 }

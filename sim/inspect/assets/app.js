@@ -77,6 +77,7 @@ document.addEventListener("click", function (ev) {
     (r.triggers || []).forEach(function (t) {
       var s = span("trig " + (t.fired ? "fired" : "missed"), "trigger-row");
       s.dataset.trigger = t.id;
+      if (!t.fired && t.explain) { s.title = t.explain; }
       s.append(el("b", null, t.id), " ", span(null, "trigger-fired", t.fired ? "fired" : "not fired"));
       if (!t.fired) { s.append(" ", span(null, "trigger-explain", t.explain || "")); }
       (t.deliveries || []).forEach(function (d) {
