@@ -227,6 +227,10 @@ type triggerCard struct {
 }
 
 func (h *handler) endpoints(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Specs == nil { // hooklab listen serves no endpoints
+		http.Redirect(w, r, Prefix+"requests", http.StatusSeeOther)
+		return
+	}
 	var cards []endpointCard
 	if h.cfg.Specs != nil {
 		for _, s := range h.cfg.Specs() {

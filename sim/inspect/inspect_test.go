@@ -11,6 +11,7 @@ import (
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 	"github.com/hooklab/hooklab/sim/inspect"
+	"github.com/hooklab/hooklab/sim/listen"
 )
 
 const secret = "whsec-inspect-test-SECRET"
@@ -249,4 +250,25 @@ func FuzzPrettyJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestListenEntriesShowProviderVerdictAndEvent(t *testing.T) {
+	s := inspect.NewStore(0, 0)
+	no := false
+	s.Listen(listen.Entry{Seq: 1, Method: "POST", Target: "/webhooks/github?x=1", Status: 200, Guess: listen.Guess{Provider: "github"},
+		Event: "ping", Verified: &no, Reason: "github: X-Hub-Signature-256: no matching signature"})
+	h := inspect.Handler(inspect.Config{Store: s})
+	list := get(h, "/_hooklab/requests", nil).Body.String()
+	for _, want := range []string{`data-testid="request-path" data-f="path">/webhooks/github?x=1<`,
+		`data-verified="no" data-f="verifiedText">github: X-Hub-Signature-256: no matching signature<`, `>github · ping<`} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the list lacks %s", want)
+		}
+	}
+	if w := get(h, "/_hooklab/requests/1", nil); w.Code != 200 || !strings.Contains(w.Body.String(), "no matching signature") {
+		t.Errorf("detail of a listen entry: %d", w.Code)
+	}
+	if w := get(h, "/_hooklab/", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/_hooklab/requests" {
+		t.Errorf("listen's root: %d %q, want a redirect to the requests", w.Code, w.Header().Get("Location"))
+	}
 }
