@@ -185,6 +185,10 @@ func newListenCmd() *command {
 			}
 			defer stopUI()
 			srv := newServeServer(h, t)
+			if store != nil {
+				// The event streams never end by themselves.
+				srv.RegisterOnShutdown(store.Close)
+			}
 			if *preset != "" {
 				notes = append([]string{"verifying as " + *preset}, notes...)
 			}

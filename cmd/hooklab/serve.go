@@ -233,6 +233,10 @@ func newServeCmd() *command {
 			}
 			defer stopUI()
 			srv := newServeServer(h, defaultServeTimeouts)
+			if store != nil {
+				// The event streams never end by themselves.
+				srv.RegisterOnShutdown(store.Close)
+			}
 
 			if _, err := fmt.Fprintln(std.stdout, startLine(base, specs, *control, tok != "")); err != nil {
 				ln.Close()

@@ -88,6 +88,7 @@ func (u *uiFlags) mount(std *stdio, main http.Handler, mainAddr net.Addr, given 
 	go srv.Serve(ln)
 	fmt.Fprintf(std.stderr, "inspector: %s%s\n", baseURL(ln.Addr()), inspect.Prefix)
 	return main, func() {
+		cfg.Store.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)

@@ -526,7 +526,10 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case msg, ok := <-ch:
 			if !ok {
-				return // dropped for falling behind: the browser reconnects
+				// Dropped for falling behind (the browser reconnects and
+				// reloads nothing: the page keeps what it has), or the
+				// Store was closed.
+				return
 			}
 			if _, err := w.Write(msg); err != nil {
 				return

@@ -272,3 +272,24 @@ func TestListenEntriesShowProviderVerdictAndEvent(t *testing.T) {
 		t.Errorf("listen's root: %d %q, want a redirect to the requests", w.Code, w.Header().Get("Location"))
 	}
 }
+
+func TestCloseEndsTheEventStreams(t *testing.T) {
+	_, store, h := setup(t, "")
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/_hooklab/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	store.Close()
+	b, err := io.ReadAll(resp.Body) // returns once the handler has ended the stream
+	if err != nil || string(b) != "retry: 2000\n\n" {
+		t.Errorf("stream after Close: %q, %v", b, err)
+	}
+	ch, cancel := store.Subscribe()
+	defer cancel()
+	if _, ok := <-ch; ok {
+		t.Error("a subscription after Close is open")
+	}
+}

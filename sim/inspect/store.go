@@ -55,6 +55,7 @@ type Store struct {
 	byDeliv map[string]*Entry
 	subs    map[*subscriber]struct{}
 	dropped int64
+	closed  bool
 }
 
 var _ sim.Observer = (*Store)(nil)
@@ -214,7 +215,11 @@ type subscriber struct {
 func (s *Store) Subscribe() (<-chan []byte, func()) {
 	sub := &subscriber{ch: make(chan []byte, subscriberBuffer)}
 	s.mu.Lock()
-	s.subs[sub] = struct{}{}
+	if s.closed {
+		close(sub.ch)
+	} else {
+		s.subs[sub] = struct{}{}
+	}
 	s.mu.Unlock()
 	return sub.ch, func() {
 		s.mu.Lock()
@@ -223,6 +228,19 @@ func (s *Store) Subscribe() (<-chan []byte, func()) {
 			delete(s.subs, sub)
 			close(sub.ch)
 		}
+	}
+}
+
+// Close ends every subscription, so that the event streams end and a
+// server can shut down; later subscriptions end at once. The Store still
+// keeps requests.
+func (s *Store) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for sub := range s.subs {
+		delete(s.subs, sub)
+		close(sub.ch)
 	}
 }
 
