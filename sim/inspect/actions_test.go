@@ -132,7 +132,8 @@ func TestDeliveryOutcomeUpdatesTheRequest(t *testing.T) {
 	kinds := []string{}
 	for len(kinds) < 3 {
 		msg := <-events
-		kind, _, _ := strings.Cut(strings.TrimPrefix(string(msg), "event: "), "\n")
+		_, rest, _ := strings.Cut(string(msg), "event: ")
+		kind, _, _ := strings.Cut(rest, "\n")
 		kinds = append(kinds, kind)
 	}
 	if strings.Join(kinds, ",") != "request,update,update" {

@@ -26,6 +26,9 @@
 //
 // Memory is bounded: the Store keeps the last Keep requests (default
 // 1000), each body cut at MaxBody bytes (default 64 KiB) and shown as
-// truncated; a subscriber to the event stream that falls 256 events
-// behind is dropped, never waited for.
+// truncated; a subscriber to the event stream that falls 1024 events
+// behind is dropped, never waited for. Each request event carries the
+// request's id as its SSE id, so that a dropped browser, reconnecting
+// with Last-Event-ID, first gets the requests it missed that the Store
+// still holds.
 package inspect

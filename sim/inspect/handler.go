@@ -513,7 +513,20 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, "retry: 2000\n\n")
+	io.WriteString(w, "retry: 500\n\n")
+	// A browser that reconnects says the last request it got: send what
+	// it missed that the Store still holds, then what comes.
+	var replayed int64
+	if last, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last >= 0 {
+		for _, e := range h.cfg.Store.Since(last) {
+			msg := sseMessage("request", summarize(&e))
+			io.WriteString(w, "id: "+strconv.FormatInt(e.ID, 10)+"\n")
+			if _, err := w.Write(msg); err != nil {
+				return
+			}
+			replayed = e.ID
+		}
+	}
 	fl.Flush()
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
@@ -525,14 +538,24 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case msg, ok := <-ch:
-			if !ok {
-				// Dropped for falling behind (the browser reconnects and
-				// reloads nothing: the page keeps what it has), or the
-				// Store was closed.
-				return
-			}
-			if _, err := w.Write(msg); err != nil {
-				return
+			// Write what is waiting, then flush once.
+			for more := true; more; {
+				if !ok {
+					// Dropped for falling behind (the browser reconnects
+					// with Last-Event-ID), or the Store was closed.
+					fl.Flush()
+					return
+				}
+				if !replayedAlready(msg, replayed) {
+					if _, err := w.Write(msg); err != nil {
+						return
+					}
+				}
+				select {
+				case msg, ok = <-ch:
+				default:
+					more = false
+				}
 			}
 		case <-ping.C:
 			if _, err := io.WriteString(w, ": ping\n\n"); err != nil {
@@ -541,6 +564,17 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		}
 		fl.Flush()
 	}
+}
+
+// replayedAlready reports whether msg is a request event of an id the
+// stream has already replayed.
+func replayedAlready(msg []byte, replayed int64) bool {
+	if replayed == 0 || !bytes.HasPrefix(msg, []byte("id: ")) {
+		return false
+	}
+	end := bytes.IndexByte(msg, '\n')
+	id, err := strconv.ParseInt(string(msg[4:end]), 10, 64)
+	return err == nil && id <= replayed
 }
 
 func (h *handler) spec(id string) (sim.EndpointSpec, bool) {

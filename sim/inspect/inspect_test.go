@@ -2,9 +2,11 @@ package inspect_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -87,24 +89,24 @@ func TestSlowSubscriberIsDroppedNotWaitedFor(t *testing.T) {
 	fast, cancelFast := s.Subscribe()
 	defer cancelFast()
 	got := 0
-	for i := 0; i < 1000; i++ {
+	for i := 0; i < 3000; i++ {
 		s.Request(&sim.Trace{Method: "POST", Path: "/p"})
 		for len(fast) > 0 {
 			msg := <-fast
-			if !strings.HasPrefix(string(msg), "event: request\ndata: {") {
+			if want := fmt.Sprintf("id: %d\nevent: request\ndata: {", got+1); !strings.HasPrefix(string(msg), want) {
 				t.Fatalf("event = %q", msg)
 			}
 			got++
 		}
 	}
-	if got != 1000 {
-		t.Errorf("the fast subscriber got %d events, want 1000", got)
+	if got != 3000 {
+		t.Errorf("the fast subscriber got %d events, want 3000", got)
 	}
 	n := 0
 	for range slow { // closed once dropped
 		n++
 	}
-	if n == 0 || n >= 1000 || s.Dropped() != 1 {
+	if n != 1024 || s.Dropped() != 1 {
 		t.Errorf("slow subscriber got %d events, Dropped = %d; want it dropped after its buffer", n, s.Dropped())
 	}
 }
@@ -206,7 +208,7 @@ func TestEventStreamDeliversRequests(t *testing.T) {
 		t.Fatalf("Content-Type %q", ct)
 	}
 	buf := make([]byte, 64)
-	if _, err := io.ReadAtLeast(resp.Body, buf, len("retry: 2000\n\n")); err != nil {
+	if _, err := io.ReadAtLeast(resp.Body, buf, len("retry: 500\n\n")); err != nil {
 		t.Fatal(err)
 	}
 	in.ServeHTTP(httptest.NewRecorder(), signed(t, `{"action":"closed"}`, nil))
@@ -284,12 +286,41 @@ func TestCloseEndsTheEventStreams(t *testing.T) {
 	defer resp.Body.Close()
 	store.Close()
 	b, err := io.ReadAll(resp.Body) // returns once the handler has ended the stream
-	if err != nil || string(b) != "retry: 2000\n\n" {
+	if err != nil || string(b) != "retry: 500\n\n" {
 		t.Errorf("stream after Close: %q, %v", b, err)
 	}
 	ch, cancel := store.Subscribe()
 	defer cancel()
 	if _, ok := <-ch; ok {
 		t.Error("a subscription after Close is open")
+	}
+}
+
+func TestReconnectReplaysWhatWasMissed(t *testing.T) {
+	in, _, h := setup(t, "")
+	for _, action := range []string{"opened", "closed", "opened"} {
+		in.ServeHTTP(httptest.NewRecorder(), signed(t, `{"action":"`+action+`"}`, nil))
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/_hooklab/events", nil)
+	req.Header.Set("Last-Event-ID", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got strings.Builder
+	b := make([]byte, 4096)
+	for strings.Count(got.String(), "event: request") < 2 {
+		n, err := resp.Body.Read(b)
+		got.Write(b[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := regexp.MustCompile(`(?m)^id: (\d+)$`).FindAllStringSubmatch(got.String(), -1)
+	if len(ids) != 2 || ids[0][1] != "2" || ids[1][1] != "3" {
+		t.Errorf("replayed ids %v, want 2 and 3:\n%s", ids, got.String())
 	}
 }

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +20,7 @@ const DefaultMaxBody = 64 << 10
 
 // subscriberBuffer is how many events a subscriber may fall behind
 // before it is dropped.
-const subscriberBuffer = 256
+const subscriberBuffer = 1024
 
 // An Entry is one request the Store keeps. Entries are never changed once
 // published, except through the Store (delivery outcomes), under its lock;
@@ -178,6 +179,21 @@ func (s *Store) Recent(n int) []Entry {
 	return out
 }
 
+// Since returns copies of the requests held with an id above id, oldest
+// first.
+func (s *Store) Since(id int64) []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Entry
+	for k := 0; k < len(s.ring); k++ {
+		e := s.ring[(s.head+k)%len(s.ring)]
+		if e.ID > id {
+			out = append(out, e.copy())
+		}
+	}
+	return out
+}
+
 // Dropped returns how many subscribers were dropped for falling behind.
 func (s *Store) Dropped() int64 {
 	s.mu.Lock()
@@ -208,8 +224,8 @@ type subscriber struct {
 	ch chan []byte
 }
 
-// Subscribe returns a channel of events (each "event: KIND\ndata: JSON"
-// ready for an SSE stream) and a function to call when done. The channel
+// Subscribe returns a channel of events (each "event: KIND\ndata: JSON",
+// with "id: N" for a new request, ready for an SSE stream) and a function to call when done. The channel
 // is closed when the subscriber falls behind (it is dropped: the Store
 // never waits for it) or cancel is called.
 func (s *Store) Subscribe() (<-chan []byte, func()) {
@@ -252,6 +268,9 @@ func (s *Store) publishLocked(ev event) {
 		return
 	}
 	msg := sseMessage(ev.kind, summarize(ev.entry))
+	if ev.kind == "request" {
+		msg = append([]byte("id: "+strconv.FormatInt(ev.entry.ID, 10)+"\n"), msg...)
+	}
 	for sub := range s.subs {
 		select {
 		case sub.ch <- msg:

@@ -94,31 +94,46 @@ document.addEventListener("click", function (ev) {
       (fs.value === "all" || row.dataset.status === fs.value) &&
       (fv.value === "all" || row.dataset.verified === fv.value);
   }
+  // rows maps a request id to its row; shown counts the rows not hidden.
+  var rows = new Map(), shown = 0;
+  for (var r = list.firstElementChild; r; r = r.nextElementSibling) { rows.set(r.dataset.request, r); }
   function applyFilters() {
-    var n = 0;
-    for (var row = list.firstElementChild; row; row = row.nextElementSibling) {
-      var show = visible(row); row.hidden = !show; if (show) { n++; }
-    }
-    count.textContent = String(n);
+    shown = 0;
+    rows.forEach(function (row) { var show = visible(row); row.hidden = !show; if (show) { shown++; } });
+    count.textContent = String(shown);
   }
   [fe, fs, fv].forEach(function (s) { s.addEventListener("change", applyFilters); });
 
+  function drop(row) {
+    if (!row.hidden) { shown--; }
+    rows.delete(row.dataset.request);
+    row.remove();
+  }
   function flush() {
     scheduled = false;
     if (queue.length) {
       var frag = document.createDocumentFragment();
       var start = Math.max(0, queue.length - keep);
-      for (var i = queue.length - 1; i >= start; i--) { var row = build(queue[i]); row.hidden = !visible(row); frag.append(row); }
+      for (var i = queue.length - 1; i >= start; i--) {
+        var row = build(queue[i]);
+        // A request sent again after a reconnection replaces its row.
+        var old = rows.get(row.dataset.request);
+        if (old) { drop(old); }
+        row.hidden = !visible(row);
+        if (!row.hidden) { shown++; }
+        rows.set(row.dataset.request, row);
+        frag.append(row);
+      }
       queue = [];
       list.prepend(frag);
-      while (list.childElementCount > keep) { list.lastElementChild.remove(); }
+      while (list.childElementCount > keep) { drop(list.lastElementChild); }
     }
     Object.keys(updates).forEach(function (id) {
-      var old = list.querySelector('[data-request="' + id + '"]');
-      if (old) { var row = build(updates[id]); row.hidden = old.hidden; old.replaceWith(row); }
+      var old = rows.get(id);
+      if (old) { var row = build(updates[id]); row.hidden = old.hidden; rows.set(id, row); old.replaceWith(row); }
     });
     updates = {};
-    applyFilters();
+    count.textContent = String(shown);
   }
   function schedule() { if (!scheduled) { scheduled = true; requestAnimationFrame(flush); } }
 
