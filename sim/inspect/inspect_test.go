@@ -324,3 +324,15 @@ func TestReconnectReplaysWhatWasMissed(t *testing.T) {
 		t.Errorf("replayed ids %v, want 2 and 3:\n%s", ids, got.String())
 	}
 }
+
+func TestOutcomeBeforeItsRequestIsKept(t *testing.T) {
+	// A delivery can end before the ingress has answered its request.
+	s := inspect.NewStore(0, 0)
+	s.Delivery(sim.DeliveryOutcome{ID: "d1", Endpoint: "gh", Trigger: "all", Delivered: true, Attempts: 1})
+	s.Request(&sim.Trace{Endpoint: "gh", Method: "POST", Path: "/hooks/gh", Status: 200,
+		Triggers: []sim.TriggerTrace{{ID: "all", Fired: true, Evaluated: true, Posted: true, Deliveries: []string{"d1"}}}})
+	e, _ := s.Get(1)
+	if o, ok := e.Outcomes["d1"]; !ok || !o.Delivered {
+		t.Errorf("outcomes %+v, want d1 delivered", e.Outcomes)
+	}
+}

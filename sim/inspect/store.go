@@ -18,6 +18,10 @@ const DefaultKeep = 1000
 // dropped and the request shown as truncated.
 const DefaultMaxBody = 64 << 10
 
+// maxEarly bounds the outcomes kept for deliveries whose request the
+// Store has not got yet.
+const maxEarly = 4096
+
 // subscriberBuffer is how many events a subscriber may fall behind
 // before it is dropped.
 const subscriberBuffer = 1024
@@ -54,6 +58,11 @@ type Store struct {
 	ring    []*Entry // oldest first once full; ring[head] is the oldest
 	head    int
 	byDeliv map[string]*Entry
+	// early holds outcomes of deliveries whose request the Store has not
+	// got yet (a delivery can end before the ingress has answered), at
+	// most maxEarly, the oldest dropped first.
+	early      map[string]sim.DeliveryOutcome
+	earlyOrder []string
 	subs    map[*subscriber]struct{}
 	dropped int64
 	closed  bool
@@ -71,7 +80,7 @@ func NewStore(keep, maxBody int) *Store {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
-	return &Store{keep: keep, maxBody: maxBody, byDeliv: map[string]*Entry{}, subs: map[*subscriber]struct{}{}}
+	return &Store{keep: keep, maxBody: maxBody, byDeliv: map[string]*Entry{}, early: map[string]sim.DeliveryOutcome{}, subs: map[*subscriber]struct{}{}}
 }
 
 // Keep returns how many requests the Store keeps.
@@ -98,6 +107,13 @@ func (s *Store) Delivery(o sim.DeliveryOutcome) {
 		}
 		e.Outcomes[o.ID] = o
 		s.publishLocked(event{kind: "update", entry: e})
+	} else {
+		if len(s.earlyOrder) >= maxEarly {
+			delete(s.early, s.earlyOrder[0])
+			s.earlyOrder = s.earlyOrder[1:]
+		}
+		s.early[o.ID] = o
+		s.earlyOrder = append(s.earlyOrder, o.ID)
 	}
 	s.mu.Unlock()
 }
@@ -132,9 +148,18 @@ func (s *Store) add(e *Entry) {
 	}
 	for _, t := range e.Trace.Triggers {
 		for _, id := range t.Deliveries {
-			if t.Posted {
-				s.byDeliv[id] = e
+			if !t.Posted {
+				continue
 			}
+			if o, ok := s.early[id]; ok {
+				if e.Outcomes == nil {
+					e.Outcomes = map[string]sim.DeliveryOutcome{}
+				}
+				e.Outcomes[id] = o
+				delete(s.early, id) // its earlyOrder slot goes when it comes round
+				continue
+			}
+			s.byDeliv[id] = e
 		}
 	}
 	s.publishLocked(event{kind: "request", entry: e})
