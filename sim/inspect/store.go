@@ -63,9 +63,9 @@ type Store struct {
 	// most maxEarly, the oldest dropped first.
 	early      map[string]sim.DeliveryOutcome
 	earlyOrder []string
-	subs    map[*subscriber]struct{}
-	dropped int64
-	closed  bool
+	subs       map[*subscriber]struct{}
+	dropped    int64
+	closed     bool
 }
 
 var _ sim.Observer = (*Store)(nil)
