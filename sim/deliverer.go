@@ -67,6 +67,9 @@ type delivererConfig struct {
 	IDSource io.Reader
 	// Log, if set, gets one line per delivery given up.
 	Log *slog.Logger
+	// Done, if set, is told how each delivery ended: delivered or given
+	// up after its last attempt (not one dropped by Close).
+	Done func(DeliveryOutcome)
 }
 
 // A deliverer is the one place deliveries are POSTed: a fixed pool of
@@ -125,8 +128,9 @@ type job struct {
 	url, id           string
 	endpoint, trigger string // for the log
 	body              []byte
-	attempt           int    // attempts made
-	epoch             uint64 // see deliverer.epoch
+	attempt           int       // attempts made
+	epoch             uint64    // see deliverer.epoch
+	accepted          time.Time // when enqueue accepted it (only with Done)
 }
 
 // newDeliverer makes a deliverer; its workers start as deliveries come.
@@ -198,6 +202,9 @@ func (d *deliverer) enqueue(ctx context.Context, url string, dv *Delivery) error
 		return fmt.Errorf("sim: delivery %s: %w", dv.ID, err)
 	}
 	j := &job{url: url, id: dv.ID, endpoint: dv.Endpoint, trigger: dv.Trigger, body: body}
+	if d.cfg.Done != nil {
+		j.accepted = d.cfg.Now()
+	}
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -254,10 +261,12 @@ func (d *deliverer) attempt(j *job) {
 	j.attempt++
 	err := d.post(j)
 	if err == nil {
+		d.done(j, nil)
 		d.finish(j)
 		return
 	}
 	if j.attempt >= d.cfg.Attempts || d.ctx.Err() != nil {
+		d.done(j, err)
 		d.giveUp(j, err)
 		return
 	}
@@ -322,6 +331,19 @@ func (d *deliverer) post(j *job) error {
 		return fmt.Errorf("POST %s: status %d", hostOf(j.url), resp.StatusCode)
 	}
 	return nil
+}
+
+// done tells cfg.Done how j ended; err is nil when it was delivered.
+func (d *deliverer) done(j *job, err error) {
+	if d.cfg.Done == nil {
+		return
+	}
+	o := DeliveryOutcome{ID: j.id, Endpoint: j.endpoint, Trigger: j.trigger, Delivered: err == nil, Attempts: j.attempt, Latency: d.cfg.Now().Sub(j.accepted)}
+	if err != nil {
+		// The URL may carry a token: name its host only.
+		o.Err = strings.ReplaceAll(err.Error(), j.url, hostOf(j.url))
+	}
+	d.cfg.Done(o)
 }
 
 // giveUp finishes a delivery that will not be attempted again.

@@ -91,6 +91,11 @@ type Config struct {
 	DeliveryConcurrency int
 	DeliveryQueue       int
 
+	// Observer, if set, is told what happened to every request to an
+	// endpoint path and how each delivery ended (see Trace). Nil costs
+	// nothing.
+	Observer Observer
+
 	// changes are applied to the profile's stages (internal/fault).
 	changes []func(*stage.Stages)
 }
@@ -112,8 +117,9 @@ type Ingress struct {
 	now    func() time.Time
 	lookup func(id string) *stage.Endpoint
 
-	mu  sync.RWMutex
-	eps map[string]*stage.Endpoint
+	mu    sync.RWMutex
+	eps   map[string]*stage.Endpoint
+	specs map[string]EndpointSpec
 
 	inflight atomic.Int64
 	deliv    *deliverer
@@ -142,7 +148,7 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	if cfg.DeliveryBackoff <= 0 {
 		cfg.DeliveryBackoff = DefaultDeliveryBackoff
 	}
-	in := &Ingress{cfg: cfg, now: cfg.Now, eps: map[string]*stage.Endpoint{}}
+	in := &Ingress{cfg: cfg, now: cfg.Now, eps: map[string]*stage.Endpoint{}, specs: map[string]EndpointSpec{}}
 	in.lookup = func(id string) *stage.Endpoint {
 		in.mu.RLock()
 		defer in.mu.RUnlock()
@@ -163,6 +169,19 @@ func NewIngress(cfg Config, specs ...EndpointSpec) (*Ingress, error) {
 	in.stages = def.stages(in)
 	for _, change := range cfg.changes {
 		change(in.stages)
+	}
+	if cfg.Observer != nil {
+		in.deliv.cfg.Done = cfg.Observer.Delivery
+		// The observer learns that the match stage ran by wrapping it, as
+		// a fault would: the stage itself is unchanged.
+		if match := in.stages.Match; match != nil {
+			in.stages.Match = func(c *stage.Call) bool {
+				if lw, ok := c.W.(*loggedWriter); ok {
+					lw.matchRan = true
+				}
+				return match(c)
+			}
+		}
 	}
 	for _, s := range specs {
 		if err := in.Add(s); err != nil {
@@ -200,6 +219,7 @@ func (in *Ingress) Add(spec EndpointSpec) error {
 		return fmt.Errorf("sim: endpoint %q: %w", spec.ID, ErrEndpointExists)
 	}
 	in.eps[spec.ID] = e
+	in.specs[spec.ID] = spec
 	return nil
 }
 
@@ -212,6 +232,7 @@ func (in *Ingress) Remove(id string) bool {
 	defer in.mu.Unlock()
 	_, ok := in.eps[id]
 	delete(in.eps, id)
+	delete(in.specs, id)
 	return ok
 }
 
@@ -225,6 +246,19 @@ func (in *Ingress) Endpoints() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// Specs returns the specs of the endpoints served, sorted by id. They
+// hold the endpoints' secrets: never print them whole.
+func (in *Ingress) Specs() []EndpointSpec {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	specs := make([]EndpointSpec, 0, len(in.specs))
+	for _, s := range in.specs {
+		specs = append(specs, s)
+	}
+	sort.Slice(specs, func(i, j int) bool { return specs[i].ID < specs[j].ID })
+	return specs
 }
 
 // Close cancels delivery retries and attempts in flight, drops what is
@@ -248,6 +282,9 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lw := &loggedWriter{ResponseWriter: w, status: http.StatusOK}
 	c := &stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup}
 	in.stages.Run(c)
+	if in.cfg.Observer != nil {
+		in.observe(c, lw)
+	}
 	if in.cfg.Log != nil {
 		in.cfg.Log.Info(r.Method+" "+r.URL.Path, "status", lw.status, "note", c.Note, "took", in.now().Sub(start).Round(time.Microsecond))
 	}
@@ -261,26 +298,30 @@ func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 		req.Header = req.Header.Clone()
 	}
 	c.Sent++
-	in.deliver(c.R.Context(), t, Delivery{
+	d := Delivery{
 		Endpoint:     c.Endpoint.ID,
 		Trigger:      t.ID,
 		Request:      DeliveredRequest{Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body},
 		Verification: Verification{Verified: c.Verification.Verified, Reason: c.Verification.Reason},
 		ReceivedAt:   c.Received,
-	})
+	}
+	in.deliver(c.R.Context(), t, &d)
+	if lw, ok := c.W.(*loggedWriter); ok && in.cfg.Observer != nil {
+		lw.sent = append(lw.sent, sentDelivery{trigger: t.ID, id: d.ID})
+	}
 }
 
 // deliver queues d for t's deliver URL, with the request's context for
 // back-pressure, and records it.
-func (in *Ingress) deliver(ctx context.Context, t *stage.Trigger, d Delivery) {
+func (in *Ingress) deliver(ctx context.Context, t *stage.Trigger, d *Delivery) {
 	d.DeliveredAt = in.now()
 	if t.Deliver == "" {
 		d.ID = in.deliv.newID()
-	} else if err := in.deliv.enqueue(ctx, t.Deliver, &d); err != nil && in.cfg.Log != nil {
+	} else if err := in.deliv.enqueue(ctx, t.Deliver, d); err != nil && in.cfg.Log != nil {
 		in.cfg.Log.Warn("delivery not queued", "endpoint", d.Endpoint, "trigger", d.Trigger, "id", d.ID, "err", err.Error())
 	}
 	if in.cfg.Recorder != nil {
-		in.cfg.Recorder.Record(d)
+		in.cfg.Recorder.Record(*d)
 	}
 }
 
@@ -307,9 +348,16 @@ func requestURL(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
+// A loggedWriter is the ResponseWriter the stages write to: it keeps the
+// status for the log line and, with an Observer, what the observer learns
+// while the stages run.
 type loggedWriter struct {
 	http.ResponseWriter
 	status int
+	// matchRan and sent are set only with an Observer: the match stage
+	// ran; the deliveries handed off.
+	matchRan bool
+	sent     []sentDelivery
 }
 
 func (w *loggedWriter) WriteHeader(code int) {

@@ -36,6 +36,15 @@ type EndpointSpec struct {
 	// Source is the provider's domain ("github.com"), as in Trigger.dev's
 	// defineHttpEndpoint. Informational.
 	Source string `json:"source,omitempty"`
+	// Title is the endpoint's name for people, as in Trigger.dev's
+	// defineHttpEndpoint({title}); at most MaxTitle bytes. The inspector
+	// (hooklab serve --ui) shows it on the endpoint's card. Informational.
+	Title string `json:"title,omitempty"`
+	// Icon names the endpoint's icon, as in defineHttpEndpoint({icon}):
+	// a provider ("github", "stripe", "slack") or any name of at most 32
+	// lower-case letters, digits and "-", which the inspector shows as a
+	// letter badge. Informational.
+	Icon string `json:"icon,omitempty"`
 	// Verify says how requests are verified. Nil accepts every request
 	// unverified.
 	Verify *VerifySpec `json:"verify,omitempty"`

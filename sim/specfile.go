@@ -172,7 +172,7 @@ func jsonError(name string, doc *specdoc.Doc, err error) error {
 // error carries the JSON path of the value at fault (a *specError).
 func decodeSpec(raw json.RawMessage) (EndpointSpec, error) {
 	var s EndpointSpec
-	top, err := object(raw, "", "id", "source", "verify", "respondWith", "triggers", "maxBody", "dedup", "examples")
+	top, err := object(raw, "", "id", "source", "title", "icon", "verify", "respondWith", "triggers", "maxBody", "dedup", "examples")
 	if err != nil {
 		return s, err
 	}
@@ -184,6 +184,18 @@ func decodeSpec(raw json.RawMessage) (EndpointSpec, error) {
 	}
 	if err := field(top, "maxBody", "", &s.MaxBody); err != nil {
 		return s, err
+	}
+	if err := field(top, "title", "", &s.Title); err != nil {
+		return s, err
+	}
+	if len(s.Title) > MaxTitle {
+		return s, specErrorf("title", "%d bytes, want at most %d", len(s.Title), MaxTitle)
+	}
+	if err := field(top, "icon", "", &s.Icon); err != nil {
+		return s, err
+	}
+	if !validIcon(s.Icon) {
+		return s, specErrorf("icon", "%s: want a name of at most 32 lower-case letters, digits and \"-\" (\"github\", \"stripe\")", quoteShort(s.Icon))
 	}
 	if v, ok := top["verify"]; ok && !isNull(v) {
 		s.Verify = &VerifySpec{}
@@ -356,4 +368,21 @@ func jsonKind(raw json.RawMessage) string {
 		return "null"
 	}
 	return "number"
+}
+
+// MaxTitle is the longest EndpointSpec.Title, in bytes.
+const MaxTitle = 200
+
+// validIcon reports whether s is an icon name: "" or 1 to 32 of a-z, 0-9
+// and "-".
+func validIcon(s string) bool {
+	if len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
