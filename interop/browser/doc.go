@@ -14,7 +14,8 @@
 //	cd interop/browser && go test ./...
 //
 // Chromium is found at $HOOKLAB_CHROMIUM, /usr/bin/chromium, or on PATH
-// (chromium, chromium-browser, google-chrome). Without it the tests skip,
+// (chromium, chromium-browser, google-chrome). The tests build hooklab from
+// ../../cmd/hooklab once, or run $HOOKLAB_BIN when set. Without it the tests skip,
 // except under CI=true, where they fail. Screenshots go to
 // $HOOKLAB_SCREENSHOTS when set, else to a temporary directory.
 package browser

@@ -30,6 +30,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// HOOKLAB_BIN runs the tests against a hooklab binary built elsewhere.
+	if bin := os.Getenv("HOOKLAB_BIN"); bin != "" {
+		hooklabBin = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "hooklab-browser-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "browser tests:", err)
