@@ -185,16 +185,22 @@ func TestLiveRequestsShowVerificationAndTriggers(t *testing.T) {
 	}
 	b.do(t, 15*time.Second, "open the detail", chromedp.Click(chromedp.CSS(`[data-testid="request-row"] a[data-testid="request-link"]`)),
 		chromedp.WaitReady(chromedp.CSS(`[data-testid="detail-headers"]`)))
-	for _, tc := range []struct{ sel, want string }{
-		{sel("detail-headers"), "Stripe-Signature"},
-		{sel("detail-body"), "checkout.session.completed"},
-		{sel("detail-signature"), "Stripe-Signature"},
-		{sel("detail-trigger", "data-trigger", "invoices"), `does not match "checkout.session.completed"`},
-		{sel("detail-trigger", "data-trigger", "checkout-completed"), "fired"},
-		{sel("detail-deliveries"), ""},
+	for _, tc := range []struct{ sel, want, notWant string }{
+		{sel("detail-headers"), "Stripe-Signature", stripeSecret},
+		{sel("detail-body"), "checkout.session.completed", ""},
+		{sel("detail-signature"), "Stripe-Signature", stripeSecret},
+		{sel("detail-trigger", "data-trigger", "invoices"), `does not match "checkout.session.completed"`, ""},
+		{sel("detail-trigger", "data-trigger", "live-payments"), `does not contain "checkout.session.completed"`, ""},
+		{sel("detail-trigger", "data-trigger", "checkout-completed"), "", "does not"},
+		{sel("detail-trigger", "data-trigger", "all"), "", "does not"},
+		{sel("detail-deliveries"), "checkout-completed", ""},
 	} {
-		if got := b.text(t, "", tc.sel); !strings.Contains(strings.ToLower(got), strings.ToLower(tc.want)) {
+		got := b.text(t, "", tc.sel)
+		if !strings.Contains(strings.ToLower(got), strings.ToLower(tc.want)) {
 			t.Errorf("%s shows %q, want it to contain %q", tc.sel, got, tc.want)
+		}
+		if tc.notWant != "" && strings.Contains(got, tc.notWant) {
+			t.Errorf("%s shows %q, want no %q in it", tc.sel, got, tc.notWant)
 		}
 	}
 	html := eval[string](t, b, "page source", `document.documentElement.outerHTML`)
