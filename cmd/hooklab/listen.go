@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim/inspect"
 	"github.com/hooklab/hooklab/sim/listen"
 	"github.com/hooklab/hooklab/sim/record"
 )
@@ -96,6 +97,7 @@ func newListenCmd() *command {
 	recordDir := fs.String("record", "", "record every request to directory `DIR` (NNNNNN.http and NNNNNN.json)")
 	asJSON := fs.Bool("json", false, "print one JSON object per request instead of a line of text")
 	maxBody := fs.Int64("max-body", listen.DefaultMaxBody, "answer 413 to bodies longer than `BYTES`")
+	ui := addUIFlags(fs)
 
 	return &command{
 		name:    "listen",
@@ -141,12 +143,19 @@ func newListenCmd() *command {
 				format = listen.JSONLines
 			}
 			opts = append(opts, listen.Output(std.stdout, format))
+			store, err := ui.store()
+			if err != nil {
+				return err
+			}
+			if store != nil {
+				opts = append(opts, listen.OnEntry(store.Listen))
+			}
 			rcv, err := listen.New(opts...)
 			if err != nil {
 				return usageErrorf("%s", strings.TrimPrefix(err.Error(), "listen: "))
 			}
 
-			listenAddr, _, err := resolveServeAddr(*addr)
+			listenAddr, loopback, err := resolveServeAddr(*addr)
 			if err != nil {
 				return usageErrorf("-addr: %v", err)
 			}
@@ -159,7 +168,13 @@ func newListenCmd() *command {
 			if need := delay.d + fwdTimeout.d + 30*time.Second; t.write < need {
 				t.write = need
 			}
-			srv := newServeServer(rcv, t)
+			h, stopUI, err := ui.mount(std, rcv, ln.Addr(), loopback, inspect.Config{Store: store, Title: "hooklab listen", Token: os.Getenv(controlTokenEnv)})
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			defer stopUI()
+			srv := newServeServer(h, t)
 			if *preset != "" {
 				notes = append([]string{"verifying as " + *preset}, notes...)
 			}

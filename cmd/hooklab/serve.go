@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hooklab/hooklab/sim"
+	"github.com/hooklab/hooklab/sim/inspect"
 )
 
 // Defaults of hooklab serve.
@@ -45,7 +46,7 @@ type serveTimeouts struct{ readHeader, read, write, idle time.Duration }
 var defaultServeTimeouts = serveTimeouts{readHeader: 10 * time.Second, read: 60 * time.Second, write: 90 * time.Second, idle: 60 * time.Second}
 
 const serveUsage = `Usage: hooklab serve [--spec FILE] [--addr HOST:PORT] [--control [--control-token T]]
-                     [--profile NAME] [--allow-deliver-host HOST]... [--fault NAME]...
+                     [--ui [--ui-addr HOST:PORT] [--ui-keep N]] [--profile NAME] [--allow-deliver-host HOST]... [--fault NAME]...
 
 Serve runs the reference webhook ingress: every endpoint of spec FILE (JSON
 or YAML: one EndpointSpec, a list of them, or {"endpoints": [...]}) is
@@ -97,6 +98,15 @@ its own and its delivery says whether it verified, and triggers match
 with the dispatcher's rules (see 'go doc sim.TriggerDevV2'). The Flags
 section lists the profiles.
 
+--ui serves the web inspector under /_hooklab/ on the same listener
+(--ui-addr HOST:PORT: on a listener of its own) and prints its URL on
+stderr ("inspector: http://HOST:PORT/_hooklab/"): the endpoints with their
+URLs, secrets (masked until revealed) and examples to send, and the last
+--ui-keep requests (default 1000), live, with the signature check and
+why each trigger fired or not. Like the control API it refuses a
+non-loopback address unless a token is set; with one, open it with
+?token=T (which sets a cookie) or send "Authorization: Bearer T".
+
 --fault builds a named defect into the ingress (see 'hooklab conformance
 --faults'), to check that a conformance runner catches it.
 
@@ -112,6 +122,7 @@ Examples:
 	hooklab serve --control --fault skip-verify
 	HOOKLAB_CONTROL_TOKEN=$(openssl rand -hex 16) hooklab serve --control --addr 0.0.0.0:8080
 	hooklab serve --spec hooks.yaml --allow-deliver-host receiver.internal
+	hooklab serve --spec examples/specs/handshakes.yaml --ui
 
 	# the control API, checked by the conformance suite over HTTP:
 	hooklab serve --control --addr 127.0.0.1:8080    # in one shell
@@ -131,6 +142,7 @@ func newServeCmd() *command {
 	fs.Var(&deliverHosts, "allow-deliver-host", "let deliver URLs name `HOST` besides loopback (repeatable)")
 	fs.Var(&faults, "fault", "build in fault `NAME` (repeatable; 'hooklab conformance --faults' lists them)")
 	profile := fs.String("profile", string(sim.Strict), "behave as profile `NAME`: "+profileList())
+	ui := addUIFlags(fs)
 
 	return &command{
 		name:    "serve",
@@ -141,8 +153,8 @@ func newServeCmd() *command {
 			if *spec == "" && !*control {
 				return usageErrorf("nothing to serve: give -spec FILE, -control, or both")
 			}
-			if token.set && !*control {
-				return usageErrorf("-control-token is for the control API: give -control too")
+			if token.set && !*control && !*ui.on {
+				return usageErrorf("-control-token is for the control API and the inspector: give -control or -ui too")
 			}
 			tok := token.value
 			if !token.set {
@@ -186,7 +198,15 @@ func newServeCmd() *command {
 			} else if !ok {
 				return usageErrorf("%s: an example is rejected by its own endpoint (see above)", *spec)
 			}
-			cfg, err := faults.config(sim.Config{Profile: sim.Profile(*profile), Log: log, DeliverHosts: deliverHosts})
+			store, err := ui.store()
+			if err != nil {
+				return err
+			}
+			scfg := sim.Config{Profile: sim.Profile(*profile), Log: log, DeliverHosts: deliverHosts}
+			if store != nil {
+				scfg.Observer = store
+			}
+			cfg, err := faults.config(scfg)
 			if err != nil {
 				return usageErrorf("-fault: %v", err)
 			}
@@ -204,6 +224,14 @@ func newServeCmd() *command {
 			if *control {
 				h = sim.ControlHandler(in, tok)
 			}
+			h, stopUI, err := ui.mount(std, h, ln.Addr(), loopback, inspect.Config{Store: store, Specs: in.Specs, Target: base,
+				Token: tok, Example: exampleFor, Title: "hooklab serve"})
+			if err != nil {
+				ln.Close()
+				in.Close()
+				return err
+			}
+			defer stopUI()
 			srv := newServeServer(h, defaultServeTimeouts)
 
 			if _, err := fmt.Fprintln(std.stdout, startLine(base, specs, *control, tok != "")); err != nil {
