@@ -17,5 +17,7 @@
 // (chromium, chromium-browser, google-chrome). The tests build hooklab from
 // ../../cmd/hooklab once, or run $HOOKLAB_BIN when set. Without it the tests skip,
 // except under CI=true, where they fail. Screenshots go to
-// $HOOKLAB_SCREENSHOTS when set, else to a temporary directory.
+// $HOOKLAB_SCREENSHOTS when set (a relative path is taken from hooklab's
+// root, so HOOKLAB_SCREENSHOTS=docs/screenshots writes the README's), else
+// to a temporary directory whose path the tests log.
 package browser

@@ -339,12 +339,17 @@ func (b *browser) openLive(t *testing.T, s *server) {
 }
 
 // screenshot writes a full-page PNG named name under the screenshot
-// directory ($HOOKLAB_SCREENSHOTS, else a temporary directory).
+// directory ($HOOKLAB_SCREENSHOTS, a relative path taken from hooklab's
+// root; else a temporary directory).
 func (b *browser) screenshot(t *testing.T, name string) string {
 	t.Helper()
 	dir := os.Getenv("HOOKLAB_SCREENSHOTS")
 	if dir == "" {
 		dir = screenshotTemp(t)
+	} else if !filepath.IsAbs(dir) {
+		// Relative to hooklab's root, where the README's command runs:
+		// HOOKLAB_SCREENSHOTS=docs/screenshots.
+		dir = filepath.Join("..", "..", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
