@@ -311,7 +311,7 @@ func (b *browser) waitJS(t *testing.T, d time.Duration, what, js, diag string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d)))
 	if err != nil {
 		got := ""
 		if diag != "" {
