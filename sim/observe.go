@@ -198,21 +198,18 @@ func (in *Ingress) observe(c *stage.Call, lw *loggedWriter) {
 // of a rotation set verified.
 func verifyTrace(c *stage.Call, e *stage.Endpoint) VerifyTrace {
 	v := VerifyTrace{Checked: true, Verified: c.Verification.Verified, Scheme: e.Scheme.Name, Header: e.Scheme.Header, Key: -1, Keys: len(e.Secrets)}
-	err := e.Verifier.Verify(stage.Payload(c))
-	var ve *signer.VerifyError
-	if errors.As(err, &ve) {
-		v.Header, v.Reason, v.Detail = ve.Header, ve.Reason.Error(), ve.Detail
-	}
 	if !v.Verified {
+		// The stage kept the error's text; its typed parts come from the
+		// verifier again.
+		var ve *signer.VerifyError
+		if err := e.Verifier.Verify(stage.Payload(c)); errors.As(err, &ve) {
+			v.Header, v.Reason, v.Detail = ve.Header, ve.Reason.Error(), ve.Detail
+		}
 		v.Error = c.Verification.Reason
 		if v.Reason == "" {
 			v.Reason = c.Verification.Reason
 		}
 		return v
-	}
-	if err != nil {
-		// Verified by a profile's own check that the verifier refuses.
-		v.Reason = ""
 	}
 	if len(e.Secrets) == 1 {
 		v.Key = 0

@@ -24,6 +24,7 @@ const listenShutdownWait = 10 * time.Second
 
 const listenUsage = `Usage: hooklab listen [--addr HOST:PORT] [--preset NAME [--secret S]] [--forward-to URL]
                       [--respond STATUS[:P][,…]] [--delay D] [--record DIR] [--json]
+                      [--ui [--ui-addr HOST:PORT] [--ui-keep N]]
 
 Listen receives webhooks and prints one line per request as it arrives:
 the method and path, the provider guessed from the headers (a header that
@@ -55,6 +56,14 @@ here shows as "delivery=ENDPOINT/TRIGGER" with the original request's
 provider, event and the ingress's verdict. The example specs' triggers
 deliver to http://127.0.0.1:9999/, listen's default address.
 
+--ui serves the web inspector under /_hooklab/ (--ui-addr HOST:PORT: on a
+listener of its own) and prints its URL on stderr ("inspector:
+http://HOST:PORT/_hooklab/"): the last --ui-keep requests (default 1000),
+live, with the provider, verified or why not, the event and the answer.
+It refuses a non-loopback address unless HOOKLAB_CONTROL_TOKEN is set;
+then open it with ?token=T (which sets a cookie) or send
+"Authorization: Bearer T".
+
 It binds 127.0.0.1 unless --addr says otherwise. SIGINT or SIGTERM stops
 it: requests in flight finish (and are recorded), then a summary line
 goes to stderr.
@@ -68,6 +77,7 @@ Examples:
 	hooklab listen --preset stripe --secret-env STRIPE_WEBHOOK_SECRET --forward-to localhost:3000/webhooks
 	hooklab listen --respond 503:0.3 --delay 2s --record captures
 	hooklab listen --addr 127.0.0.1:4000 --json | jq .event
+	hooklab listen --preset github --secret-env GITHUB_WEBHOOK_SECRET --ui
 
 	# what each trigger of a spec receives:
 	hooklab serve --spec examples/specs/github.yaml     # in one shell
@@ -168,7 +178,7 @@ func newListenCmd() *command {
 			if need := delay.d + fwdTimeout.d + 30*time.Second; t.write < need {
 				t.write = need
 			}
-			h, stopUI, err := ui.mount(std, rcv, ln.Addr(), loopback, inspect.Config{Store: store, Title: "hooklab listen", Token: os.Getenv(controlTokenEnv)})
+			h, stopUI, err := ui.mount(std, rcv, ln.Addr(), *addr, loopback, inspect.Config{Store: store, Title: "hooklab listen", Token: os.Getenv(controlTokenEnv)})
 			if err != nil {
 				ln.Close()
 				return err

@@ -69,6 +69,7 @@ func TestScripts(t *testing.T) {
 			"validxml":   validxml,
 			"junitcheck": junitcheck,
 			"unixtime":   unixtime,
+			"httpget":    httpget,
 		},
 	})
 }

@@ -224,7 +224,7 @@ func newServeCmd() *command {
 			if *control {
 				h = sim.ControlHandler(in, tok)
 			}
-			h, stopUI, err := ui.mount(std, h, ln.Addr(), loopback, inspect.Config{Store: store, Specs: in.Specs, Target: base,
+			h, stopUI, err := ui.mount(std, h, ln.Addr(), *addr, loopback, inspect.Config{Store: store, Specs: in.Specs, Target: base,
 				Token: tok, Example: exampleFor, Title: "hooklab serve"})
 			if err != nil {
 				ln.Close()

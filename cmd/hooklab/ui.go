@@ -46,12 +46,12 @@ func (u *uiFlags) store() (*inspect.Store, error) {
 	return inspect.NewStore(*u.keep, 0), nil
 }
 
-// mount serves the inspector: on the main listener (main handler for
-// every other path) or on its own at --ui-addr. It returns the handler
+// mount serves the inspector: on the main listener, at mainAddr (given
+// on the command line as given; main handles every other path) or on its own at --ui-addr. It returns the handler
 // to serve on the main listener and a function that stops the
 // inspector's own listener. It refuses a non-loopback address without a
 // token, as serve's control API does.
-func (u *uiFlags) mount(std *stdio, main http.Handler, mainAddr net.Addr, mainLoopback bool, cfg inspect.Config) (http.Handler, func(), error) {
+func (u *uiFlags) mount(std *stdio, main http.Handler, mainAddr net.Addr, given string, mainLoopback bool, cfg inspect.Config) (http.Handler, func(), error) {
 	if cfg.Store == nil {
 		return main, func() {}, nil
 	}
@@ -61,7 +61,7 @@ func (u *uiFlags) mount(std *stdio, main http.Handler, mainAddr net.Addr, mainLo
 	ui := inspect.Handler(cfg)
 	if *u.addr == "" {
 		if !mainLoopback && cfg.Token == "" {
-			return nil, nil, refuse(mainAddr.String())
+			return nil, nil, refuse(given)
 		}
 		fmt.Fprintf(std.stderr, "inspector: %s%s\n", baseURL(mainAddr), inspect.Prefix)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -389,7 +389,7 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request) {
 		}
 		if !isJSON {
 			if utf8.Valid(t.Body) && !bytes.ContainsAny(t.Body, "\x00") {
-				text = string(t.Body)
+				text = visible(string(t.Body))
 			} else {
 				b := t.Body
 				if len(b) > 4096 {
@@ -420,7 +420,7 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request) {
 		Verify   sim.VerifyTrace
 		SigValue string
 	}{page: page{Title: h.cfg.Title, Nav: "requests", Listen: h.cfg.Specs == nil}, E: e, Row: row, Headers: hdrs, JSON: isJSON, Lines: lines,
-		Text: text, Hex: hexDump, Triggers: trig, Respond: respond, RespondF: respondFilter(respond), Curl: curlCommand(&e, h.cfg.Target),
+		Text: text, Hex: hexDump, Triggers: trig, Respond: respond, RespondF: respondFilter(respond), Curl: visible(curlCommand(&e, h.cfg.Target)),
 		CanReply: e.Source == "ingress" && !e.Truncated && h.cfg.Target != "" && t.Endpoint != "",
 		Verify:   t.Verification, SigValue: t.Header.Get(t.Verification.Header)})
 }
@@ -680,4 +680,18 @@ func Resign(ctx context.Context, spec sim.EndpointSpec, t *sim.Trace, target str
 	}
 	req.Header = p.Header
 	return req, nil
+}
+
+// visible shows the control characters of s (but newline and tab) as
+// \xNN, so that none reaches the page as is.
+func visible(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -200,7 +200,6 @@ func (e *Entry) copy() Entry {
 type event struct {
 	kind  string // "request" or "update"
 	entry *Entry
-	data  []byte // the summary in JSON, made once per event
 }
 
 // A subscriber receives events until it falls subscriberBuffer behind.
@@ -228,7 +227,8 @@ func (s *Store) Subscribe() (<-chan []byte, func()) {
 }
 
 // publishLocked sends ev to every subscriber without blocking; one whose
-// buffer is full is dropped.
+// buffer is full is dropped. The event's JSON is made once, and only when
+// someone listens.
 func (s *Store) publishLocked(ev event) {
 	if len(s.subs) == 0 {
 		return

@@ -1,0 +1,4 @@
+package inspect
+
+// PrettyJSON is prettyJSON, for the fuzz test.
+var PrettyJSON = prettyJSON
