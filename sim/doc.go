@@ -13,7 +13,18 @@
 // stage after verify that answers a repeat of a verified delivery (by its
 // event id, see EventID) without waking the triggers again.
 // ControlHandler adds the control API through which the conformance suite
-// provisions endpoints.
+// provisions endpoints. A spec's Title and Icon (as defineHttpEndpoint's
+// title and icon) and its Examples are for people: the inspector shows
+// them; the ingress ignores them.
+//
+// An Observer on Config (nil costs nothing) watches without changing a
+// stage: after each request it gets a Trace — the endpoint, the answer,
+// the signature check (the signer's typed reason and where, the key of a
+// rotation set that matched, the timestamp's skew), whether respondWith
+// matched, every trigger's verdict with matcher Explain's first mismatch
+// and full explanation, and the ids of the deliveries — and, later, each
+// delivery's DeliveryOutcome. Package sim/inspect keeps them for the web
+// inspector of hooklab serve --ui.
 //
 //	specs, err := sim.LoadSpecs("hooks.yaml")
 //	in, err := sim.NewIngress(sim.Config{}, specs...)

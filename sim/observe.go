@@ -4,7 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/hooklab/hooklab/matcher"
+	"github.com/tidwall/gjson"
 
 	"github.com/hooklab/hooklab/internal/stage"
 	"github.com/hooklab/hooklab/signer"
@@ -63,9 +68,11 @@ type VerifyTrace struct {
 	Verified bool
 	// Scheme is the signer scheme's name ("github", "stripe").
 	Scheme string
-	// Header is where the signature (or the problem) is: the signature
-	// header, or the header or body field the signer named on failure.
-	Header string
+	// SignatureHeader is the scheme's signature header ("" for a
+	// signature in the body); Header is where the problem is, the header
+	// or body field the signer named on failure (the signature header
+	// when verified).
+	SignatureHeader, Header string
 	// Reason is the signer's typed reason ("timestamp too old", "no
 	// matching signature"), Detail its short explanation, Error the
 	// whole message as the sender got it. Empty when verified.
@@ -197,7 +204,11 @@ func (in *Ingress) observe(c *stage.Call, lw *loggedWriter) {
 // verifier: the typed error the stage turned into a reason, and which key
 // of a rotation set verified.
 func verifyTrace(c *stage.Call, e *stage.Endpoint) VerifyTrace {
-	v := VerifyTrace{Checked: true, Verified: c.Verification.Verified, Scheme: e.Scheme.Name, Header: e.Scheme.Header, Key: -1, Keys: len(e.Secrets)}
+	v := VerifyTrace{Checked: true, Verified: c.Verification.Verified, Scheme: e.Scheme.Name, SignatureHeader: e.Scheme.Header,
+		Header: e.Scheme.Header, Key: -1, Keys: len(e.Secrets)}
+	if ts, ok := signedAt(e.Scheme, c.Req); ok {
+		v.Timestamp, v.Skew = ts, c.Received.Sub(ts)
+	}
 	if !v.Verified {
 		// The stage kept the error's text; its typed parts come from the
 		// verifier again.
@@ -227,3 +238,43 @@ func verifyTrace(c *stage.Call, e *stage.Endpoint) VerifyTrace {
 
 // A sentDelivery is one delivery handed off for the call being served.
 type sentDelivery struct{ trigger, id string }
+
+// signedAt reads the timestamp a request carries for scheme s, for the
+// trace only (verification reads it itself): from its header, from the
+// key-value pair of the signature header (Stripe's t=), or from the body.
+func signedAt(s signer.Scheme, r matcher.Request) (time.Time, bool) {
+	var raw string
+	switch s.Timestamp.Source {
+	case signer.TimestampHeader:
+		raw = r.Header.Get(s.Timestamp.Header)
+	case signer.TimestampInHeader:
+		sep := strings.TrimSpace(s.Syntax.Separator)
+		if sep == "" {
+			sep = ","
+		}
+		for _, kv := range strings.Split(r.Header.Get(s.Header), sep) {
+			if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == s.Syntax.TimestampKey {
+				raw = v
+				break
+			}
+		}
+	case signer.TimestampInBody:
+		raw = gjson.GetBytes(r.Body, s.Timestamp.Path).String()
+	}
+	if raw == "" {
+		return time.Time{}, false
+	}
+	switch s.Timestamp.Format {
+	case signer.RFC3339, signer.RFC3339Nano:
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		return t, err == nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 || n > 1<<40 {
+		return time.Time{}, false
+	}
+	if s.Timestamp.Format == signer.UnixMillis {
+		return time.UnixMilli(n), true
+	}
+	return time.Unix(n, 0), true
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
@@ -60,5 +61,24 @@ func TestObserverTraces(t *testing.T) {
 	if fan.Status != 200 || !fan.Triggers[0].Fired || !fan.Triggers[1].Fired || len(fan.Triggers[0].Deliveries) != 1 || len(fan.Triggers[1].Deliveries) != 1 ||
 		fan.Triggers[0].Deliveries[0] == fan.Triggers[1].Deliveries[0] || fan.Verification.Key != 1 || fan.Verification.Keys != 2 {
 		t.Errorf("fan-out: status %d, %+v, key %d of %d", fan.Status, fan.Triggers, fan.Verification.Key, fan.Verification.Keys)
+	}
+}
+
+func TestObserverTraceOfAStaleStripeSignature(t *testing.T) {
+	obs := &traces{}
+	now := time.Unix(1_700_000_000, 0)
+	in, err := sim.NewIngress(sim.Config{Observer: obs, Now: func() time.Time { return now }}, sim.EndpointSpec{ID: "st",
+		Verify: &sim.VerifySpec{Preset: "stripe", Secrets: signer.Keys("whsec_test")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	p, _ := signer.Sign(signer.Stripe(), signer.Keys("whsec_test"), signer.Payload{Body: []byte(`{}`)}, signer.At(now.Add(-312*time.Second)))
+	r := httptest.NewRequest(http.MethodPost, "/hooks/st", strings.NewReader(`{}`))
+	r.Header = p.Header
+	in.ServeHTTP(httptest.NewRecorder(), r)
+	v := obs.ts[0].Verification
+	if v.Reason != "timestamp too old" || v.Header != "Stripe-Signature" || v.Skew != 312*time.Second || !v.Timestamp.Equal(now.Add(-312*time.Second)) {
+		t.Errorf("stale Stripe signature: %+v", v)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 type nopObserver struct{}
 
-func (nopObserver) Request(*sim.Trace)            {}
+func (nopObserver) Request(*sim.Trace)           {}
 func (nopObserver) Delivery(sim.DeliveryOutcome) {}
 
 // BenchmarkIngressObserver measures the reference ingress on one signed

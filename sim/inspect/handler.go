@@ -419,6 +419,7 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request) {
 		CanReply bool
 		Verify   sim.VerifyTrace
 		SigValue string
+		Skew     string
 	}{page: page{Title: h.cfg.Title, Nav: "requests", Listen: h.cfg.Specs == nil}, E: e, Row: row, Headers: hdrs, JSON: isJSON, Lines: lines,
 		Text: text, Hex: hexDump, Triggers: trig, Respond: respond, RespondF: respondFilter(respond), Curl: visible(curlCommand(&e, h.cfg.Target)),
 		CanReply: e.Source == "ingress" && !e.Truncated && h.cfg.Target != "" && t.Endpoint != "",
@@ -695,3 +696,7 @@ func visible(s string) string {
 	}
 	return b.String()
 }
+
+// skewText says how far a signature's timestamp is from the request's
+// arrival: "312s", "-4s" (signed in the future).
+func skewText(d time.Duration) string { return d.Round(time.Second).String() }

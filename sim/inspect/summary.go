@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
 	"strconv"
 	"strings"
@@ -78,7 +79,11 @@ func summarize(e *Entry) Row {
 		return r
 	}
 	if v := t.Verification; v.Checked {
-		r.Verified, r.VerifiedText = "no", verifyText(v.Header, v.Reason, v.Detail)
+		reason := v.Reason
+		if (reason == signer.ErrTimestampTooOld.Error() || reason == signer.ErrTimestampInFuture.Error()) && !v.Timestamp.IsZero() {
+			reason += " by " + skewText(v.Skew.Abs())
+		}
+		r.Verified, r.VerifiedText = "no", verifyText(v.Header, reason, v.Detail)
 		if v.Verified {
 			r.Verified, r.VerifiedText = "yes", "verified"
 		}
