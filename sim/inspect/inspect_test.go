@@ -137,6 +137,21 @@ func TestHostileRequestIsEscaped(t *testing.T) {
 	}
 }
 
+// TestPrettyBodyShowsTheTextSent: a JSON body is shown as sent, escaped
+// once for HTML, not with JSON's \u003c escapes of "<" and ">".
+func TestPrettyBodyShowsTheTextSent(t *testing.T) {
+	in, _, h := setup(t, "")
+	in.ServeHTTP(httptest.NewRecorder(), signed(t, `{"action":"\"><img src=x onerror=alert(1)> & co"}`, http.Header{}))
+	detail := get(h, "/_hooklab/requests/1", nil).Body.String()
+	want := `&#34;action&#34;: &#34;\&#34;&gt;&lt;img src=x onerror=alert(1)&gt; &amp; co&#34;`
+	if !strings.Contains(detail, want) {
+		t.Errorf("the detail page does not hold %s", want)
+	}
+	if strings.Contains(detail, `\u003c`) || strings.Contains(detail, "<img") {
+		t.Error("the detail page shows JSON's escapes of the body, or the body unescaped")
+	}
+}
+
 func TestSecretOnlyOnReveal(t *testing.T) {
 	in, _, h := setup(t, "")
 	in.ServeHTTP(httptest.NewRecorder(), signed(t, `{"action":"opened"}`, nil))

@@ -96,7 +96,7 @@ func (p *printer) value(path, key string, depth int, suffix string) error {
 		last.Text = strings.TrimSuffix(last.Text, ",")
 		p.lines = append(p.lines, Line{ind + closer + suffix, hit})
 	default:
-		b, _ := json.Marshal(d)
+		b := marshalText(d)
 		if d == nil {
 			b = []byte("null")
 		}
@@ -108,9 +108,17 @@ func (p *printer) value(path, key string, depth int, suffix string) error {
 	return nil
 }
 
-func quoteJSON(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+func quoteJSON(s string) string { return string(marshalText(s)) }
+
+// marshalText is json.Marshal without its HTML escaping: a body's "<"
+// stays "<" (html/template escapes it when the page is rendered), so
+// the page shows the text that was sent, not "\u003c".
+func marshalText(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // filterPaths returns the key paths a request filter reads in the body
