@@ -343,6 +343,18 @@ func (b *browser) openLive(t *testing.T, s *server) {
 // root; else a temporary directory).
 func (b *browser) screenshot(t *testing.T, name string) string {
 	t.Helper()
+	return b.shoot(t, name, chromedp.FullScreenshot(100))
+}
+
+// viewportScreenshot is screenshot of the window only, for a page too long
+// for one image (Chromium refuses a full screenshot of 10,000 rows).
+func (b *browser) viewportScreenshot(t *testing.T, name string) string {
+	t.Helper()
+	return b.shoot(t, name, chromedp.CaptureScreenshot())
+}
+
+func (b *browser) shoot(t *testing.T, name string, capture chromedp.Action[[]byte]) string {
+	t.Helper()
 	dir := os.Getenv("HOOKLAB_SCREENSHOTS")
 	if dir == "" {
 		dir = screenshotTemp(t)
@@ -356,7 +368,7 @@ func (b *browser) screenshot(t *testing.T, name string) string {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	buf, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -75,7 +75,7 @@ func TestTenThousandRequestsStreamIntoTheList(t *testing.T) {
 	if r == nil || r.Verified != "yes" {
 		t.Errorf("newest row after streaming: %+v, want a verified request", r)
 	}
-	b.screenshot(t, "requests-after-"+strconv.Itoa(n))
+	b.viewportScreenshot(t, "requests-after-"+strconv.Itoa(n))
 	t.Logf("%d requests: sent in %s (%.0f/s); the count showed %d after %s (%.0f/s), %.2f× the sending time; %d rows in the DOM; an evaluate afterwards took %s",
 		n, sent.Round(time.Millisecond), float64(n)/sent.Seconds(), want, shown.Round(time.Millisecond), float64(n)/shown.Seconds(),
 		shown.Seconds()/sent.Seconds(), rows, evalTook.Round(time.Millisecond))

@@ -97,6 +97,16 @@ func TestPagesFitTheWindowAtEachSize(t *testing.T) {
 					if small != "" {
 						t.Errorf("text smaller than 12px: %s", small)
 					}
+					// Nothing clipped away: every trigger line of a request
+					// lies inside its row (four triggers, at any width).
+					clipped := eval[string](t, b, "clipped triggers", `[...document.querySelectorAll('[data-testid="trigger-row"]')].filter(e => {
+							const row = e.closest('[data-testid="request-row"]'); if (!row) return false;
+							const r = e.getBoundingClientRect(), o = row.getBoundingClientRect();
+							return r.bottom > o.bottom + 1 || r.top < o.top - 1;
+						}).slice(0, 3).map(e => e.dataset.trigger).join(', ')`)
+					if clipped != "" {
+						t.Errorf("trigger lines outside their request's row (clipped): %s", clipped)
+					}
 				})
 			}
 		})

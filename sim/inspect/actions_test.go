@@ -170,4 +170,8 @@ func TestStaleStripeReasonInTheList(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `data-verified="no" data-f="verifiedText">Stripe-Signature: timestamp too old by 5m12s: older than 5m0s<`) {
 		t.Errorf("the list does not say the signature is 312 s too old:\n%s", w.Body)
 	}
+	detail := get(inspect.Handler(inspect.Config{Store: s}), "/_hooklab/requests/1", nil).Body.String()
+	if !strings.Contains(detail, "skew 5m12s (received minus signed)") {
+		t.Errorf("the detail page does not give the skew:\n%s", detail)
+	}
 }

@@ -427,7 +427,7 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request) {
 	}{page: page{Title: h.cfg.Title, Nav: "requests", Listen: h.cfg.Specs == nil}, E: e, Row: row, Headers: hdrs, JSON: isJSON, Lines: lines,
 		Text: text, Hex: hexDump, Triggers: trig, Respond: respond, RespondF: respondFilter(respond), Curl: visible(curlCommand(&e, h.cfg.Target)),
 		CanReply: e.Source == "ingress" && !e.Truncated && h.cfg.Target != "" && t.Endpoint != "",
-		Verify:   t.Verification, SigValue: t.Header.Get(t.Verification.Header)})
+		Verify:   t.Verification, SigValue: t.Header.Get(t.Verification.Header), Skew: skewText(t.Verification.Skew)})
 }
 
 func respondFilter(r *sim.RespondWithTrace) string {
