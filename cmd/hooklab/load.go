@@ -227,6 +227,7 @@ func newLoadCmd() *command {
 				opts = append(opts, load.KeepRequests(true))
 			}
 			attacker := load.NewAttacker(opts...)
+			defer load.TuneGC()()
 			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}
 
 			sinkURL := ""

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +28,28 @@ const (
 	// triggered ids; the rest is read and discarded.
 	DefaultMaxBody = 64 << 10
 )
+
+// LoadGCPercent is the garbage collector's target that TuneGC sets: the
+// heap may grow by 400% of the live heap between collections (Go's
+// default is 100%).
+const LoadGCPercent = 400
+
+// TuneGC sets the garbage collector's target percentage
+// (runtime/debug.SetGCPercent) to LoadGCPercent, unless the GOGC
+// environment variable is set, and returns a function that restores the
+// previous target. A load generator allocates a few KiB per request, all
+// of it short-lived, over a small live heap (tens of MiB: histograms,
+// series, buffers), so collecting less often costs little memory and
+// leaves more CPU for sending, which matters most on a machine shared
+// with the target. It changes a process-wide setting: call it from a
+// program's main path, not from a library.
+func TuneGC() (restore func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(LoadGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
 
 // An Attacker sends requests on a schedule (open loop: Pacer) or as fast
 // as Workers can (closed loop), and reports each as a Result. Create it
