@@ -27,6 +27,9 @@ const (
 	// DefaultMaxBody is how much of an answer is read to find the
 	// triggered ids; the rest is read and discarded.
 	DefaultMaxBody = 64 << 10
+	// MaxFailureBody is how much of a failure answer's body a Result
+	// keeps (Result.Body).
+	MaxFailureBody = 512
 )
 
 // LoadGCPercent is the garbage collector's target that TuneGC sets: the
@@ -307,6 +310,9 @@ func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
 	if err != nil {
 		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
 		return
+	}
+	if n > 0 && !r.OK() {
+		r.Body = append([]byte(nil), buf[:min(n, MaxFailureBody)]...)
 	}
 	if n > 0 && r.OK() {
 		if t := gjson.GetBytes(buf[:n], "triggered"); t.IsArray() {

@@ -732,13 +732,15 @@ func TestAttackReadsAnswer(t *testing.T) {
 		status        int
 		body          string
 		wantTriggered []string
+		wantBody      string
 	}{
-		{"TriggeredIDs", 200, `{"ok":true,"triggered":["a","b"]}`, []string{"a", "b"}},
-		{"TriggeredNone", 202, `{"triggered":[]}`, []string{}},
-		{"NoTriggeredField", 200, `{"ok":true}`, nil},
-		{"Non2xxIgnoresTriggered", 500, `{"triggered":["a"]}`, nil},
-		{"NotJSON", 200, `hello`, nil},
-		{"LongAnswerCountedInFull", 200, `{"triggered":["a"],"pad":"` + big + `"}`, []string{"a"}},
+		{"TriggeredIDs", 200, `{"ok":true,"triggered":["a","b"]}`, []string{"a", "b"}, ""},
+		{"TriggeredNone", 202, `{"triggered":[]}`, []string{}, ""},
+		{"NoTriggeredField", 200, `{"ok":true}`, nil, ""},
+		{"Non2xxIgnoresTriggered", 500, `{"triggered":["a"]}`, nil, `{"triggered":["a"]}`},
+		{"NotJSON", 200, `hello`, nil, ""},
+		{"LongAnswerCountedInFull", 200, `{"triggered":["a"],"pad":"` + big + `"}`, []string{"a"}, ""},
+		{"FailureBodyKeptUpTo512Bytes", 401, `{"error":"` + big + `"}`, nil, (`{"error":"` + big)[:load.MaxFailureBody]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -753,6 +755,7 @@ func TestAttackReadsAnswer(t *testing.T) {
 			r := rs[0]
 			assert.Equal(t, tt.status, r.Status, "Status")
 			assert.Equal(t, tt.wantTriggered, r.Triggered, "Triggered")
+			assert.Equal(t, tt.wantBody, string(r.Body), "Body")
 			assert.Equal(t, int64(len(tt.body)), r.BytesIn, "BytesIn")
 			assert.Equal(t, int64(len(`{"seq":0}`)), r.BytesOut, "BytesOut")
 		})

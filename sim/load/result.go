@@ -31,6 +31,10 @@ type Result struct {
 	Error     string `json:"error,omitempty"`
 	BytesOut  int64  `json:"bytes_out"`
 	BytesIn   int64  `json:"bytes_in"`
+	// Body holds the first MaxFailureBody bytes of the response body of
+	// an answer that is not 2xx, so a report can show why requests failed;
+	// nil for a 2xx answer.
+	Body []byte `json:"body,omitempty"`
 	// Dropped reports a slot that was not sent: max in flight was reached.
 	Dropped bool `json:"dropped,omitempty"`
 	// Triggered lists the trigger ids the answer named (the reference
