@@ -131,9 +131,9 @@ type Options struct {
 	WriteBuffer int
 }
 
-// idleProbe is how long a connection may stay idle before Do checks
-// that the server has not closed it.
-const idleProbe = time.Second
+// defaultIdleProbe is how long a connection may stay idle before Do
+// checks that the server has not closed it.
+const defaultIdleProbe = time.Second
 
 // A Conn sends requests over one keep-alive connection, dialling again
 // when it has none, when the target changes or when the server closed
@@ -150,6 +150,8 @@ type Conn struct {
 	reused  bool
 	lastUse time.Time
 	keys    []string
+	// idleProbe: see defaultIdleProbe; tests set it.
+	idleProbe time.Duration
 }
 
 // NewConn returns a Conn with opts; it dials on its first Do.
@@ -160,7 +162,7 @@ func NewConn(opts Options) *Conn {
 	if opts.WriteBuffer <= 0 {
 		opts.WriteBuffer = 64 << 10
 	}
-	c := &Conn{opts: opts}
+	c := &Conn{opts: opts, idleProbe: defaultIdleProbe}
 	c.bw = bufio.NewWriterSize(&c.cw, opts.WriteBuffer)
 	c.br = bufio.NewReaderSize(nil, 16<<10)
 	return c
@@ -247,13 +249,13 @@ func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 }
 
 // alive reports whether an idle connection is still open: after
-// idleProbe it peeks for the server's close, waiting at most a
+// c.idleProbe it peeks for the server's close, waiting at most a
 // millisecond.
 func (c *Conn) alive() bool {
 	if c.br.Buffered() > 0 {
 		return false // bytes nobody asked for: the connection is out of step
 	}
-	if time.Since(c.lastUse) < idleProbe {
+	if time.Since(c.lastUse) < c.idleProbe {
 		return true
 	}
 	if c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
