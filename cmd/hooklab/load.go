@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -219,7 +218,7 @@ func newLoadCmd() *command {
 
 			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN), load.WithChaos(ch)}
 			if timeout.set {
-				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
+				opts = append(opts, load.Timeout(timeout.d))
 			}
 			if *out != "" {
 				// --out keeps each request, so that hooklab replay can send it again.
@@ -369,18 +368,6 @@ func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset s
 		return nil, none, nil, usageErrorf("%v", withNotes(err, notes))
 	}
 	return src, scheme, keys, nil
-}
-
-func loadClient(timeout time.Duration, conns int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conns, conns
-	tr.WriteBufferSize = 64 << 10
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // parseShard reads "i/n" (i from 1) as the attacker's 0-based shard.
