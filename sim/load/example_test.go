@@ -75,7 +75,8 @@ func ExampleRun() {
 
 // ExampleMergeReports runs one schedule as two shards (as two machines
 // would with --shard 1/2 and --shard 2/2), writes each report as JSON,
-// reads them back as `hooklab load merge` does and merges them.
+// reads them back as `hooklab load merge` does and merges them. The
+// shards share a run id; merging a shard twice is refused.
 func ExampleMergeReports() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
@@ -90,6 +91,9 @@ func ExampleMergeReports() {
 			Pacer:    load.Constant{Rate: 100}, // the whole schedule: 100/s
 			Duration: 200 * time.Millisecond,   // 20 slots, 10 per shard
 			Attacker: load.NewAttacker(load.Shard(i, 2)),
+			RunID:    "example-run", // the same on every shard
+			Rate:     "100/s",
+			Target:   srv.URL,
 		})
 		if err != nil {
 			log.Fatal(err)
@@ -105,11 +109,18 @@ func ExampleMergeReports() {
 		fmt.Printf("shard %d: %d requests at %g/s requested\n", i+1, r.Requests, r.RateRequested)
 		shards = append(shards, r)
 	}
-	all := load.MergeReports(shards...)
+	if _, err := load.MergeReports(shards[0], shards[0]); err != nil {
+		fmt.Println("refused:", err)
+	}
+	all, err := load.MergeReports(shards...)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("merged: %d requests at %g/s requested, %d shards, success ratio %g, latency samples %d\n",
 		all.Requests, all.RateRequested, all.Shards, all.SuccessRatio, all.Latency.Count)
 	// Output:
 	// shard 1: 10 requests at 50/s requested
 	// shard 2: 10 requests at 50/s requested
+	// refused: shard-1.json and shard-1.json are both shard 1/2: the same shard twice
 	// merged: 20 requests at 100/s requested, 2 shards, success ratio 1, latency samples 20
 }

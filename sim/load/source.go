@@ -68,6 +68,12 @@ type fixtureSource struct {
 	run    string
 }
 
+// Origin implements Originer.
+func (s *fixtureSource) Origin() string { return FixtureOrigin(s.f.Name, s.seed) }
+
+// Origin implements Originer.
+func (s *bodySource) Origin() string { return s.origin }
+
 func (s *fixtureSource) options(seq uint64) []fixtures.Option {
 	return append([]fixtures.Option{fixtures.Seed(s.seed + int64(seq))}, s.opts...)
 }
@@ -111,7 +117,8 @@ func BodySource(scheme signer.Scheme, keys signer.KeySet, method, target string,
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", "hooklab-load")
 	}
-	return &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID()}, nil
+	return &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID(),
+		origin: BodyOrigin(scheme.Name, body)}, nil
 }
 
 type bodySource struct {
@@ -120,6 +127,7 @@ type bodySource struct {
 	header         http.Header
 	body           []byte
 	run            string
+	origin         string
 }
 
 func (s *bodySource) payload(seq uint64) (signer.Payload, error) {
