@@ -110,6 +110,9 @@ func runReport(std *stdio, fs *flag.FlagSet, f *reportFlags, args []string) erro
 		}
 		title = fmt.Sprintf("hooklab report: %d merged reports", len(reps))
 	}
+	if rep.RunID != "" {
+		title += " (run " + rep.RunID + ")"
+	}
 	if err := writeLoadReports(std, rep, asJSON, plot); err != nil {
 		return err
 	}

@@ -133,6 +133,10 @@ type ShardSet struct {
 	Count   int   `json:"count"`
 	Indexes []int `json:"indexes"`
 	Missing []int `json:"missing,omitempty"`
+	// StartSpreadMS is how far apart the shards' schedules started
+	// (their PlannedStart), in milliseconds: shards that start apart
+	// send the merged schedule stretched by that much.
+	StartSpreadMS float64 `json:"start_spread_ms"`
 }
 
 // planInfo describes p for its report.
@@ -204,6 +208,9 @@ func (r *Report) validateIdentity() error {
 		return fmt.Errorf("shard %d of %d: want 1 <= index <= count <= %d", s.Index, s.Count, MaxShards)
 	}
 	if m := r.Merged; m != nil {
+		if !(m.StartSpreadMS >= 0 && m.StartSpreadMS <= 1e12) {
+			return fmt.Errorf("merged: start_spread_ms %g out of range", m.StartSpreadMS)
+		}
 		if m.Count < 1 || m.Count > MaxShards || len(m.Indexes) == 0 || len(m.Indexes)+len(m.Missing) != m.Count {
 			return fmt.Errorf("merged: %d shards and %d missing of %d, want them to make up 1 to %d", len(m.Indexes), len(m.Missing), m.Count, MaxShards)
 		}

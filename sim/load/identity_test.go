@@ -115,7 +115,7 @@ func TestMergeReportsPartialSaysWhatIsMissing(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, got.WriteText(&b))
 	assert.Contains(t, b.String(), "Partial: shard 2 of 3 missing; the report covers the others only.\n")
-	assert.Contains(t, b.String(), "Run           [id, shards merged]                run-1, 1 3 of 3\n")
+	assert.Contains(t, b.String(), "Run           [id, shards merged, start spread]  run-1, 1 3 of 3, 0s\n")
 
 	// Complete, --partial changes nothing.
 	all, err := load.MergeReportsWith(load.MergeOptions{Partial: true}, threeShards()...)
@@ -155,6 +155,28 @@ func TestMergeReportsOfAPartialMergeAndTheRest(t *testing.T) {
 	assert.Equal(t, whole.Latency, got.Latency)
 	assert.False(t, got.Partial)
 	assert.Equal(t, []int{1, 2, 3}, got.Merged.Indexes)
+}
+
+// The merged report says how far apart the shards' schedules started.
+func TestMergeReportsStartSpread(t *testing.T) {
+	t.Parallel()
+	s := threeShards()
+	s[0].PlannedStart, s[1].PlannedStart, s[2].PlannedStart = base.Add(10*time.Millisecond), base.Add(40*time.Millisecond), base
+	got := mustMerge(t, s...)
+	assert.Equal(t, 40.0, got.Merged.StartSpreadMS)
+	assert.Equal(t, base, got.PlannedStart, "the earliest")
+
+	s = threeShards()
+	s[0].PlannedStart, s[1].PlannedStart, s[2].PlannedStart = base.Add(10*time.Millisecond), base.Add(40*time.Millisecond), base.Add(25*time.Millisecond)
+	part, err := load.MergeReportsWith(load.MergeOptions{Partial: true}, s[0], s[2])
+	require.NoError(t, err)
+	assert.Equal(t, 15.0, part.Merged.StartSpreadMS)
+	part.Name = "part.json"
+	got = mustMerge(t, part, s[1])
+	assert.Equal(t, 30.0, got.Merged.StartSpreadMS, "a merge's spread counts")
+	var b strings.Builder
+	require.NoError(t, got.WriteText(&b))
+	assert.Contains(t, b.String(), "Run           [id, shards merged, start spread]  run-1, 1 2 3 of 3, 30ms\n")
 }
 
 func TestCheckRunID(t *testing.T) {

@@ -192,7 +192,7 @@ func MergeReportsWith(opt MergeOptions, rs ...*Report) (*Report, error) {
 	m.Shards = 0
 	var d *DeliveryMetrics
 	interrupted := false
-	var planned time.Time
+	var planned, last time.Time
 	for _, r := range rs {
 		m.Merge(r.Raw.Metrics)
 		if r.Raw.Deliveries != nil {
@@ -203,6 +203,13 @@ func MergeReportsWith(opt MergeOptions, rs ...*Report) (*Report, error) {
 		}
 		interrupted = interrupted || r.Interrupted
 		planned = earliest(planned, r.PlannedStart)
+		end := r.PlannedStart
+		if r.Merged != nil {
+			end = end.Add(time.Duration(r.Merged.StartSpreadMS * float64(time.Millisecond)))
+		}
+		if end.After(last) {
+			last = end
+		}
 	}
 	// The plan's rate, not the sum of the shards' shares (which need not
 	// add up to it exactly); a report without a plan has only its share.
@@ -218,6 +225,9 @@ func MergeReportsWith(opt MergeOptions, rs ...*Report) (*Report, error) {
 	out.Interrupted = interrupted
 	out.RunID, out.Plan, out.PlannedStart = rs[0].RunID, rs[0].Plan, planned
 	out.Merged = &ShardSet{Count: count, Indexes: indexes, Missing: missing}
+	if !planned.IsZero() {
+		out.Merged.StartSpreadMS = float64(last.Sub(planned)) / float64(time.Millisecond)
+	}
 	out.Partial = len(missing) > 0
 	return out, nil
 }
@@ -274,7 +284,8 @@ func identityText(b *strings.Builder, r *Report) {
 		case r.Shard != nil:
 			fmt.Fprintf(b, "Run           [id, shard]                        %s, %d/%d\n", r.RunID, r.Shard.Index, r.Shard.Count)
 		case r.Merged != nil:
-			fmt.Fprintf(b, "Run           [id, shards merged]                %s, %s of %d\n", r.RunID, intsText(r.Merged.Indexes), r.Merged.Count)
+			fmt.Fprintf(b, "Run           [id, shards merged, start spread]  %s, %s of %d, %s\n", r.RunID, intsText(r.Merged.Indexes), r.Merged.Count,
+				time.Duration(r.Merged.StartSpreadMS*float64(time.Millisecond)).Round(time.Microsecond))
 		default:
 			fmt.Fprintf(b, "Run           [id]                               %s\n", r.RunID)
 		}
