@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,5 +123,21 @@ func TestReportWriteTextEscapesFailureBodies(t *testing.T) {
 		if c < 0x20 && c != '\n' {
 			t.Fatalf("a control character %q in the text report:\n%s", c, b.String())
 		}
+	}
+}
+
+// BenchmarkMetricsAddFailure accounts one 401 answer with a body, which
+// Failures compares with the samples kept: compare with
+// BenchmarkMetricsAdd (a 2xx answer).
+func BenchmarkMetricsAddFailure(b *testing.B) {
+	m := load.NewMetrics()
+	t0 := time.Now()
+	body := []byte(`{"error":"signature verification failed","reason":"signer: github: X-Hub-Signature-256: no matching signature"}` + "\n")
+	m.Add(&load.Result{Status: 401, Intended: t0, Sent: t0, Body: []byte("another body")})
+	r := &load.Result{Status: 401, Intended: t0, Sent: t0, Latency: time.Millisecond, Uncorrected: time.Millisecond, BytesIn: 30, BytesOut: 70, Body: body}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Intended = t0.Add(time.Duration(i) * time.Microsecond)
+		m.Add(r)
 	}
 }

@@ -140,7 +140,8 @@ func (m *Metrics) Add(r *Result) {
 	if end := r.Sent.Add(r.Uncorrected); end.After(m.End) {
 		m.End = end
 	}
-	m.StatusCodes[strconv.Itoa(r.Status)]++
+	code := strconv.Itoa(r.Status)
+	m.StatusCodes[code]++
 	m.BytesIn += uint64(max(r.BytesIn, 0))
 	m.BytesOut += uint64(max(r.BytesOut, 0))
 	switch {
@@ -155,7 +156,7 @@ func (m *Metrics) Add(r *Result) {
 		if m.Failures == nil {
 			m.Failures = Failures{}
 		}
-		m.Failures.add(strconv.Itoa(r.Status), r.Body[:min(len(r.Body), MaxFailureBody)], 1)
+		m.Failures.add(code, r.Body[:min(len(r.Body), MaxFailureBody)], 1)
 	}
 	if r.Status == 0 {
 		// No answer: no latency to record (it would be the timeout's).
