@@ -110,7 +110,7 @@ type PlanInfo struct {
 	Target string `json:"target,omitempty"`
 }
 
-// field returns the plan's fields by JSON name, in order, as text.
+// fields returns the plan's fields by JSON name, in order, as text.
 func (p *PlanInfo) fields() [][2]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	return [][2]string{
