@@ -69,6 +69,12 @@ type fixtureSource struct {
 	run    string
 }
 
+// Origin implements Originer.
+func (s *fixtureSource) Origin() string { return FixtureOrigin(s.f.Name, s.seed) }
+
+// Origin implements Originer.
+func (s *bodySource) Origin() string { return s.origin }
+
 func (s *fixtureSource) options(seq uint64) []fixtures.Option {
 	return append([]fixtures.Option{fixtures.Seed(s.seed + int64(seq))}, s.opts...)
 }
@@ -112,7 +118,8 @@ func BodySource(scheme signer.Scheme, keys signer.KeySet, method, target string,
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", "hooklab-load")
 	}
-	s := &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID()}
+	s := &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID(),
+		origin: BodyOrigin(scheme.Name, body)}
 	// The attacker's own client takes the target parsed once (wire); a
 	// bad URL is reported by each request, as Request reports it.
 	s.wt, s.wtErr = h1.ParseTarget(target)
@@ -125,6 +132,7 @@ type bodySource struct {
 	header         http.Header
 	body           []byte
 	run            string
+	origin         string
 	wt             h1.Target
 	wtErr          error
 }
