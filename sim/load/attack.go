@@ -65,6 +65,10 @@ type Attacker struct {
 	stopOnce sync.Once
 	stopped  atomic.Bool
 	inflight atomic.Int64
+	// Run's hooks (run.go): the schedule's anchor, and Abort's context.
+	anchor   time.Time
+	abortCtx context.Context
+	abortFn  context.CancelFunc
 }
 
 // An Option changes how an Attacker works. Options take values; when the
@@ -135,6 +139,7 @@ func NewAttacker(opts ...Option) *Attacker {
 	}
 	a := &Attacker{options: o, stop: make(chan struct{})}
 	a.stopCtx, a.cancel = context.WithCancel(context.Background())
+	a.abortCtx, a.abortFn = context.WithCancel(context.Background())
 	if a.client == nil {
 		conns := max(a.maxInFlight, a.workers)
 		tr := &http.Transport{
@@ -195,7 +200,7 @@ func (a *Attacker) openLoop(ctx context.Context, src Source, p Pacer, d time.Dur
 	sem := make(chan struct{}, a.maxInFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	start := time.Now()
+	start := a.scheduleStart()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var prev time.Duration
@@ -266,8 +271,8 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 	a.inflight.Add(1)
 	defer a.inflight.Add(-1)
 	// In-flight requests finish after Stop and after ctx is done: only the
-	// client timeout ends a request in flight.
-	req, err := src.Request(context.WithoutCancel(ctx), slot)
+	// client timeout or Abort ends a request in flight.
+	req, err := src.Request(a.abortCtx, slot)
 	if err != nil {
 		r.Sent = time.Now()
 		r.ErrorKind, r.Error = ErrBuild, err.Error()
@@ -290,7 +295,7 @@ func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
 	}
 	r.BytesOut = max(req.ContentLength, 0)
 	r.Sent = time.Now()
-	resp, err := a.client.Do(req)
+	resp, err := a.client.Do(a.abortable(req))
 	if err != nil {
 		end := time.Now()
 		r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)

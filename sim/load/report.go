@@ -49,6 +49,9 @@ type Report struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	Shards      int  `json:"shards"`
 	Raw         Raw  `json:"raw"`
+
+	// RunEdges: the start barrier and the warnings (run.go).
+	RunEdges
 }
 
 // Raw is what a Report is computed from.
@@ -147,7 +150,9 @@ func MergeReports(rs ...*Report) *Report {
 	var d *DeliveryMetrics
 	requested := 0.0
 	interrupted := false
-	for _, r := range rs {
+	var edges RunEdges
+	for i, r := range rs {
+		edges.mergeEdges(i, r.RunEdges)
 		m.Merge(r.Raw.Metrics)
 		if r.Raw.Deliveries != nil {
 			if d == nil {
@@ -160,6 +165,7 @@ func MergeReports(rs ...*Report) *Report {
 	}
 	out := NewReport(m, d, requested)
 	out.Interrupted = interrupted
+	out.RunEdges = edges
 	return out
 }
 
@@ -169,6 +175,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		b.WriteString("Interrupted: the report covers the requests sent before the stop.\n")
 	}
+	r.RunEdges.writeText(&b)
 	fmt.Fprintf(&b, "Requests      [total, rate requested, rate achieved, throughput]  %d, %.2f/s, %.2f/s, %.2f/s\n",
 		r.Requests, r.RateRequested, r.RateAchieved, r.Throughput)
 	fmt.Fprintf(&b, "Duration      [sending]                                          %s\n", time.Duration(r.DurationS*float64(time.Second)).Round(time.Millisecond))
