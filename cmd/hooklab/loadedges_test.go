@@ -12,7 +12,8 @@ import (
 
 // rfc3339 puts the wall clock's time, plus an optional offset (a Go
 // duration, such as 3s or -1s), in an environment variable as an RFC 3339
-// time to the millisecond: a start barrier for --start-at.
+// time to the millisecond, written as Go writes a time in JSON (trailing
+// zeros of the fraction dropped): a start barrier for --start-at.
 //
 //	rfc3339 T 3s
 func rfc3339(ts *testscript.TestScript, neg bool, args []string) {
@@ -25,7 +26,7 @@ func rfc3339(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		off = d
 	}
-	ts.Setenv(args[0], time.Now().Add(off).UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00"))
+	ts.Setenv(args[0], time.Now().Add(off).UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano))
 }
 
 // slowserver puts in $NAME the URL (http://127.0.0.1:PORT, no path) of a
