@@ -329,9 +329,10 @@ func newLoadCmd() *command {
 				attacker.Abort()
 			}()
 
-			if !startAt.IsZero() {
-				fmt.Fprintf(std.stderr, "hooklab load: waiting for the start at %s (in %s)\n",
-					startAt.UTC().Format(time.RFC3339Nano), time.Until(startAt).Round(time.Millisecond))
+			if wait := time.Until(startAt); wait > 0 && !startAt.IsZero() {
+				fmt.Fprintf(std.stderr, "hooklab load: waiting for the start at %s (in %s)\n", startAt.UTC().Format(time.RFC3339Nano), wait.Round(time.Millisecond))
+			} else if !startAt.IsZero() {
+				fmt.Fprintf(std.stderr, "hooklab load: the start at %s was %s ago: sending the slots already due at once\n", startAt.UTC().Format(time.RFC3339Nano), (-wait).Round(time.Millisecond))
 			}
 			rep, runErr := load.Run(context.Background(), plan)
 			close(runDone)
