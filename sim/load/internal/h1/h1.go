@@ -19,9 +19,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
-	"strconv"
 	"time"
 )
 
