@@ -147,6 +147,7 @@ func BenchmarkMatchPullRequestLookupFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m := v.(map[string]any)
 		action, _ := m["action"].(string)
