@@ -12,7 +12,8 @@ package matcher
 type dkind uint8
 
 const (
-	dString     dkind = iota // one string: ===
+	dGeneric    dkind = iota // the generic matchEntry (an entry kind the plan does not know)
+	dString                  // one string: ===
 	dStrings                 // a few strings: one of them
 	dStringSet               // many strings: a set
 	dBool                    // booleans: allow[false], allow[true]
@@ -21,7 +22,7 @@ const (
 	dEndsWith                // one $endsWith
 	dExists                  // one $exists: whether the value is defined
 	dNested                  // a nested filter
-	dEntry                   // anything else: the entry's own code
+	dContent                 // other content filters
 )
 
 // stringSetMin is the list length from which a map beats comparing each
@@ -42,7 +43,7 @@ type dcheck struct {
 	strs   []string
 	set    map[string]struct{}
 	nested *dnode
-	e      *entry // the compiled entry: what the check stands for, and the general path
+	e      *entry // the compiled entry, for the general path
 }
 
 // planDecoded builds n's plan. Trigger.dev's eventFilterMatches is an AND
@@ -65,7 +66,7 @@ func planDecoded(n *node) *dnode {
 }
 
 func planCheck(e *entry) dcheck {
-	c := dcheck{key: e.key, kind: dEntry, e: e}
+	c := dcheck{key: e.key, e: e}
 	switch e.kind {
 	case eStrings:
 		switch {
@@ -84,6 +85,7 @@ func planCheck(e *entry) dcheck {
 	case eNumbers:
 		c.kind = dNumbers
 	case eContent:
+		c.kind = dContent
 		if len(e.ops) != 1 {
 			break
 		}
@@ -158,8 +160,12 @@ func (d *dnode) match(m map[string]any) bool {
 			} else if !matchEntry(c.e, dval{v: x, defined: defined}, nil, "") {
 				return false
 			}
+		case dContent:
+			if !matchDecodedContent(c.e, x, defined) {
+				return false
+			}
 		default:
-			if !matchDecodedEntry(c.e, x, defined) {
+			if !matchEntry(c.e, dval{v: x, defined: defined}, nil, "") {
 				return false
 			}
 		}
