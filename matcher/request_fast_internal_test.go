@@ -88,3 +88,30 @@ func TestRequestFilterMatchAgreesWithExplain(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFetchHeaderIsTheFetchRecordsValue checks fetchHeader against
+// fetchHeaders for header maps built from arbitrary names and values.
+func FuzzFetchHeaderIsTheFetchRecordsValue(f *testing.F) {
+	f.Add("X-Event", "push", "x-event", "b", "x-event")
+	f.Add("Set-Cookie", "a=1", "Set-Cookie", "b=2", "set-cookie")
+	f.Add("X-\xc3\x84", " v ", "Accept", "", "accept")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, name string) {
+		h := http.Header{}
+		h[k1] = append(h[k1], v1)
+		h[k2] = append(h[k2], v2)
+		got, ok := fetchHeader(h, name)
+		if !ok {
+			return
+		}
+		want, defined := fetchHeaders(h)[name]
+		if !defined {
+			if got.kind() != kUndefined {
+				t.Fatalf("fetchHeader(%q, %q) = %q, the record has no entry", h, name, got.str())
+			}
+			return
+		}
+		if got.kind() != kString || got.str() != want {
+			t.Fatalf("fetchHeader(%q, %q) = %q, the record has %q", h, name, got.str(), want)
+		}
+	})
+}
