@@ -65,6 +65,11 @@ func (s *lateSweep) expect(x *exchange, r *response, want map[string]int, seen i
 func (e *env) index() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.indexLocked()
+}
+
+// indexLocked is index with e.mu held.
+func (e *env) indexLocked() {
 	for _, d := range e.sink.From(e.seen) {
 		e.seen++
 		e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
