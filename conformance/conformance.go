@@ -336,7 +336,7 @@ func RunT(t T, target Target, opts ...Option) {
 			continue
 		}
 		groups.Add(1)
-		go func() {
+		run := func() {
 			defer groups.Done()
 			t.Run(g, func(t T) {
 				var wg sync.WaitGroup
@@ -352,7 +352,12 @@ func RunT(t T, target Target, opts ...Option) {
 				}
 				wg.Wait()
 			})
-		}()
+		}
+		if parallel == 1 {
+			run() // one case at a time, in suite order
+		} else {
+			go run()
+		}
 	}
 	groups.Wait()
 	e.sweepLate(t, e.rules.verifyInRun)
