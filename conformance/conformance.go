@@ -23,9 +23,9 @@ const (
 	// deliveries of a request, however often new ones come (see Quiet).
 	DefaultDeliveryWait = 5 * time.Second
 	// DefaultQuiet is how long a case keeps waiting for expected
-	// deliveries that have not come when none of its requests' deliveries
-	// came for that long (see Quiet).
-	DefaultQuiet = 500 * time.Millisecond
+	// deliveries that have not come when the sink received no delivery,
+	// to any case, for that long (see Quiet).
+	DefaultQuiet = time.Second
 	// DefaultSettle is how long a case keeps listening, once it is over,
 	// after the newest answer or delivery of the requests it checked, to
 	// catch extra deliveries itself; later ones are the sweep's (see
@@ -118,7 +118,8 @@ func DeliveryWait(d time.Duration) Option { return func(o *options) { o.delivery
 func Settle(d time.Duration) Option { return func(o *options) { o.settle = d } }
 
 // Quiet sets how long a case keeps waiting for expected deliveries that
-// have not come since the newest answer or delivery of its requests: a
+// have not come, once the sink received no delivery (to any case) for
+// that long since the newest answer of its requests: a
 // case returns as soon as its expected deliveries arrived, and gives up
 // on missing ones after the quiet period (at most DeliveryWait), so a
 // target that delivers less than it should costs the quiet period per
@@ -168,6 +169,9 @@ type env struct {
 	mu   sync.Mutex
 	seen int                       // sink deliveries indexed so far
 	byID map[string][]sim.Delivery // by request id
+	// lastAt is when the sink received the newest delivery indexed, to
+	// anyone: a target still delivering is not quiet.
+	lastAt time.Time
 
 	late lateSweep // what cases said of their requests' deliveries, swept at the end
 
@@ -208,9 +212,10 @@ func (e *env) close() {
 
 // deliveries waits until total deliveries for the request ids have
 // arrived, then for settle more, and returns them by request id. It
-// stops waiting for missing ones when none of them came for the quiet
-// period (counted from the newest answer among ids, or the newest of
-// their deliveries, whichever is later) or when ctx is done: a case that
+// stops waiting for missing ones when the sink received no delivery, to
+// any case, for the quiet period (counted from the newest answer among
+// ids, or the sink's newest delivery, whichever is later) or when ctx is
+// done: a case that
 // expects more deliveries than the target makes does not wait a fixed
 // time, and the sweep at the end of the run still sees any that come
 // later. It wakes on the sink's news, not on a timer.
@@ -228,6 +233,9 @@ func (e *env) deliveries(ctx context.Context, ids map[string]*response, total in
 		out := map[string][]sim.Delivery{}
 		n := 0
 		newest := answered
+		if e.lastAt.After(newest) {
+			newest = e.lastAt
+		}
 		for id := range ids {
 			if ds := e.byID[id]; len(ds) > 0 {
 				out[id] = append([]sim.Delivery(nil), ds...)

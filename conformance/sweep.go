@@ -73,6 +73,9 @@ func (e *env) indexLocked() {
 	for _, d := range e.sink.From(e.seen) {
 		e.seen++
 		e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
+		if d.RecordedAt.After(e.lastAt) {
+			e.lastAt = d.RecordedAt
+		}
 	}
 }
 
