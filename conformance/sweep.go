@@ -65,9 +65,17 @@ func (s *lateSweep) expect(x *exchange, r *response, want map[string]int, seen i
 func (e *env) index() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.indexLocked()
+}
+
+// indexLocked is index with e.mu held.
+func (e *env) indexLocked() {
 	for _, d := range e.sink.From(e.seen) {
 		e.seen++
 		e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
+		if d.RecordedAt.After(e.lastAt) {
+			e.lastAt = d.RecordedAt
+		}
 	}
 }
 
