@@ -75,8 +75,10 @@ func (x *exchange) awaitDeliveries(rs []*response, want map[string]int, total in
 
 // settlePending judges the case's pending checks again once the settle
 // time has passed since the newest answer or delivery of their requests
-// (less if the case's context ends), on every delivery of their requests
-// by then, and hands the requests to the sweep.
+// (less if the case's context ends), or once their endpoints' Drains
+// returned when they all have one (see Endpoint.Drain), on every
+// delivery of their requests by then, and hands the requests to the
+// sweep.
 func (x *exchange) settlePending() {
 	x.mu.Lock()
 	ps := x.pending
@@ -91,13 +93,31 @@ func (x *exchange) settlePending() {
 			all[id] = r
 		}
 	}
+	if ds := drainsOf(all); ds != nil {
+		// The target says when it has nothing left to deliver.
+		ctx, cancel := context.WithTimeout(x.ctx, x.env.opts.deliveryWait)
+		drainAll(ctx, ds)
+		cancel()
+	} else {
+		x.settle(all)
+	}
+	for _, p := range ps {
+		got := x.env.deliveries(x.ctx, p.ids, 0, 0)
+		p.judge(got, x.Errorf, x.Logf)
+		x.expectLate(p.rs, p.want, got)
+	}
+}
+
+// settle waits until the settle time has passed since the newest answer
+// or delivery of the requests of ids, or the case's context is done.
+func (x *exchange) settle(ids map[string]*response) {
 	newest := time.Time{}
-	for _, r := range all {
+	for _, r := range ids {
 		if r.at.After(newest) {
 			newest = r.at
 		}
 	}
-	for _, ds := range x.env.deliveries(x.ctx, all, 0, 0) {
+	for _, ds := range x.env.deliveries(x.ctx, ids, 0, 0) {
 		for _, d := range ds {
 			if d.RecordedAt.After(newest) {
 				newest = d.RecordedAt
@@ -111,11 +131,6 @@ func (x *exchange) settlePending() {
 		case <-x.ctx.Done():
 			t.Stop()
 		}
-	}
-	for _, p := range ps {
-		got := x.env.deliveries(x.ctx, p.ids, 0, 0)
-		p.judge(got, x.Errorf, x.Logf)
-		x.expectLate(p.rs, p.want, got)
 	}
 }
 

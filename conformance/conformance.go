@@ -218,7 +218,9 @@ func (e *env) close() {
 // done: a case that
 // expects more deliveries than the target makes does not wait a fixed
 // time, and the sweep at the end of the run still sees any that come
-// later. It wakes on the sink's news, not on a timer.
+// later. It wakes on the sink's news, not on a timer. When every
+// request's endpoint has a Drain, it waits for those instead of the
+// quiet period and the settle time (see Endpoint.Drain).
 func (e *env) deliveries(ctx context.Context, ids map[string]*response, total int, settle time.Duration) map[string][]sim.Delivery {
 	var answered time.Time
 	for _, r := range ids {
@@ -248,6 +250,15 @@ func (e *env) deliveries(ctx context.Context, ids map[string]*response, total in
 			}
 		}
 		return out, n, newest
+	}
+	if ds := drainsOf(ids); ds != nil {
+		// The target says when it has nothing left to deliver: no quiet
+		// period, no settle time.
+		if _, n, _ := collect(); n < total || settle > 0 {
+			drainAll(ctx, ds)
+		}
+		got, _, _ := collect()
+		return got
 	}
 	quiet := e.opts.quiet
 	if quiet <= 0 {
@@ -281,6 +292,41 @@ func (e *env) deliveries(ctx context.Context, ids map[string]*response, total in
 	}
 	got, _, _ := collect()
 	return got
+}
+
+// drainsOf returns the Drain of each endpoint the requests of ids went
+// to, once per endpoint, or nil when one of them has none (see
+// Endpoint.Drain).
+func drainsOf(ids map[string]*response) []func(context.Context) error {
+	var ds []func(context.Context) error
+	seen := map[*endpointState]bool{}
+	for _, r := range ids {
+		if r.ep == nil || r.ep.Drain == nil {
+			return nil
+		}
+		if !seen[r.ep] {
+			seen[r.ep] = true
+			ds = append(ds, r.ep.Drain)
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return ds
+}
+
+// drainAll calls every Drain of ds at once and waits for them all, or
+// for ctx to be done.
+func drainAll(ctx context.Context, ds []func(context.Context) error) {
+	if len(ds) == 1 {
+		ds[0](ctx)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		wg.Go(func() { d(ctx) })
+	}
+	wg.Wait()
 }
 
 // selected returns the checks the options select against target; the
