@@ -110,8 +110,17 @@ func Reference() Target { return ReferenceWith(sim.Config{}) }
 // ReferenceWith is the reference ingress built with cfg (a profile, a
 // clock, a Recorder …), each endpoint with an ingress and a loopback
 // server of its own. Its profile of expectation is cfg's profile:
-// ProfileTriggerDevV2 for sim.TriggerDevV2, else ProfileStrict.
-func ReferenceWith(cfg sim.Config) Target { return reference{cfg} }
+// ProfileTriggerDevV2 for sim.TriggerDevV2, else ProfileStrict. Without
+// cfg.Client, its ingresses post deliveries through one client, so that
+// they share the connections to the suite's sink.
+func ReferenceWith(cfg sim.Config) Target {
+	if cfg.Client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		cfg.Client = &http.Client{Transport: tr}
+	}
+	return reference{cfg}
+}
 
 // reference is the target of ReferenceWith.
 type reference struct{ cfg sim.Config }
