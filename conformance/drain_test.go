@@ -97,4 +97,3 @@ func TestSlowTimestampProbeSentAgain(t *testing.T) {
 	assert.Equal(t, conformance.StatusPass, c.Status)
 	assert.Contains(t, strings.Join(c.Log, "\n"), "past the 1s margin: sent again", "the slow probe's note")
 }
-
