@@ -35,11 +35,18 @@ const (
 	// app, whose cases share the app's endpoints.
 	DefaultParallel = 4
 	// DefaultParallelEndpoints is how many cases run at once against a
-	// target that makes an endpoint per case (the reference, HTTPTarget,
-	// HandlerTarget): cases share nothing but the sink, where each one
-	// awaits the deliveries of its own request ids.
+	// target that makes an endpoint per case (HTTPTarget, HandlerTarget;
+	// not the reference, see Parallel): cases share nothing but the sink,
+	// where each one awaits the deliveries of its own request ids.
 	DefaultParallelEndpoints = 16
 )
+
+// inProcessParallel is how many cases run at once against the reference
+// (Reference, ReferenceWith): twice GOMAXPROCS, at least 4. Its cases
+// wait for no quiet period (see Endpoint.Drain) but share the process's
+// CPUs with the suite, so more at once only stretches each case, towards
+// its Timeout on a loaded machine, and ends the run no sooner.
+func inProcessParallel() int { return max(2*runtime.GOMAXPROCS(0), 4) }
 
 // T is the subset of *testing.T the suite uses, so that it can run
 // outside go test (testing.TB cannot be implemented outside package
@@ -128,8 +135,8 @@ func Settle(d time.Duration) Option { return func(o *options) { o.settle = d } }
 func Quiet(d time.Duration) Option { return func(o *options) { o.quiet = d } }
 
 // Parallel sets how many cases run at once. Default DefaultParallel
-// against a declared app, DefaultParallelEndpoints against any other
-// target.
+// against a declared app, twice GOMAXPROCS (at least 4) against the
+// reference, DefaultParallelEndpoints against any other target.
 func Parallel(n int) Option { return func(o *options) { o.parallel = max(n, 1) } }
 
 // SinkAddr sets the address the delivery sink listens on, for a target
@@ -370,9 +377,13 @@ func RunT(t T, target Target, opts ...Option) {
 	checks := o.selected(target)
 	parallel := o.parallel
 	if parallel <= 0 {
-		parallel = DefaultParallelEndpoints
-		if _, ok := target.(declaredApp); ok {
+		switch target.(type) {
+		case declaredApp:
 			parallel = DefaultParallel
+		case reference:
+			parallel = inProcessParallel()
+		default:
+			parallel = DefaultParallelEndpoints
 		}
 	}
 	// One pool for the whole run: a group's slow case does not hold the
