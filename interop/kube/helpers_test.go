@@ -69,3 +69,13 @@ func ptrString[T any](p *T) string {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// containsAll reports whether s contains every one of subs.
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
