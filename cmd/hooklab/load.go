@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -21,10 +20,10 @@ import (
 
 const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --body-file F) --secret S --duration D
                     [--rate R[/s] | --rate STEPS | --rate 0 --workers N] [--max-in-flight N]
-                    [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n]
+                    [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n] [--run-id ID]
                     [--duplicate RATIO] [--reorder N] [--retry-on non-2xx [--time-scale F]] [--seed N]
                     [--ui [--ui-addr HOST:PORT] [--ui-exit]]
-       hooklab load merge [--json] [--plot FILE] REPORT.json…
+       hooklab load merge [--json] [--plot FILE] [--partial] REPORT.json…
 
 Load sends freshly signed webhooks to URL: every request is rendered from
 the fixture with its own seed (or is the body of --body-file), signed at
@@ -69,7 +68,14 @@ writes latency over time as a self-contained HTML page. Ctrl-C stops
 sending, waits for the requests in flight, and still writes every report;
 a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
 schedule from slot i, so n machines share one run; 'hooklab load merge'
-combines their --json reports into one (histograms merge exactly).
+combines their --json reports into one (histograms merge exactly). Each
+report names its run (--run-id ID, else a random id: give every shard
+of one run the same), its shard, its plan (schedule, duration, what is
+sent, the target with its userinfo and query values redacted) and its
+times; merge refuses a shard twice, shards of other runs or plans, and
+missing shards (unless --partial). The report keeps the first bodies
+of the answers that were not 2xx, 3 a status, and the text report shows
+them escaped.
 
 --ui serves the live load view while the run goes on: a web page with
 latency over time, the rate requested and achieved, status codes,
@@ -127,6 +133,7 @@ func newLoadCmd() *command {
 	out := fs.String("out", "", "stream every result to `FILE` as JSON lines")
 	plot := fs.String("plot", "", "write latency over time to `FILE` (a self-contained HTML page)")
 	shard := fs.String("shard", "", "run shard `i/n` of the schedule (i from 1)")
+	runID := fs.String("run-id", "", "name the run `ID` in its report (letters, digits, . _ : -; default a random id): the same on every shard")
 	seed := fs.Int64("seed", 1, "with -fixture: the seed of slot 0; slot k uses seed+k (and of -duplicate's and -reorder's choices)")
 	var chaos chaosFlags
 	chaos.register(fs)
@@ -162,7 +169,7 @@ func newLoadCmd() *command {
 					return usageErrorf("unexpected argument %q (the only subcommand is merge)", std.args[0])
 				}
 				if fs.NFlag() > 0 {
-					return usageErrorf("merge takes its own flags after it: hooklab load merge [--json] [--plot FILE] REPORT…")
+					return usageErrorf("merge takes its own flags after it: hooklab load merge [--json] [--plot FILE] [--partial] REPORT…")
 				}
 				return loadMerge(std, std.args[1:])
 			}
@@ -208,6 +215,12 @@ func newLoadCmd() *command {
 			if err != nil {
 				return usageErrorf("-shard: %v", err)
 			}
+			if shardN > load.MaxShards {
+				return usageErrorf("-shard: %d shards, want at most %d", shardN, load.MaxShards)
+			}
+			if err := load.CheckRunID(*runID); given["run-id"] && err != nil {
+				return usageErrorf("-run-id: %v", err)
+			}
 			src, scheme, keys, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, &overrides, *seed)
 			if err != nil {
 				return err
@@ -219,7 +232,7 @@ func newLoadCmd() *command {
 
 			opts := []load.Option{load.MaxInFlight(*maxInFlight), load.Workers(*workers), load.Shard(shardI, shardN), load.WithChaos(ch)}
 			if timeout.set {
-				opts = append(opts, load.Client(loadClient(timeout.d, max(*maxInFlight, *workers))))
+				opts = append(opts, load.Timeout(timeout.d))
 			}
 			if *out != "" {
 				// --out keeps each request, so that hooklab replay can send it again.
@@ -228,6 +241,7 @@ func newLoadCmd() *command {
 			attacker := load.NewAttacker(opts...)
 			defer load.TuneGC()()
 			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}
+			plan.RunID, plan.Rate, plan.Target = *runID, *rate, target
 
 			sinkURL := ""
 			if *sinkAddr != "" {
@@ -369,18 +383,6 @@ func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset s
 		return nil, none, nil, usageErrorf("%v", withNotes(err, notes))
 	}
 	return src, scheme, keys, nil
-}
-
-func loadClient(timeout time.Duration, conns int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conns, conns
-	tr.WriteBufferSize = 64 << 10
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // parseShard reads "i/n" (i from 1) as the attacker's 0-based shard.

@@ -13,22 +13,24 @@ import (
 	"github.com/hooklab/hooklab/sim/load/view"
 )
 
-const reportUsage = `Usage: hooklab report [--ui [--ui-addr HOST:PORT]] [--json] [--plot FILE] REPORT.json…
+const reportUsage = `Usage: hooklab report [--ui [--ui-addr HOST:PORT]] [--json] [--plot FILE] [--partial] REPORT.json…
 
 Report shows a saved load report: the --json output of hooklab load, or
 of hooklab load merge. It prints the text report (or, with --json, the
 report as one JSON object) and --plot FILE writes latency over time as a
 self-contained HTML page. Several files are merged first, as hooklab load
-merge does (shards run at the same time).
+merge does: the shards of one run, each once, all of them (or, with
+--partial, those there are).
 
 --ui serves the load view of the report, the page hooklab load --ui
 shows when its run is done, on --ui-addr (default 127.0.0.1 and a free
 port; loopback only), prints "inspector: URL" on stderr and serves until
 Ctrl-C. Flags may come before or after the files.
 
-Exit codes: 0 the report was shown (whatever its figures), 2 bad usage or
-a file that is not a load report (the error names the file, and the line
-and column of a JSON error).
+Exit codes: 0 the report was shown (whatever its figures), 2 bad usage, a
+file that is not a load report (the error names the file, and the line
+and column of a JSON error) or reports that do not merge (the error
+names the file and why).
 
 Examples:
 
@@ -43,6 +45,7 @@ func newReportCmd() *command {
 	f.uiAddr = fs.String("ui-addr", "", "with -ui: listen on `HOST:PORT`, a loopback address (default 127.0.0.1 and a free port)")
 	f.json = fs.Bool("json", false, "print the report as one JSON object")
 	f.plot = fs.String("plot", "", "write latency over time to `FILE` (a self-contained HTML page)")
+	f.partial = fs.Bool("partial", false, "when merging several reports: merge the shards there are when some are missing (the report says which)")
 	return &command{
 		name:    "report",
 		summary: "show a saved load report: text, JSON, an HTML plot, or the load view in a browser (--ui)",
@@ -59,8 +62,8 @@ func newReportCmd() *command {
 
 // reportFlags are report's flags.
 type reportFlags struct {
-	ui, json     *bool
-	uiAddr, plot *string
+	ui, json, partial *bool
+	uiAddr, plot      *string
 }
 
 // runReport is "hooklab report": fs has been parsed up to the first
@@ -95,23 +98,20 @@ func runReport(std *stdio, fs *flag.FlagSet, f *reportFlags, args []string) erro
 			return err
 		}
 	}
-	var reps []*load.Report
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		r, err := load.ReadReport(name, data)
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		reps = append(reps, r)
+	reps, err := readReports(files)
+	if err != nil {
+		return usageErrorf("%v", err)
 	}
 	rep := reps[0]
 	title := "hooklab report: " + files[0]
 	if len(reps) > 1 {
-		rep = load.MergeReports(reps...)
+		if rep, err = load.MergeReportsWith(load.MergeOptions{Partial: *f.partial}, reps...); err != nil {
+			return usageErrorf("%v", err)
+		}
 		title = fmt.Sprintf("hooklab report: %d merged reports", len(reps))
+	}
+	if rep.RunID != "" {
+		title += " (run " + rep.RunID + ")"
 	}
 	if err := writeLoadReports(std, rep, asJSON, plot); err != nil {
 		return err

@@ -3,7 +3,6 @@ package load
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
+	"github.com/hooklab/hooklab/sim/load/internal/h1"
 )
 
 // Defaults of the Attacker.
@@ -65,6 +65,9 @@ type Attacker struct {
 	stopOnce sync.Once
 	stopped  atomic.Bool
 	inflight atomic.Int64
+	// conns are the idle connections of the HTTP/1.1 client, used when
+	// no Client was given.
+	conns *connPool
 }
 
 // An Option changes how an Attacker works. Options take values; when the
@@ -73,6 +76,7 @@ type Option func(*options)
 
 type options struct {
 	client      *http.Client
+	timeout     time.Duration
 	maxInFlight int
 	workers     int
 	shard, of   uint64
@@ -108,9 +112,25 @@ func MaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = max(n
 // Default 1.
 func Workers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
 
-// Client sets the HTTP client. Default (nil): DefaultTimeout, keep-alive,
-// connections enough for the concurrency, no redirects followed.
+// Client makes the attacker send with c (net/http), for what its own
+// client does not do: HTTP/2, proxies, a custom transport. Default (nil):
+// the attacker's own HTTP/1.1 client, lean enough that its cost stays
+// small beside the target's: a keep-alive connection per request in
+// flight, the Timeout per request, no redirects followed, no
+// compression asked for. Timeout does not apply to c; c.Timeout does.
 func Client(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// Timeout bounds one request of the attacker's own client (dialling,
+// writing and reading the whole answer); values below 1 mean
+// DefaultTimeout. It does not apply to a Client given as an option.
+func Timeout(d time.Duration) Option {
+	return func(o *options) {
+		o.timeout = d
+		if d <= 0 {
+			o.timeout = DefaultTimeout
+		}
+	}
+}
 
 // Shard makes the attacker run shard i of n (from 0): every n-th slot of
 // the schedule, starting at slot i, so n machines share one schedule. Run
@@ -127,7 +147,7 @@ func Shard(i, n int) Option {
 
 // NewAttacker returns an Attacker configured by opts.
 func NewAttacker(opts ...Option) *Attacker {
-	o := options{maxInFlight: DefaultMaxInFlight, workers: 1, of: 1}
+	o := options{maxInFlight: DefaultMaxInFlight, workers: 1, of: 1, timeout: DefaultTimeout}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -136,23 +156,7 @@ func NewAttacker(opts ...Option) *Attacker {
 	a := &Attacker{options: o, stop: make(chan struct{})}
 	a.stopCtx, a.cancel = context.WithCancel(context.Background())
 	if a.client == nil {
-		conns := max(a.maxInFlight, a.workers)
-		tr := &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   true,
-			// A webhook body is written with its headers in one piece:
-			// fewer syscalls and TCP segments for the sender and target.
-			WriteBufferSize: 64 << 10,
-		}
-		a.client = &http.Client{
-			Transport:     tr,
-			Timeout:       DefaultTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		a.conns = newConnPool(max(a.maxInFlight, a.workers), h1.Options{Timeout: a.timeout})
 	}
 	return a
 }
@@ -182,6 +186,9 @@ func (a *Attacker) Attack(ctx context.Context, src Source, p Pacer, d time.Durat
 	out := make(chan *Result, 4096)
 	go func() {
 		defer close(out)
+		if a.conns != nil {
+			defer a.conns.closeIdle()
+		}
 		if p == nil {
 			a.closedLoop(ctx, src, d, out)
 		} else {
@@ -265,6 +272,17 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 	r := &Result{Seq: slot, Intended: intended}
 	a.inflight.Add(1)
 	defer a.inflight.Add(-1)
+	if ws, ok := src.(wireSource); ok && a.conns != nil {
+		w := wirePool.Get().(*wireRequest)
+		defer putWire(w)
+		if err := ws.wire(slot, w); err != nil {
+			r.Sent = time.Now()
+			r.ErrorKind, r.Error = ErrBuild, err.Error()
+			return r
+		}
+		a.send(w, r, intended)
+		return r
+	}
 	// In-flight requests finish after Stop and after ctx is done: only the
 	// client timeout ends a request in flight.
 	req, err := src.Request(context.WithoutCancel(ctx), slot)
@@ -279,6 +297,18 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 
 // do sends req and measures it into r, from intended.
 func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
+	if a.conns != nil {
+		w := wirePool.Get().(*wireRequest)
+		defer putWire(w)
+		if err := a.conns.wireOf(req, w); err != nil {
+			r.ID = req.Header.Get(sim.RequestIDHeader)
+			r.Sent = time.Now()
+			r.ErrorKind, r.Error = ErrBuild, err.Error()
+			return
+		}
+		a.send(w, r, intended)
+		return
+	}
 	r.ID = req.Header.Get(sim.RequestIDHeader)
 	if a.keepRequests {
 		var err error
@@ -311,15 +341,47 @@ func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
 		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
 		return
 	}
-	if n > 0 && !r.OK() {
-		r.Body = append([]byte(nil), buf[:min(n, MaxFailureBody)]...)
+	answered(r, buf[:n])
+}
+
+// send sends w with the attacker's own client and measures it into r,
+// from intended.
+func (a *Attacker) send(w *wireRequest, r *Result, intended time.Time) {
+	r.ID = w.req.Header.Get(sim.RequestIDHeader)
+	if a.keepRequests {
+		r.Request = w.capture()
 	}
-	if n > 0 && r.OK() {
-		if t := gjson.GetBytes(buf[:n], "triggered"); t.IsArray() {
-			r.Triggered = []string{}
-			for _, id := range t.Array() {
-				r.Triggered = append(r.Triggered, id.String())
-			}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	c := a.conns.get()
+	r.Sent = time.Now()
+	resp, err := c.Do(&w.req, buf)
+	end := time.Now()
+	a.conns.put(c)
+	r.Status, r.BytesIn, r.BytesOut = resp.Status, resp.BodyLen, resp.BytesOut
+	r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
+	if err != nil {
+		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
+		return
+	}
+	answered(r, buf[:resp.Kept])
+}
+
+// answered fills r from the first bytes of its answer's body: the
+// failure body of a non-2xx answer, the triggered ids of a 2xx one.
+func answered(r *Result, body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	if !r.OK() {
+		r.Body = append([]byte(nil), body[:min(len(body), MaxFailureBody)]...)
+		return
+	}
+	if t := gjson.GetBytes(body, "triggered"); t.IsArray() {
+		r.Triggered = []string{}
+		for _, id := range t.Array() {
+			r.Triggered = append(r.Triggered, id.String())
 		}
 	}
 }

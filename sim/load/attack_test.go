@@ -595,33 +595,47 @@ func hijackServer(t *testing.T, do func(c net.Conn)) string {
 	}).URL
 }
 
+// blockedURL is a server that reads the request and never answers
+// (midAnswer: after 10 bytes of a 200 answer's body) until the test ends.
+func blockedURL(midAnswer bool) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		block := make(chan struct{})
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body) // so that the server sees the client go
+			if midAnswer {
+				w.Header().Set("Content-Length", "100")
+				io.WriteString(w, "0123456789")
+				http.NewResponseController(w).Flush()
+			}
+			select {
+			case <-block:
+			case <-r.Context().Done():
+			}
+		})
+		t.Cleanup(func() { close(block) }) // before srv.Close waits
+		return srv.URL
+	}
+}
+
 func TestAttackErrorKinds(t *testing.T) {
 	t.Parallel()
+	netHTTP := func(timeout time.Duration) []load.Option {
+		return []load.Option{load.Client(&http.Client{Timeout: timeout})}
+	}
 	tests := []struct {
 		name   string
 		url    func(t *testing.T) string
-		client *http.Client
+		opts   []load.Option
 		want   string
 		status int
+		// bytesOut is the BytesOut of each result: the body when it was
+		// written.
+		bytesOut int64
 	}{
-		{name: "Refused", url: refusedURL, want: load.ErrRefused},
-		{
-			name: "Timeout",
-			url: func(t *testing.T) string {
-				block := make(chan struct{})
-				srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-					io.Copy(io.Discard, r.Body) // so that the server sees the client go
-					select {
-					case <-block:
-					case <-r.Context().Done():
-					}
-				})
-				t.Cleanup(func() { close(block) }) // before srv.Close waits
-				return srv.URL
-			},
-			client: &http.Client{Timeout: 100 * time.Millisecond},
-			want:   load.ErrTimeout,
-		},
+		{name: "Refused", url: refusedURL, want: load.ErrRefused, bytesOut: 0},
+		{name: "RefusedNetHTTP", url: refusedURL, opts: netHTTP(0), want: load.ErrRefused, bytesOut: 9},
+		{name: "Timeout", url: blockedURL(false), opts: []load.Option{load.Timeout(100 * time.Millisecond)}, want: load.ErrTimeout, bytesOut: 9},
+		{name: "TimeoutNetHTTP", url: blockedURL(false), opts: netHTTP(100 * time.Millisecond), want: load.ErrTimeout, bytesOut: 9},
 		{
 			name: "Reset",
 			url: func(t *testing.T) string {
@@ -630,14 +644,16 @@ func TestAttackErrorKinds(t *testing.T) {
 					c.Close()
 				})
 			},
-			want: load.ErrReset,
+			want:     load.ErrReset,
+			bytesOut: 9,
 		},
 		{
 			name: "EOF",
 			url: func(t *testing.T) string {
 				return hijackServer(t, func(c net.Conn) { c.Close() })
 			},
-			want: load.ErrEOF,
+			want:     load.ErrEOF,
+			bytesOut: 9,
 		},
 		{
 			name: "EOFMidAnswer",
@@ -647,30 +663,23 @@ func TestAttackErrorKinds(t *testing.T) {
 					c.Close()
 				})
 			},
-			want:   load.ErrEOF,
-			status: http.StatusOK,
+			want:     load.ErrEOF,
+			status:   http.StatusOK,
+			bytesOut: 9,
 		},
 		{
-			name: "TimeoutMidAnswer",
+			name: "MalformedAnswer",
 			url: func(t *testing.T) string {
-				block := make(chan struct{})
-				srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-					io.Copy(io.Discard, r.Body)
-					w.Header().Set("Content-Length", "100")
-					io.WriteString(w, "0123456789")
-					http.NewResponseController(w).Flush()
-					select {
-					case <-block:
-					case <-r.Context().Done():
-					}
+				return hijackServer(t, func(c net.Conn) {
+					io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n")
+					c.Close()
 				})
-				t.Cleanup(func() { close(block) })
-				return srv.URL
 			},
-			client: &http.Client{Timeout: 100 * time.Millisecond},
-			want:   load.ErrTimeout,
-			status: http.StatusOK,
+			want:     load.ErrOther,
+			bytesOut: 9,
 		},
+		{name: "TimeoutMidAnswer", url: blockedURL(true), opts: []load.Option{load.Timeout(100 * time.Millisecond)}, want: load.ErrTimeout, status: http.StatusOK, bytesOut: 9},
+		{name: "TimeoutMidAnswerNetHTTP", url: blockedURL(true), opts: netHTTP(100 * time.Millisecond), want: load.ErrTimeout, status: http.StatusOK, bytesOut: 9},
 		{
 			name: "Non2xxIsAStatusNotAnError",
 			url: func(t *testing.T) string {
@@ -678,24 +687,22 @@ func TestAttackErrorKinds(t *testing.T) {
 					http.Error(w, "no", http.StatusServiceUnavailable)
 				}).URL
 			},
-			status: http.StatusServiceUnavailable,
+			status:   http.StatusServiceUnavailable,
+			bytesOut: 9,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var opts []load.Option
-			if tt.client != nil {
-				opts = append(opts, load.Client(tt.client))
-			}
 			// 10/s for 150 ms: slots 0 and 1.
-			rs := collect(load.NewAttacker(opts...).Attack(context.Background(), seqSource(tt.url(t)), load.Constant{Rate: 10}, 150*time.Millisecond))
+			rs := collect(load.NewAttacker(tt.opts...).Attack(context.Background(), seqSource(tt.url(t)), load.Constant{Rate: 10}, 150*time.Millisecond))
 			require.Len(t, rs, 2)
 			for _, r := range rs {
 				assert.Equal(t, tt.want, r.ErrorKind, "slot %d: ErrorKind (error %q)", r.Seq, r.Error)
 				assert.Equal(t, tt.status, r.Status, "slot %d: Status", r.Seq)
 				assert.Equal(t, tt.want != "", r.Error != "", "slot %d: Error = %q", r.Seq, r.Error)
 				assert.Positive(t, r.Latency, "slot %d: Latency of a failed request", r.Seq)
+				assert.Equal(t, tt.bytesOut, r.BytesOut, "slot %d: BytesOut", r.Seq)
 			}
 			m := metricsOf(rs)
 			assert.Equal(t, map[string]uint64{strconv.Itoa(tt.status): 2}, m.StatusCodes, "Metrics.StatusCodes (no answer is status 0)")

@@ -226,14 +226,14 @@ func TestMergeReportsAddsChaos(t *testing.T) {
 		m.Chaos.Retries = retries
 		return load.NewReport(m, nil, 0)
 	}
-	got := load.MergeReports(mk(2, map[string]uint64{"2": 4}), mk(5, map[string]uint64{"2": 1, "3": 1}), load.NewReport(load.NewMetrics(), nil, 0))
+	got := mustMerge(t, asShards(mk(2, map[string]uint64{"2": 4}), mk(5, map[string]uint64{"2": 1, "3": 1}), load.NewReport(load.NewMetrics(), nil, 0))...)
 	require.NotNil(t, got.Chaos)
 	assert.Equal(t, &load.ChaosMetrics{Duplicates: 7, Reordered: 2, Retried: 4, GaveUp: 6, Retries: map[string]uint64{"2": 5, "3": 1}}, got.Chaos)
 	var b strings.Builder
 	require.NoError(t, got.WriteText(&b))
 	assert.Contains(t, b.String(), "Chaos         [duplicates sent, reordered]       7, 2\n")
 	assert.Contains(t, b.String(), "  retries     [attempt:count, retried, gave up]  2:5 3:1, 4, 6\n")
-	assert.Nil(t, load.MergeReports(load.NewReport(load.NewMetrics(), nil, 0)).Chaos, "no chaos section without chaos")
+	assert.Nil(t, mustMerge(t, asShards(load.NewReport(load.NewMetrics(), nil, 0))...).Chaos, "no chaos section without chaos")
 }
 
 func TestDeliveriesIgnoreASecondAnswerForOneRequest(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"syscall"
+
+	"github.com/hooklab/hooklab/sim/load/internal/h1"
 )
 
 // Error kinds, as reported in Result.ErrorKind and the report's errors.
@@ -34,6 +36,8 @@ func ErrorKind(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, h1.ErrInvalidRequest):
+		return ErrBuild
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):

@@ -75,7 +75,8 @@ func ExampleRun() {
 
 // ExampleMergeReports runs one schedule as two shards (as two machines
 // would with --shard 1/2 and --shard 2/2), writes each report as JSON,
-// reads them back as `hooklab load merge` does and merges them.
+// reads them back as `hooklab load merge` does and merges them. The
+// shards share a run id; merging a shard twice is refused.
 func ExampleMergeReports() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
@@ -90,6 +91,9 @@ func ExampleMergeReports() {
 			Pacer:    load.Constant{Rate: 100}, // the whole schedule: 100/s
 			Duration: 200 * time.Millisecond,   // 20 slots, 10 per shard
 			Attacker: load.NewAttacker(load.Shard(i, 2)),
+			RunID:    "example-run", // the same on every shard
+			Rate:     "100/s",
+			Target:   srv.URL,
 		})
 		if err != nil {
 			log.Fatal(err)
@@ -105,11 +109,59 @@ func ExampleMergeReports() {
 		fmt.Printf("shard %d: %d requests at %g/s requested\n", i+1, r.Requests, r.RateRequested)
 		shards = append(shards, r)
 	}
-	all := load.MergeReports(shards...)
+	if _, err := load.MergeReports(shards[0], shards[0]); err != nil {
+		fmt.Println("refused:", err)
+	}
+	all, err := load.MergeReports(shards...)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("merged: %d requests at %g/s requested, %d shards, success ratio %g, latency samples %d\n",
 		all.Requests, all.RateRequested, all.Shards, all.SuccessRatio, all.Latency.Count)
 	// Output:
 	// shard 1: 10 requests at 50/s requested
 	// shard 2: 10 requests at 50/s requested
+	// refused: shard-1.json and shard-1.json are both shard 1/2: the same shard twice
 	// merged: 20 requests at 100/s requested, 2 shards, success ratio 1, latency samples 20
+}
+
+// ExampleMergeReportsWith merges the shards there are of a run that
+// lost one: the report says it is partial and which shard it lacks, and
+// its requested rate is the share of the plan those shards had.
+func ExampleMergeReportsWith() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	src := load.SourceFunc(func(ctx context.Context, seq uint64) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(`{}`))
+	})
+	var shards []*load.Report
+	for _, i := range []int{0, 2} { // shard 2 of 3 never reported
+		rep, err := load.Run(context.Background(), load.Plan{
+			Source: src, Pacer: load.Constant{Rate: 300}, Duration: 100 * time.Millisecond,
+			Attacker: load.NewAttacker(load.Shard(i, 3)), RunID: "nightly-42",
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		shards = append(shards, rep)
+	}
+	if _, err := load.MergeReports(shards...); err != nil {
+		fmt.Println("refused:", err)
+	}
+	part, err := load.MergeReportsWith(load.MergeOptions{Partial: true}, shards...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("partial: %v, shards %v of %d, missing %v, %d requests at %g/s requested\n",
+		part.Partial, part.Merged.Indexes, part.Merged.Count, part.Merged.Missing, part.Requests, part.RateRequested)
+	// Output:
+	// refused: run nightly-42: shard 2 of 3 missing (merge every shard, or merge partially with --partial)
+	// partial: true, shards [1 3] of 3, missing [2], 20 requests at 200/s requested
+}
+
+// ExampleRedactURL shows what a report keeps of a target URL.
+func ExampleRedactURL() {
+	fmt.Println(load.RedactURL("https://ci:s3cret@hooks.example.com/in?token=abc&team=7"))
+	// Output:
+	// https://REDACTED@hooks.example.com/in?team=REDACTED&token=REDACTED
 }

@@ -127,7 +127,8 @@ func FuzzReadReport(f *testing.F) {
 	var small bytes.Buffer
 	shards := shardReports(syntheticResults(40, 9), 2, 100)
 	shards[0].Raw.Deliveries = syntheticDeliveries(3, 1, 1)
-	load.MergeReports(shards...).WriteJSON(&small)
+	shards[0].Raw.Metrics.Failures = load.Failures{"401": {{Body: "bad signature\x1b[2J", Count: 3}}}
+	mustMerge(f, shards...).WriteJSON(&small)
 	f.Add(small.Bytes())
 	var one bytes.Buffer
 	load.NewReport(metricsOf(syntheticResults(3, 2)), nil, 10).WriteJSON(&one)
@@ -162,7 +163,19 @@ func FuzzReadReport(f *testing.F) {
 			t.Fatalf("ReadReport = %+v, nil: no raw metrics", r)
 		}
 		requests := r.Raw.Metrics.Requests
-		merged := load.MergeReports(r, r)
+		if _, err := load.MergeReports(r, r); err == nil {
+			t.Fatalf("MergeReports(r, r) of one file twice: no error")
+		} else if !strings.HasPrefix(err.Error(), "shard.json") && !strings.HasPrefix(err.Error(), "run ") {
+			t.Errorf("MergeReports(r, r) error %q does not name the file or the run", err)
+		}
+		// The same report as two shards of one run.
+		other := *r
+		other.Raw.Metrics = load.NewMetrics()
+		other.Raw.Metrics.Merge(r.Raw.Metrics)
+		merged, err := load.MergeReportsWith(load.MergeOptions{Partial: true}, asShards(r, &other)...)
+		if err != nil {
+			t.Fatalf("MergeReportsWith of two shards: %v", err)
+		}
 		if merged.Requests != 2*requests {
 			t.Errorf("MergeReports(r, r).Requests = %d, want 2 × %d", merged.Requests, requests)
 		}

@@ -38,6 +38,11 @@ type Metrics struct {
 	Shards int `json:"shards"`
 	// Chaos counts what WithChaos injected; nil for a run without chaos.
 	Chaos *ChaosMetrics `json:"chaos,omitempty"`
+	// FirstSent is when the first request was sent.
+	FirstSent time.Time `json:"first_sent,omitzero"`
+	// Failures keeps the first bodies of the answers that were not 2xx,
+	// by status (bounded: see MaxFailureSamples).
+	Failures Failures `json:"failures,omitempty"`
 }
 
 // ChaosMetrics count the delivery chaos a run injected (sim.Chaos).
@@ -131,10 +136,12 @@ func (m *Metrics) Add(r *Result) {
 		return
 	}
 	m.Requests++
+	m.FirstSent = earliest(m.FirstSent, r.Sent)
 	if end := r.Sent.Add(r.Uncorrected); end.After(m.End) {
 		m.End = end
 	}
-	m.StatusCodes[strconv.Itoa(r.Status)]++
+	code := strconv.Itoa(r.Status)
+	m.StatusCodes[code]++
 	m.BytesIn += uint64(max(r.BytesIn, 0))
 	m.BytesOut += uint64(max(r.BytesOut, 0))
 	switch {
@@ -144,6 +151,12 @@ func (m *Metrics) Add(r *Result) {
 		m.Errors["status"]++
 	default:
 		m.Success++
+	}
+	if !r.OK() && r.Status != 0 {
+		if m.Failures == nil {
+			m.Failures = Failures{}
+		}
+		m.Failures.add(code, r.Body[:min(len(r.Body), MaxFailureBody)], 1)
 	}
 	if r.Status == 0 {
 		// No answer: no latency to record (it would be the timeout's).
@@ -183,6 +196,13 @@ func (m *Metrics) Merge(o *Metrics) {
 		m.Series.Merge(o.Series)
 	}
 	m.Shards += o.Shards
+	m.FirstSent = earliest(m.FirstSent, o.FirstSent)
+	if len(o.Failures) > 0 {
+		if m.Failures == nil {
+			m.Failures = Failures{}
+		}
+		m.Failures.merge(o.Failures)
+	}
 	if o.Chaos != nil {
 		if m.Chaos == nil {
 			m.Chaos = NewChaosMetrics()

@@ -105,7 +105,11 @@ func (r *Report) writeSummary(b *bytes.Buffer) {
 	row := func(k, v string) { fmt.Fprintf(b, "<tr><th>%s</th><td>%s</td></tr>\n", k, v) }
 	b.WriteString("<table class=\"summary\">\n")
 	row("Requests", fmt.Sprintf("%d sent, %d answered 2xx, %d dropped (not sent: max in flight)", r.Requests, r.Success, r.Dropped))
-	row("Rate", fmt.Sprintf("requested %s/s, achieved %s/s, throughput %s/s", fixed(r.RateRequested, 2), fixed(r.RateAchieved, 2), fixed(r.Throughput, 2)))
+	rate := fmt.Sprintf("achieved %s/s, throughput %s/s", fixed(r.RateAchieved, 2), fixed(r.Throughput, 2))
+	if r.RateRequested > 0 { // closed loop requests no rate
+		rate = fmt.Sprintf("requested %s/s, ", fixed(r.RateRequested, 2)) + rate
+	}
+	row("Rate", rate)
 	row("Duration", html.EscapeString(time.Duration(r.DurationS*float64(time.Second)).Round(time.Millisecond).String())+" sending")
 	row("Success", fixed(100*r.SuccessRatio, 2)+"%")
 	row("Status codes", countsHTML(r.StatusCodes))

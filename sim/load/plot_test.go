@@ -109,7 +109,14 @@ func plotScenarios() []plotScenario {
 				}
 				shards = append(shards, plotJSONRoundTrip(t, NewReport(steadyMetrics(12*time.Second, 40, i, 2), dm, 20)))
 			}
-			return MergeReports(shards...)
+			for i, r := range shards {
+				r.RunID, r.Shard = "run-1", &ShardID{Index: i + 1, Count: 2}
+			}
+			merged, err := MergeReports(shards...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return merged
 		}},
 		{"single-bucket", "one second", func(*testing.T) *Report {
 			m := NewMetrics()

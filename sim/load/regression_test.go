@@ -114,7 +114,8 @@ func TestRegressionReadReportRejectsBadSeries(t *testing.T) {
 			done := make(chan any, 1)
 			go func() {
 				defer func() { done <- recover() }()
-				load.MergeReports(r, r)
+				other := *r
+				load.MergeReports(asShards(r, &other)...)
 			}()
 			select {
 			case p := <-done:
@@ -144,7 +145,8 @@ func TestRegressionReadReportRejectsBadRequestedRate(t *testing.T) {
 		if err != nil {
 			continue // rejected: fine
 		}
-		merged := load.MergeReports(r, r)
+		other := *r
+		merged := mustMerge(t, asShards(r, &other)...)
 		if err := merged.WriteJSON(io.Discard); err != nil || merged.RateRequested < 0 {
 			t.Errorf("raw %s: ReadReport accepted it; merged rate_requested %g, WriteJSON error %v", bad, merged.RateRequested, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,11 +16,28 @@ import (
 // people read, and under "raw" the histograms and series that let reports
 // of several shards merge exactly (MergeReports).
 type Report struct {
+	// RunID names the run; the shards of one run share it.
+	RunID string `json:"run_id,omitempty"`
+	// Plan is the run's plan: schedule, duration, source and target.
+	Plan *PlanInfo `json:"plan,omitempty"`
+	// Shard is the shard of the run this report is (1 of 1 unsharded);
+	// nil for a merged report, whose Merged says which shards it covers.
+	Shard  *ShardID  `json:"shard,omitempty"`
+	Merged *ShardSet `json:"merged,omitempty"`
+	// Partial marks a merged report that lacks shards (Merged.Missing).
+	Partial bool `json:"partial,omitempty"`
+	// PlannedStart is when the schedule started; Start when the first
+	// request was sent; End when the last answer ended.
+	PlannedStart time.Time `json:"planned_start,omitzero"`
+	Start        time.Time `json:"start,omitzero"`
+	End          time.Time `json:"end,omitzero"`
+
 	Requests uint64 `json:"requests"`
 	Success  uint64 `json:"success"`
-	// RateRequested is the rate the schedule asked for, in requests a
-	// second (closed loop: the rate the workers reached).
-	RateRequested float64 `json:"rate_requested"`
+	// RateRequested is the rate the schedule asked for of this report's
+	// shards, in requests a second; 0 (and absent from the JSON) in
+	// closed loop, which asks for no rate.
+	RateRequested float64 `json:"rate_requested,omitempty"`
 	// RateAchieved is requests sent a second.
 	RateAchieved float64 `json:"rate_achieved"`
 	// Throughput is 2xx answers a second.
@@ -43,12 +61,17 @@ type Report struct {
 	Delivered  *uint64  `json:"delivered,omitempty"`
 	Lost       *uint64  `json:"lost,omitempty"`
 	Duplicated *uint64  `json:"duplicated,omitempty"`
+	// Failures keeps the first bodies of the answers that were not 2xx,
+	// by status (see MaxFailureSamples).
+	Failures Failures `json:"failures,omitempty"`
 	// Chaos counts what delivery chaos injected (WithChaos); nil without.
 	Chaos *ChaosMetrics `json:"chaos,omitempty"`
 	// Interrupted reports a run stopped early (Ctrl-C).
 	Interrupted bool `json:"interrupted,omitempty"`
 	Shards      int  `json:"shards"`
 	Raw         Raw  `json:"raw"`
+	// Name is the file the report was read from (ReadReport), for errors.
+	Name string `json:"-"`
 }
 
 // Raw is what a Report is computed from.
@@ -69,10 +92,7 @@ func NewReport(m *Metrics, d *DeliveryMetrics, requested float64) *Report {
 		BytesIn: m.BytesIn, BytesOut: m.BytesOut, DurationS: m.Duration().Seconds(),
 		Latency: m.Latency.Summary(), LatencyUncorrected: m.Uncorrected.Summary(),
 		Shards: m.Shards, Raw: Raw{Metrics: m, Deliveries: d, Requested: requested},
-		Chaos: m.Chaos,
-	}
-	if requested == 0 {
-		r.RateRequested = m.RateScheduled()
+		Chaos: m.Chaos, Failures: m.Failures, Start: m.FirstSent, End: m.End,
 	}
 	if d != nil {
 		s := d.Latency.Summary()
@@ -125,6 +145,13 @@ func ReadReport(name string, data []byte) (*Report, error) {
 	if d := r.Raw.Deliveries; d != nil && d.Latency == nil {
 		return nil, fmt.Errorf("%s: raw.deliveries has no latency histogram", name)
 	}
+	if err := r.Raw.Metrics.Failures.validate(); err != nil {
+		return nil, fmt.Errorf("%s: raw.metrics.failures: %w", name, err)
+	}
+	if err := r.validateIdentity(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	r.Name = name
 	return &r, nil
 }
 
@@ -139,14 +166,33 @@ func position(name string, data []byte, offset int64) string {
 	return fmt.Sprintf("%s:%d:%d", name, line, col)
 }
 
-// MergeReports combines the reports of shards run at the same time into
-// one: counts add, histograms merge exactly, requested rates add.
-func MergeReports(rs ...*Report) *Report {
+// MergeReports combines the reports of the shards of one run into one,
+// as MergeReportsWith with no options: every shard must be there.
+func MergeReports(rs ...*Report) (*Report, error) {
+	return MergeReportsWith(MergeOptions{}, rs...)
+}
+
+// MergeReportsWith combines the reports of the shards of one run (the
+// same RunID and Plan, distinct shards; a merged report counts as the
+// shards it covers) into the report the unsharded run would have
+// written: counts add, histograms merge exactly, the requested rate is
+// the plan's (its share of the shards there are in a partial merge), the
+// achieved rate is over the union of the shards' sending periods.
+// Without opt.Partial every shard must be there. An error names the
+// report at fault (Report.Name) and why.
+func MergeReportsWith(opt MergeOptions, rs ...*Report) (*Report, error) {
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("load: no report to merge")
+	}
+	count, indexes, missing, err := checkShards(opt, rs)
+	if err != nil {
+		return nil, err
+	}
 	m := NewMetrics()
 	m.Shards = 0
 	var d *DeliveryMetrics
-	requested := 0.0
 	interrupted := false
+	var planned, last time.Time
 	for _, r := range rs {
 		m.Merge(r.Raw.Metrics)
 		if r.Raw.Deliveries != nil {
@@ -155,12 +201,35 @@ func MergeReports(rs ...*Report) *Report {
 			}
 			d.Merge(r.Raw.Deliveries)
 		}
-		requested += r.Raw.Requested
 		interrupted = interrupted || r.Interrupted
+		planned = earliest(planned, r.PlannedStart)
+		end := r.PlannedStart
+		if r.Merged != nil {
+			end = end.Add(time.Duration(r.Merged.StartSpreadMS * float64(time.Millisecond)))
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	// The plan's rate, not the sum of the shards' shares (which need not
+	// add up to it exactly); a report without a plan has only its share.
+	requested := 0.0
+	if p := rs[0].Plan; p != nil {
+		requested = p.RatePlanned * float64(len(indexes)) / float64(count)
+	} else {
+		for _, r := range rs {
+			requested += r.Raw.Requested
+		}
 	}
 	out := NewReport(m, d, requested)
 	out.Interrupted = interrupted
-	return out
+	out.RunID, out.Plan, out.PlannedStart = rs[0].RunID, rs[0].Plan, planned
+	out.Merged = &ShardSet{Count: count, Indexes: indexes, Missing: missing}
+	if !planned.IsZero() {
+		out.Merged.StartSpreadMS = float64(last.Sub(planned)) / float64(time.Millisecond)
+	}
+	out.Partial = len(missing) > 0
+	return out, nil
 }
 
 // WriteText writes the report for people.
@@ -169,8 +238,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		b.WriteString("Interrupted: the report covers the requests sent before the stop.\n")
 	}
-	fmt.Fprintf(&b, "Requests      [total, rate requested, rate achieved, throughput]  %d, %.2f/s, %.2f/s, %.2f/s\n",
-		r.Requests, r.RateRequested, r.RateAchieved, r.Throughput)
+	if r.Partial {
+		fmt.Fprintf(&b, "Partial: %s of %d missing; the report covers the others only.\n", shardList(r.Merged.Missing), r.Merged.Count)
+	}
+	identityText(&b, r)
+	if r.RateRequested > 0 {
+		fmt.Fprintf(&b, "Requests      [total, rate requested, rate achieved, throughput]  %d, %.2f/s, %.2f/s, %.2f/s\n",
+			r.Requests, r.RateRequested, r.RateAchieved, r.Throughput)
+	} else {
+		fmt.Fprintf(&b, "Requests      [total, rate achieved, throughput]  %d, %.2f/s, %.2f/s\n",
+			r.Requests, r.RateAchieved, r.Throughput)
+	}
 	fmt.Fprintf(&b, "Duration      [sending]                                          %s\n", time.Duration(r.DurationS*float64(time.Second)).Round(time.Millisecond))
 	fmt.Fprintf(&b, "Latency       [p50, p90, p99, p99.9, max, mean]  %s\n", summaryText(r.Latency))
 	fmt.Fprintf(&b, "  uncorrected [p50, p90, p99, p99.9, max, mean]  %s\n", summaryText(r.LatencyUncorrected))
@@ -191,11 +269,69 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(&b, "Errors        [kind:count]                       %s\n", countsText(r.Errors))
 	}
+	failuresText(&b, r.Failures)
 	if r.Shards > 1 {
 		fmt.Fprintf(&b, "Shards        %d\n", r.Shards)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// identityText writes the run id, the shards, the plan and the times.
+func identityText(b *strings.Builder, r *Report) {
+	if r.RunID != "" {
+		switch {
+		case r.Shard != nil:
+			fmt.Fprintf(b, "Run           [id, shard]                        %s, %d/%d\n", r.RunID, r.Shard.Index, r.Shard.Count)
+		case r.Merged != nil:
+			fmt.Fprintf(b, "Run           [id, shards merged, start spread]  %s, %s of %d, %s\n", r.RunID, intsText(r.Merged.Indexes), r.Merged.Count,
+				time.Duration(r.Merged.StartSpreadMS*float64(time.Millisecond)).Round(time.Microsecond))
+		default:
+			fmt.Fprintf(b, "Run           [id]                               %s\n", r.RunID)
+		}
+	}
+	if p := r.Plan; p != nil {
+		sched := p.Schedule
+		switch {
+		case p.Workers > 0:
+			sched += fmt.Sprintf(" %d workers", p.Workers)
+		case p.Rate != "":
+			sched += " " + p.Rate
+		}
+		fmt.Fprintf(b, "Plan          [schedule, duration, source]       %s, %s, %s\n", sched,
+			time.Duration(p.DurationS*float64(time.Second)).Round(time.Millisecond), orDash(p.Source))
+		fmt.Fprintf(b, "Target        %s\n", orDash(p.Target))
+	}
+	if !r.Start.IsZero() || !r.PlannedStart.IsZero() {
+		t := func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
+			}
+			return t.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+		fmt.Fprintf(b, "Times         [planned start, first send, last answer]  %s, %s, %s\n", t(r.PlannedStart), t(r.Start), t(r.End))
+	}
+}
+
+// orDash returns s, quoted if it needs to be (it is read from a file), or
+// "-" when empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	if q := strconv.Quote(s); q[1:len(q)-1] != s {
+		return q
+	}
+	return s
+}
+
+// intsText writes "1 2 4".
+func intsText(is []int) string {
+	s := make([]string, len(is))
+	for k, i := range is {
+		s[k] = strconv.Itoa(i)
+	}
+	return strings.Join(s, " ")
 }
 
 func summaryText(s Summary) string {

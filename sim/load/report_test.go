@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,8 +41,30 @@ func shardReports(rs []*load.Result, n int, requested float64) []*load.Report {
 	reps := make([]*load.Report, n)
 	for i, m := range ms {
 		reps[i] = load.NewReport(m, nil, requested/float64(n))
+		reps[i].Name = fmt.Sprintf("shard-%d.json", i+1)
+		reps[i].RunID = "run-1"
+		reps[i].Shard = &load.ShardID{Index: i + 1, Count: n}
+		reps[i].Plan = &load.PlanInfo{Schedule: "constant", Rate: fmt.Sprint(requested), RatePlanned: requested, MaxInFlight: 10, DurationS: 5,
+			Source: "fixture github/push seed 1", Target: "http://127.0.0.1:1/hooks/gh"}
 	}
 	return reps
+}
+
+// asShards makes rs the shards of one run, as Run would have: run id
+// "run-1" and shards 1 to len(rs).
+func asShards(rs ...*load.Report) []*load.Report {
+	for i, r := range rs {
+		r.RunID, r.Shard, r.Name = "run-1", &load.ShardID{Index: i + 1, Count: len(rs)}, fmt.Sprintf("shard-%d.json", i+1)
+	}
+	return rs
+}
+
+// mustMerge merges rs, which must merge.
+func mustMerge(t testing.TB, rs ...*load.Report) *load.Report {
+	t.Helper()
+	r, err := load.MergeReports(rs...)
+	require.NoError(t, err, "MergeReports")
+	return r
 }
 
 func writeJSON(t *testing.T, r *load.Report) []byte {
@@ -139,7 +162,7 @@ func TestReadReportRoundTrip(t *testing.T) {
 	}{
 		{"Plain", load.NewReport(metricsOf(syntheticResults(2000, 2)), nil, 200)},
 		{"WithDeliveries", load.NewReport(metricsOf(syntheticResults(500, 3)), syntheticDeliveries(80, 1, 4), 150)},
-		{"Merged", load.MergeReports(shardReports(syntheticResults(900, 4), 3, 300)...)},
+		{"Merged", mustMerge(t, shardReports(syntheticResults(900, 4), 3, 300)...)},
 		{"Empty", load.NewReport(load.NewMetrics(), nil, 0)},
 	}
 	for _, tt := range tests {
@@ -222,7 +245,7 @@ func TestReadReportFillsWhatIsMissing(t *testing.T) {
 	assert.NotNil(t, m.Series, "Series")
 	assert.NotNil(t, m.StatusCodes, "StatusCodes")
 	assert.NotNil(t, m.Errors, "Errors")
-	merged := load.MergeReports(r, r)
+	merged := mustMerge(t, asShards(r)...)
 	assert.Equal(t, uint64(0), merged.Requests)
 }
 
@@ -241,8 +264,13 @@ func TestReadReportTestdata(t *testing.T) {
 	require.NotNil(t, rep.Raw.Deliveries)
 	assert.Equal(t, uint64(40), rep.Raw.Deliveries.Delivered)
 	assert.Equal(t, *rep.Delivery, rep.Raw.Deliveries.Latency.Summary(), "delivery_ms is the raw histogram's summary")
-	// Merging it with itself doubles every count and keeps the percentiles.
-	twice := load.MergeReports(rep, rep)
+	// It says no run or shard: merging it is refused, and names it.
+	_, err := load.MergeReports(rep, rep)
+	assert.EqualError(t, err, "report-v1.json: not a shard of a run: it has no run id (a report of hooklab load before run ids?)")
+	// Given an identity, merging it with a copy as its other shard doubles
+	// every count and keeps the percentiles.
+	other := readTestdataReport(t, "report-v1.json")
+	twice := mustMerge(t, asShards(rep, other)...)
 	assert.Equal(t, 2*rep.Requests, twice.Requests)
 	assert.Equal(t, rep.Latency.P99, twice.Latency.P99)
 	assert.Equal(t, 2*rep.Latency.Count, twice.Latency.Count)
@@ -284,7 +312,7 @@ func TestMergeReports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := load.MergeReports(tt.shards...)
+			got := mustMerge(t, tt.shards...)
 			assert.Equal(t, all.Requests, got.Requests, "requests")
 			assert.Equal(t, all.Success, got.Success, "success")
 			assert.Equal(t, all.Dropped, got.Dropped, "dropped")
@@ -292,7 +320,7 @@ func TestMergeReports(t *testing.T) {
 			assert.Equal(t, all.Errors, got.Errors, "errors")
 			assert.Equal(t, all.Latency, got.Latency, "latency_ms: histograms merge exactly")
 			assert.Equal(t, all.LatencyUncorrected, got.LatencyUncorrected, "latency_uncorrected_ms")
-			assert.Equal(t, 200.0, got.RateRequested, "rate_requested: the shards' shares add up")
+			assert.Equal(t, 200.0, got.RateRequested, "rate_requested: the plan's")
 			assert.InDelta(t, all.RateAchieved, got.RateAchieved, 1e-9, "rate_achieved")
 			assert.InDelta(t, all.Throughput, got.Throughput, 1e-9, "throughput")
 			assert.InDelta(t, all.DurationS, got.DurationS, 1e-12, "duration_s")
@@ -309,21 +337,21 @@ func TestMergeReports(t *testing.T) {
 	t.Run("OneShardWithSink", func(t *testing.T) {
 		a, b := shardReports(rs, 2, 200)[0], shardReports(rs, 2, 200)[1]
 		a.Raw.Deliveries = syntheticDeliveries(10, 2, 0)
-		got := load.MergeReports(a, b)
+		got := mustMerge(t, a, b)
 		require.NotNil(t, got.Delivered)
 		assert.Equal(t, uint64(10), *got.Delivered)
 		assert.Equal(t, uint64(2), *got.Lost)
 		assert.False(t, got.Interrupted)
 	})
 	t.Run("NoSink", func(t *testing.T) {
-		got := load.MergeReports(shardReports(rs, 2, 200)...)
+		got := mustMerge(t, shardReports(rs, 2, 200)...)
 		assert.Nil(t, got.Delivered, "delivered without a sink")
 		assert.Nil(t, got.Delivery, "delivery_ms without a sink")
 	})
 	t.Run("MergeLeavesShardsAlone", func(t *testing.T) {
 		ss := shardReports(rs, 2, 200)
 		before := writeJSON(t, ss[0])
-		load.MergeReports(ss...)
+		mustMerge(t, ss...)
 		assert.Equal(t, string(before), string(writeJSON(t, ss[0])), "shard 0 after MergeReports")
 	})
 }
@@ -358,7 +386,8 @@ func TestReportWriteText(t *testing.T) {
 		{
 			name: "Plain",
 			rep:  func() *load.Report { return load.NewReport(m, nil, 100) },
-			want: `Requests      [total, rate requested, rate achieved, throughput]  97, 100.00/s, 96.00/s, 87.91/s
+			want: `Times         [planned start, first send, last answer]  -, 2025-03-14T15:09:26.000Z, 2025-03-14T15:09:27.001Z
+Requests      [total, rate requested, rate achieved, throughput]  97, 100.00/s, 96.00/s, 87.91/s
 Duration      [sending]                                          1s
 Latency       [p50, p90, p99, p99.9, max, mean]  51.007ms, 92.031ms, 100.031ms, 101.055ms, 101.055ms, 51.219ms
   uncorrected [p50, p90, p99, p99.9, max, mean]  1ms, 1ms, 1ms, 1ms, 1ms, 1ms
@@ -367,6 +396,8 @@ Success       [ratio]                            91.75%
 Status codes  [code:count]                       0:4 200:89 503:4
 Dropped       [slots not sent: max in flight]    4
 Errors        [kind:count]                       refused:4 status:4
+Failures      [status, count, first bytes of the body]
+  503  4  ""
 `,
 		},
 		{
@@ -377,6 +408,7 @@ Errors        [kind:count]                       refused:4 status:4
 				return r
 			},
 			want: `Interrupted: the report covers the requests sent before the stop.
+Times         [planned start, first send, last answer]  -, 2025-03-14T15:09:26.000Z, 2025-03-14T15:09:27.001Z
 Requests      [total, rate requested, rate achieved, throughput]  97, 100.00/s, 96.00/s, 87.91/s
 Duration      [sending]                                          1s
 Latency       [p50, p90, p99, p99.9, max, mean]  51.007ms, 92.031ms, 100.031ms, 101.055ms, 101.055ms, 51.219ms
@@ -388,13 +420,15 @@ Success       [ratio]                            91.75%
 Status codes  [code:count]                       0:4 200:89 503:4
 Dropped       [slots not sent: max in flight]    4
 Errors        [kind:count]                       refused:4 status:4
+Failures      [status, count, first bytes of the body]
+  503  4  ""
 Shards        3
 `,
 		},
 		{
 			name: "Empty",
 			rep:  func() *load.Report { return load.NewReport(load.NewMetrics(), nil, 0) },
-			want: `Requests      [total, rate requested, rate achieved, throughput]  0, 0.00/s, 0.00/s, 0.00/s
+			want: `Requests      [total, rate achieved, throughput]  0, 0.00/s, 0.00/s
 Duration      [sending]                                          0s
 Latency       [p50, p90, p99, p99.9, max, mean]  -
   uncorrected [p50, p90, p99, p99.9, max, mean]  -

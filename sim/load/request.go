@@ -14,8 +14,8 @@ const MaxRequestBody = 32 << 20
 
 // A Request is the request a Result was for, as sent: what hooklab replay
 // needs to send it again. Headers are as set on the *http.Request (the
-// transport adds Host, Content-Length, User-Agent when missing and
-// Accept-Encoding).
+// client adds Host, Content-Length and User-Agent when missing; net/http,
+// when given as Client, also Accept-Encoding).
 type Request struct {
 	Method string      `json:"method"`
 	URL    string      `json:"url"`
@@ -29,8 +29,8 @@ type Request struct {
 // KeepRequests makes the attacker store each request it sends in its
 // Result (Result.Request), so that the results written by an Encoder can
 // be replayed. It costs a copy of the headers and the body per request
-// (read from GetBody when the request has one, as every Source here
-// sets). Default false.
+// (with Client, read from GetBody when the request has one, as every
+// Source here sets). Default false.
 func KeepRequests(keep bool) Option { return func(o *options) { o.keepRequests = keep } }
 
 // captureRequest returns req as a Request, leaving req ready to send.

@@ -36,6 +36,20 @@ type Plan struct {
 	// return at once (the live view's Publish does), or results queue up.
 	Watch      func(*Snapshot)
 	WatchEvery time.Duration
+
+	// The run's identity, written in its report (Report.RunID, Plan,
+	// Shard) so that MergeReports can tell the shards of one run from
+	// others. RunID names the run: give every shard the same one; ""
+	// makes Run generate one (NewRunID); it must pass CheckRunID. Rate is
+	// the schedule as the user gave it ("100/s"; default the Pacer
+	// printed); Origin what is sent (default the Source's, if it is an
+	// Originer: FixtureOrigin, BodyOrigin); Target
+	// where (the report has it through RedactURL). The shard is the
+	// Attacker's (Shard).
+	RunID  string
+	Rate   string
+	Origin string
+	Target string
 }
 
 // Progress is a run's figures so far.
@@ -58,10 +72,20 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 	if p.Source == nil || p.Duration <= 0 {
 		return nil, fmt.Errorf("load: a plan needs a Source and a positive Duration")
 	}
+	runID := p.RunID
+	if runID == "" {
+		runID = NewRunID()
+	} else if err := CheckRunID(runID); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
 	a := p.Attacker
 	if a == nil {
 		a = NewAttacker()
 	}
+	if a.of > MaxShards {
+		return nil, fmt.Errorf("load: %d shards, want at most %d", a.of, MaxShards)
+	}
+	info := planInfo(&p, a)
 	requested := 0.0
 	if p.Pacer != nil {
 		// The Attacker's Shard sends 1 slot in a.of: its share of the schedule.
@@ -91,6 +115,7 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 		defer wt.Stop()
 		watchC = wt.C
 	}
+	plannedStart := time.Now()
 	results := a.Attack(ctx, p.Source, p.Pacer, p.Duration)
 loop:
 	for {
@@ -144,6 +169,8 @@ loop:
 		dm = p.Deliveries.Metrics()
 	}
 	rep := NewReport(m, dm, requested)
+	rep.RunID, rep.Plan, rep.PlannedStart = runID, info, plannedStart
+	rep.Shard = &ShardID{Index: int(a.shard) + 1, Count: int(a.of)}
 	rep.Interrupted = a.stopped.Load() || ctx.Err() != nil
 	if p.Watch != nil {
 		p.Watch(w.final(rep, p.Duration))

@@ -13,6 +13,7 @@ import (
 	"github.com/hooklab/hooklab/fixtures"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim"
+	"github.com/hooklab/hooklab/sim/load/internal/h1"
 )
 
 // A Source builds the request for one schedule slot. It is called at the
@@ -68,6 +69,12 @@ type fixtureSource struct {
 	run    string
 }
 
+// Origin implements Originer.
+func (s *fixtureSource) Origin() string { return FixtureOrigin(s.f.Name, s.seed) }
+
+// Origin implements Originer.
+func (s *bodySource) Origin() string { return s.origin }
+
 func (s *fixtureSource) options(seq uint64) []fixtures.Option {
 	return append([]fixtures.Option{fixtures.Seed(s.seed + int64(seq))}, s.opts...)
 }
@@ -111,7 +118,12 @@ func BodySource(scheme signer.Scheme, keys signer.KeySet, method, target string,
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", "hooklab-load")
 	}
-	return &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID()}, nil
+	s := &bodySource{sg: sg, method: method, target: target, header: header, body: body, run: runID(),
+		origin: BodyOrigin(scheme.Name, body)}
+	// The attacker's own client takes the target parsed once (wire); a
+	// bad URL is reported by each request, as Request reports it.
+	s.wt, s.wtErr = h1.ParseTarget(target)
+	return s, nil
 }
 
 type bodySource struct {
@@ -120,6 +132,24 @@ type bodySource struct {
 	header         http.Header
 	body           []byte
 	run            string
+	origin         string
+	wt             h1.Target
+	wtErr          error
+}
+
+// wire signs the body for slot seq at this moment, in the attacker's
+// client's form: no *http.Request to build and take apart.
+func (s *bodySource) wire(seq uint64, w *wireRequest) error {
+	if s.wtErr != nil {
+		return s.wtErr
+	}
+	p, err := s.payload(seq)
+	if err != nil {
+		return err
+	}
+	w.req = h1.Request{Method: s.method, Target: s.wt, Header: p.Header, Body: p.Body}
+	w.url = s.target
+	return nil
 }
 
 func (s *bodySource) payload(seq uint64) (signer.Payload, error) {

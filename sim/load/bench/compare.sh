@@ -26,9 +26,11 @@
 # generators share this machine's cores.
 #
 # Usage: sim/load/bench/compare.sh [-n WORKERS] [-d DURATION] [-r ROUNDS]
-#                                  [--only body|fixture] [--hooklab BIN] [--keep]
+#                                  [--only body|fixture] [--hooklab BIN] [--baseline BIN] [--keep]
 # --hooklab BIN uses a hooklab binary built elsewhere (to measure a change)
-# instead of building ./cmd/hooklab; --keep keeps the reports in $TMPDIR.
+# instead of building ./cmd/hooklab; --baseline BIN adds a fourth tool,
+# "base": another hooklab binary (say main's) run the same way in the same
+# rotation, with the ratio hooklab/base; --keep keeps the reports in $TMPDIR.
 # Environment: N, D, ROUNDS, ONLY take the same values (flags win);
 # WRK_THREADS is wrk's -t (default nproc);
 # BENCH_SECRET is the signing secret (a test value by default).
@@ -41,6 +43,7 @@ ROUNDS=${ROUNDS:-3}
 ONLY=${ONLY:-}
 KEEP=0
 HOOKLAB_BIN=
+BASE_BIN=
 SECRET=${BENCH_SECRET:-bench-secret}
 VEGETA_VERSION=v12.13.0
 WRK_THREADS=${WRK_THREADS:-$(nproc)}
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
 	-r | --rounds) ROUNDS=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
 	--hooklab) HOOKLAB_BIN=$2; shift 2 ;;
+	--baseline) BASE_BIN=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; usage ;;
@@ -91,6 +95,10 @@ wrk=$(command -v wrk || true)
 [ -n "$wrk" ] || echo "# wrk not found (apt-get install wrk): its runs are skipped"
 tools=(vegeta hooklab)
 [ -n "$wrk" ] && tools=(vegeta wrk hooklab)
+if [ -n "$BASE_BIN" ]; then
+	cp "$BASE_BIN" "$TMP/hooklab-base"
+	tools+=(base)
+fi
 
 "$TMP/target" -addr 127.0.0.1:0 >"$TMP/target.url" 2>"$TMP/target.err" &
 target_pid=$!
@@ -150,7 +158,9 @@ run() {
 	else
 		local -a src=(--preset github --body-file "$TMP/body.json" --header 'X-GitHub-Event: pull_request')
 		[ "$variant" = fixture ] && src=(--fixture github/pull_request)
-		{ time "$hooklab" load --to "$url" "${src[@]}" --secret "$SECRET" --rate 0 --workers "$N" --duration "$D" --json \
+		local bin=$hooklab
+		[ "$tool" = base ] && bin=$TMP/hooklab-base
+		{ time "$bin" load --to "$url" "${src[@]}" --secret "$SECRET" --rate 0 --workers "$N" --duration "$D" --json \
 			>"$out.json" 2>"$out.err" || true; } 2>"$out.cpu"
 	fi
 	t1=$(cpu_ticks "$target_pid")

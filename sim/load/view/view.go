@@ -54,7 +54,14 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 var assets embed.FS
 
 var page = template.Must(template.New("load.html").Funcs(template.FuncMap{
-	"rate":   func(v float64) string { return fixed(v, 2) + "/s" },
+	"rate": func(v float64) string { return fixed(v, 2) + "/s" },
+	// requested is the requested rate; closed loop requests none (0).
+	"requested": func(v float64) string {
+		if v <= 0 {
+			return "none (closed loop)"
+		}
+		return fixed(v, 2) + "/s"
+	},
 	"pct":    func(v float64) string { return fixed(100*v, 2) + "%" },
 	"ms":     latency,
 	"counts": counts,

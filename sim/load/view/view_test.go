@@ -261,6 +261,20 @@ func TestPageEscapesHostileValues(t *testing.T) {
 	assert.Contains(t, js, `\u003cscript\u003e`, "GET %s", view.SnapshotPath)
 }
 
+// Closed loop requests no rate: the page says so rather than 0.00/s.
+func TestPageSaysClosedLoopRequestsNoRate(t *testing.T) {
+	s := load.SnapshotOf(knownReport(t))
+	s.RateRequested = 0
+	v := view.New()
+	v.Publish(s)
+	srv := httptest.NewServer(v)
+	defer srv.Close()
+	_, page := get(t, srv.URL+view.Path)
+	assert.Contains(t, page, `data-testid="load-rate-requested">none (closed loop)<`)
+	_, js := get(t, srv.URL+"/_hooklab/load/static/load.js")
+	assert.Contains(t, js, `"none (closed loop)"`, "the script says the same when it updates the page")
+}
+
 func TestPageRendersTheFigures(t *testing.T) {
 	v := view.New(view.Target("run.json"))
 	v.Publish(load.SnapshotOf(knownReport(t)))

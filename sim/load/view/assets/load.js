@@ -27,7 +27,7 @@
     var st = $("load-state");
     if (st) { st.textContent = s.state; st.className = "state state-" + s.state; }
     set("load-elapsed", fixed(s.elapsed_s, 1) + "s");
-    set("load-rate-requested", fixed(s.rate_requested, 2) + "/s");
+    set("load-rate-requested", s.rate_requested > 0 ? fixed(s.rate_requested, 2) + "/s" : "none (closed loop)");
     set("load-rate-achieved", fixed(s.rate_achieved, 2) + "/s");
     set("load-requests", String(s.requests));
     set("load-success", fixed(100 * s.success_ratio, 2) + "%");

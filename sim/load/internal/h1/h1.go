@@ -1,0 +1,433 @@
+// Package h1 is the load attacker's lean HTTP/1.1 client: one persistent
+// keep-alive connection per Conn, each request written straight from its
+// method, target, header and body into a reused buffer, and each response
+// parsed from a reused buffer, its body counted and its first bytes kept.
+//
+// It does what the attacker needs and nothing more: no redirects, no
+// proxies, no compression, no HTTP/2. A Conn is not safe for concurrent
+// use; the attacker keeps one per request in flight.
+package h1
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// DefaultUserAgent is the User-Agent sent when a request has none, as
+// net/http sends it.
+const DefaultUserAgent = "Go-http-client/1.1"
+
+// ErrInvalidRequest is wrapped by the error of a request that cannot be
+// written: an invalid header name or value, or a target that is not an
+// http or https URL. Nothing was sent.
+var ErrInvalidRequest = errors.New("invalid request")
+
+// A Target is where a request goes: the connection it needs and its
+// request-target. Make one with ParseTarget or TargetOf; it can be reused
+// for every request to the same URL.
+type Target struct {
+	// TLS is true for https.
+	TLS bool
+	// Addr is the address dialled, host:port with the scheme's default
+	// port when the URL has none.
+	Addr string
+	// ServerName is the host name TLS verifies (no port).
+	ServerName string
+	// Host is the Host header: the URL's host as written.
+	Host string
+	// URI is the request-target: path and query.
+	URI string
+}
+
+// TargetOf returns u's Target.
+func TargetOf(u *url.URL) (Target, error) {
+	var t Target
+	switch u.Scheme {
+	case "http":
+	case "https":
+		t.TLS = true
+	default:
+		return t, fmt.Errorf("h1: unsupported URL scheme %q: %w", u.Scheme, ErrInvalidRequest)
+	}
+	if u.Host == "" {
+		return t, fmt.Errorf("h1: URL %q has no host: %w", u.Redacted(), ErrInvalidRequest)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if t.TLS {
+			port = "443"
+		}
+	}
+	t.ServerName = u.Hostname()
+	t.Addr = net.JoinHostPort(t.ServerName, port)
+	t.Host = u.Host
+	t.URI = u.RequestURI()
+	return t, nil
+}
+
+// ParseTarget parses rawURL and returns its Target.
+func ParseTarget(rawURL string) (Target, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return Target{}, fmt.Errorf("h1: %w", err)
+	}
+	return TargetOf(u)
+}
+
+// A Request is one request to send.
+type Request struct {
+	Method string
+	Target Target
+	// Host, when set, is sent as the Host header instead of Target.Host.
+	Host string
+	// Header is sent as net/http sends it: keys as they are in the map,
+	// sorted; values trimmed; Host, Content-Length, Transfer-Encoding and
+	// Trailer ignored (they are the client's); User-Agent from Header or
+	// DefaultUserAgent, none when it is set to "".
+	Header http.Header
+	Body   []byte
+}
+
+// A Response is what Do read of an answer, and how much of the request
+// it wrote.
+type Response struct {
+	// Status is the final status code (1xx answers are skipped); 0 when
+	// no status line was read.
+	Status int
+	// BodyLen is the number of body bytes read: the whole body unless
+	// Do failed while reading it.
+	BodyLen int64
+	// Kept is the number of the body's first bytes copied into the
+	// caller's buffer.
+	Kept int
+	// BytesOut is the number of the request body's bytes written to the
+	// connection: 0 when the request never left.
+	BytesOut int64
+}
+
+// Options configure a Conn.
+type Options struct {
+	// Timeout bounds one Do: dialling, writing and reading the whole
+	// answer. 0 means no bound.
+	Timeout time.Duration
+	// DialTimeout bounds dialling and the TLS handshake within Timeout;
+	// 0 means 10 s.
+	DialTimeout time.Duration
+	// TLSConfig is the base TLS configuration for https; ServerName is
+	// set per target. nil means the defaults (system roots).
+	TLSConfig *tls.Config
+	// WriteBuffer is the write buffer's size; 0 means 64 KiB, so that a
+	// webhook is written with its headers in one piece.
+	WriteBuffer int
+}
+
+// defaultIdleProbe is how long a connection may stay idle before Do
+// checks that the server has not closed it.
+const defaultIdleProbe = time.Second
+
+// A Conn sends requests over one keep-alive connection, dialling again
+// when it has none, when the target changes or when the server closed
+// it.
+type Conn struct {
+	opts    Options
+	nc      net.Conn
+	tlsOn   bool
+	addr    string
+	cw      countWriter
+	bw      *bufio.Writer
+	br      *bufio.Reader
+	p       parser
+	reused  bool
+	lastUse time.Time
+	keys    []string
+	// idleProbe: see defaultIdleProbe; tests set it.
+	idleProbe time.Duration
+}
+
+// NewConn returns a Conn with opts; it dials on its first Do.
+func NewConn(opts Options) *Conn {
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.WriteBuffer <= 0 {
+		opts.WriteBuffer = 64 << 10
+	}
+	c := &Conn{opts: opts, idleProbe: defaultIdleProbe}
+	c.bw = bufio.NewWriterSize(&c.cw, opts.WriteBuffer)
+	c.br = bufio.NewReaderSize(nil, 16<<10)
+	return c
+}
+
+// Close closes the connection, if any; the Conn may be used again.
+func (c *Conn) Close() error {
+	if c.nc == nil {
+		return nil
+	}
+	err := c.nc.Close()
+	c.nc, c.cw.w, c.reused = nil, nil, false
+	c.br.Reset(nil)
+	return err
+}
+
+// countWriter counts the bytes the connection accepted.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Do sends req and reads its answer, copying the body's first bytes into
+// keep. On error the Response says how far it got (the status, when it
+// was read). A request is sent again, once, only when the connection
+// was reused and nothing of it was written.
+func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
+	var resp Response
+	var deadline time.Time
+	if c.opts.Timeout > 0 {
+		deadline = time.Now().Add(c.opts.Timeout)
+	}
+	t := &req.Target
+	if c.nc != nil && (c.addr != t.Addr || c.tlsOn != t.TLS || !c.alive()) {
+		c.Close()
+	}
+	for attempt := 0; ; attempt++ {
+		if c.nc == nil {
+			if err := c.dial(t, deadline); err != nil {
+				return resp, err
+			}
+		}
+		if err := c.nc.SetDeadline(deadline); err != nil {
+			c.Close()
+			return resp, fmt.Errorf("h1: setting the deadline on %s: %w", t.Addr, err)
+		}
+		n0 := c.cw.n
+		headLen, err := c.write(req)
+		written := c.cw.n - n0
+		resp.BytesOut = min(max(written-int64(headLen), 0), int64(len(req.Body)))
+		if err == nil {
+			break
+		}
+		reused := c.reused
+		if errors.Is(err, ErrInvalidRequest) && written == 0 {
+			c.bw.Reset(&c.cw)
+			return resp, err
+		}
+		c.Close()
+		if reused && written == 0 && attempt == 0 {
+			continue
+		}
+		return resp, fmt.Errorf("h1: writing the request to %s: %w", t.Addr, err)
+	}
+	c.p.br, c.p.keep = c.br, keep
+	err := c.p.read(req.Method, &resp)
+	c.p.keep = nil
+	if err != nil || c.p.close {
+		c.Close()
+		if err != nil {
+			return resp, fmt.Errorf("h1: reading the answer from %s: %w", t.Addr, err)
+		}
+		return resp, nil
+	}
+	c.reused = true
+	c.lastUse = time.Now()
+	return resp, nil
+}
+
+// alive reports whether an idle connection is still open: after
+// c.idleProbe it peeks for the server's close, waiting at most a
+// millisecond.
+func (c *Conn) alive() bool {
+	if c.br.Buffered() > 0 {
+		return false // bytes nobody asked for: the connection is out of step
+	}
+	if time.Since(c.lastUse) < c.idleProbe {
+		return true
+	}
+	if c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
+		return false
+	}
+	_, err := c.br.Peek(1)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (c *Conn) dial(t *Target, deadline time.Time) error {
+	d := net.Dialer{Timeout: c.opts.DialTimeout, Deadline: deadline, KeepAlive: 30 * time.Second}
+	nc, err := d.Dial("tcp", t.Addr)
+	if err != nil {
+		return fmt.Errorf("h1: %w", err)
+	}
+	if t.TLS {
+		cfg := &tls.Config{}
+		if c.opts.TLSConfig != nil {
+			cfg = c.opts.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = t.ServerName
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(nc, cfg)
+		hd := time.Now().Add(c.opts.DialTimeout)
+		if !deadline.IsZero() && deadline.Before(hd) {
+			hd = deadline
+		}
+		tc.SetDeadline(hd)
+		if err := tc.Handshake(); err != nil {
+			nc.Close()
+			return fmt.Errorf("h1: TLS handshake with %s: %w", t.Addr, err)
+		}
+		nc = tc
+	}
+	c.nc, c.addr, c.tlsOn, c.reused = nc, t.Addr, t.TLS, false
+	c.cw.w = nc
+	c.bw.Reset(&c.cw)
+	c.br.Reset(nc)
+	return nil
+}
+
+// excluded are the header keys the client writes itself (net/http's
+// reqWriteExcludeHeader).
+func excluded(k string) bool {
+	switch k {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+		return true
+	}
+	return false
+}
+
+// write writes req and flushes it; headLen is the length of everything
+// before the body.
+func (c *Conn) write(req *Request) (headLen int, err error) {
+	if !validMethod(req.Method) {
+		return 0, fmt.Errorf("h1: invalid method %q: %w", req.Method, ErrInvalidRequest)
+	}
+	c.keys = c.keys[:0]
+	for k, vv := range req.Header {
+		if !validName(k) {
+			return 0, fmt.Errorf("h1: invalid header field name %q: %w", k, ErrInvalidRequest)
+		}
+		for _, v := range vv {
+			if !validValue(v) {
+				return 0, fmt.Errorf("h1: invalid header field value for %q: %w", k, ErrInvalidRequest)
+			}
+		}
+		if !excluded(k) {
+			c.keys = append(c.keys, k)
+		}
+	}
+	slices.Sort(c.keys)
+	host := req.Host
+	if host == "" {
+		host = req.Target.Host
+	}
+	if !validValue(host) {
+		return 0, fmt.Errorf("h1: invalid Host %q: %w", host, ErrInvalidRequest)
+	}
+	bw := c.bw
+	start := c.cw.n + int64(bw.Buffered())
+	bw.WriteString(req.Method)
+	bw.WriteByte(' ')
+	bw.WriteString(req.Target.URI)
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(host)
+	bw.WriteString("\r\n")
+	if ua, ok := req.Header["User-Agent"]; !ok || len(ua) == 0 {
+		bw.WriteString("User-Agent: " + DefaultUserAgent + "\r\n")
+	} else if ua[0] != "" {
+		writeField(bw, "User-Agent", ua[0])
+	}
+	if len(req.Body) > 0 || bodyExpected(req.Method) {
+		var num [20]byte
+		bw.WriteString("Content-Length: ")
+		bw.Write(strconv.AppendInt(num[:0], int64(len(req.Body)), 10))
+		bw.WriteString("\r\n")
+	}
+	for _, k := range c.keys {
+		for _, v := range req.Header[k] {
+			writeField(bw, k, v)
+		}
+	}
+	bw.WriteString("\r\n")
+	headLen = int(c.cw.n + int64(bw.Buffered()) - start)
+	if _, err := bw.Write(req.Body); err != nil {
+		return headLen, err
+	}
+	return headLen, bw.Flush()
+}
+
+// bodyExpected reports whether net/http sends Content-Length: 0 for an
+// empty body with method.
+func bodyExpected(method string) bool {
+	return method == "POST" || method == "PUT" || method == "PATCH"
+}
+
+// writeField writes "k: v\r\n" with v trimmed of spaces and tabs.
+func writeField(bw *bufio.Writer, k, v string) {
+	bw.WriteString(k)
+	bw.WriteString(": ")
+	bw.WriteString(trim(v))
+	bw.WriteString("\r\n")
+}
+
+func trim(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// isToken reports whether b may appear in a token (RFC 9110 tchar).
+func isToken(b byte) bool {
+	switch {
+	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		return true
+	}
+	switch b {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+func validName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if !isToken(k[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func validMethod(m string) bool { return validName(m) }
+
+// validValue reports whether v has no control bytes but tab (as
+// net/http's httpguts.ValidHeaderFieldValue).
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}

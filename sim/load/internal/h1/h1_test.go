@@ -1,0 +1,435 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawServer serves each connection with handle on a loopback listener
+// and returns its address and a count of connections accepted.
+func rawServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handle(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return ln.Addr().String(), &accepted
+}
+
+// answerEach reads requests and writes answer to each until the client
+// goes.
+func answerEach(answer string) func(c net.Conn, br *bufio.Reader) {
+	return func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			if _, err := io.WriteString(c, answer); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func post(t *testing.T, addr string) *Request {
+	t.Helper()
+	tg, err := ParseTarget("http://" + addr + "/hooks?x=1")
+	require.NoError(t, err)
+	return &Request{Method: "POST", Target: tg, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"a":1}`)}
+}
+
+func TestDoWritesTheRequestAsNetHTTPDoes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+		host   string
+		body   string
+	}{
+		{"PostWithHeaders", "POST", http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {"sha256=ab"}, "x-lower": {"kept as written"}, "B": {"1", "2"}}, "", `{"a":1}`},
+		{"OwnUserAgent", "POST", http.Header{"User-Agent": {"hooklab-load"}}, "", "x"},
+		{"EmptyUserAgentOmitted", "POST", http.Header{"User-Agent": {""}}, "", "x"},
+		{"GetWithoutBodyHasNoContentLength", "GET", http.Header{"Accept": {"*/*"}}, "", ""},
+		{"PostWithoutBodySaysZero", "POST", nil, "", ""},
+		{"ValuesTrimmed", "PUT", http.Header{"X-Pad": {"  v\t"}}, "", "b"},
+		{"HostOverride", "POST", nil, "example.test", "b"},
+		{"ClientHeadersIgnored", "POST", http.Header{"Content-Length": {"999"}, "Transfer-Encoding": {"chunked"}, "Host": {"other"}}, "", "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan []byte, 1)
+			addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				var seen bytes.Buffer
+				req, err := http.ReadRequest(bufio.NewReader(io.TeeReader(br, &seen)))
+				if err != nil {
+					got <- []byte(err.Error())
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				got <- seen.Bytes()
+				io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+			})
+			tg, err := ParseTarget("http://" + addr + "/p/a%20th?q=1&r=2")
+			require.NoError(t, err)
+			c := NewConn(Options{})
+			defer c.Close()
+			resp, err := c.Do(&Request{Method: tt.method, Target: tg, Host: tt.host, Header: tt.header, Body: []byte(tt.body)}, nil)
+			require.NoError(t, err)
+			assert.Equal(t, 204, resp.Status)
+			assert.Equal(t, int64(len(tt.body)), resp.BytesOut, "BytesOut")
+
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			want, err := http.NewRequest(tt.method, "http://"+addr+"/p/a%20th?q=1&r=2", body)
+			require.NoError(t, err)
+			want.Host = tt.host
+			if tt.header != nil {
+				want.Header = tt.header.Clone()
+			}
+			var wantBytes bytes.Buffer
+			require.NoError(t, want.Write(&wantBytes))
+			assert.Equal(t, wantBytes.String(), string(<-got))
+		})
+	}
+}
+
+func TestDoRejectsAnInvalidRequestBeforeSending(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+	}{
+		{"NewlineInValue", "POST", http.Header{"X-A": {"a\r\nX-Injected: 1"}}},
+		{"SpaceInName", "POST", http.Header{"X A": {"a"}}},
+		{"EmptyName", "POST", http.Header{"": {"a"}}},
+		{"BadMethod", "PO ST", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr, _ := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+			c := NewConn(Options{})
+			defer c.Close()
+			r := post(t, addr)
+			r.Method, r.Header = tt.method, tt.header
+			resp, err := c.Do(r, nil)
+			require.ErrorIs(t, err, ErrInvalidRequest)
+			assert.Zero(t, resp.BytesOut, "BytesOut")
+			// The connection is still in step: a good request is answered.
+			resp, err = c.Do(post(t, addr), nil)
+			require.NoError(t, err)
+			assert.Equal(t, 200, resp.Status)
+		})
+	}
+}
+
+func TestDoReadsAnswers(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("y", 40_000)
+	tests := []struct {
+		name     string
+		method   string
+		answer   string
+		keep     int
+		status   int
+		bodyLen  int64
+		kept     string
+		closes   bool // the connection is closed after the answer
+		wantErr  error
+		wantKind func(error) bool
+	}{
+		{name: "ContentLength", answer: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", keep: 64, status: 200, bodyLen: 5, kept: "hello"},
+		{name: "KeepsOnlyTheFirstBytes", answer: "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n" + big, keep: 10, status: 200, bodyLen: 40000, kept: big[:10]},
+		{name: "Chunked", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n", keep: 64, status: 200, bodyLen: 11, kept: "hello world"},
+		{name: "ChunkedWinsOverLength", answer: "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", keep: 64, status: 200, bodyLen: 2, kept: "ok"},
+		{name: "ReadToClose", answer: "HTTP/1.1 500 Oops\r\n\r\nuntil the end", keep: 64, status: 500, bodyLen: 13, kept: "until the end", closes: true},
+		{name: "ConnectionClose", answer: "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", keep: 64, status: 200, bodyLen: 2, kept: "ok", closes: true},
+		{name: "HTTP10ClosesByDefault", answer: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", keep: 64, status: 200, bodyLen: 2, kept: "ok", closes: true},
+		{name: "HTTP10KeepAlive", answer: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", keep: 64, status: 200, bodyLen: 2, kept: "ok"},
+		{name: "InterimAnswersSkipped", answer: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nk", keep: 64, status: 201, bodyLen: 1, kept: "k"},
+		{name: "NoContentHasNoBody", answer: "HTTP/1.1 204 No Content\r\n\r\n", keep: 64, status: 204},
+		{name: "HeadHasNoBody", method: "HEAD", answer: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", keep: 64, status: 200},
+		{name: "StatusWithoutReason", answer: "HTTP/1.1 202\r\nContent-Length: 0\r\n\r\n", keep: 64, status: 202},
+		{name: "BareLF", answer: "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", keep: 64, status: 200, bodyLen: 2, kept: "ok"},
+
+		{name: "InvalidStatusLine", answer: "HTTP/2 200 OK\r\n\r\n", closes: true, wantErr: ErrMalformed},
+		{name: "NotHTTP", answer: "SSH-2.0-OpenSSH\r\n", closes: true, wantErr: ErrMalformed},
+		{name: "MalformedHeader", answer: "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", status: 200, closes: true, wantErr: ErrMalformed},
+		{name: "ConflictingLengths", answer: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", status: 200, closes: true, wantErr: ErrMalformed},
+		{name: "NegativeLength", answer: "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", status: 200, closes: true, wantErr: ErrMalformed},
+		{name: "UnsupportedTransferEncoding", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", status: 200, closes: true, wantErr: ErrMalformed},
+		{name: "BadChunkSize", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", keep: 64, status: 200, closes: true, wantErr: ErrMalformed},
+		{name: "NoCRLFAfterChunk", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n", keep: 64, status: 200, bodyLen: 2, kept: "ok", closes: true, wantErr: ErrMalformed},
+		{name: "OversizedHead", answer: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("b", MaxHead) + "\r\n\r\n", status: 200, closes: true, wantErr: ErrHeadTooLarge},
+		{name: "OversizedStatusLine", answer: "HTTP/1.1 200 " + strings.Repeat("r", MaxHead) + "\r\n\r\n", closes: true, wantErr: ErrHeadTooLarge},
+		{name: "SwitchingProtocols", answer: "HTTP/1.1 101 Switching Protocols\r\n\r\n", status: 101, closes: true, wantErr: ErrMalformed},
+		{name: "ClosedBeforeAnswering", answer: "", closes: true, wantErr: io.EOF},
+		{name: "ClosedMidHead", answer: "HTTP/1.1 200 OK\r\nContent-Le", status: 200, closes: true, wantErr: io.ErrUnexpectedEOF},
+		{name: "ClosedMidBody", answer: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", keep: 64, status: 200, bodyLen: 10, kept: "0123456789", closes: true, wantErr: io.ErrUnexpectedEOF},
+		{name: "ClosedMidChunk", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n01234", keep: 64, status: 200, bodyLen: 5, kept: "01234", closes: true, wantErr: io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					io.WriteString(c, tt.answer)
+					if tt.closes {
+						return // so that a cut answer ends here
+					}
+				}
+			})
+			c := NewConn(Options{})
+			defer c.Close()
+			r := post(t, addr)
+			if tt.method != "" {
+				r.Method, r.Body = tt.method, nil
+			}
+			keep := make([]byte, tt.keep)
+			resp, err := c.Do(r, keep)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.status, resp.Status, "Status")
+			assert.Equal(t, tt.bodyLen, resp.BodyLen, "BodyLen")
+			assert.Equal(t, tt.kept, string(keep[:resp.Kept]), "kept bytes")
+			assert.Equal(t, int64(len(r.Body)), resp.BytesOut, "BytesOut")
+			if tt.wantErr != nil {
+				return
+			}
+			// A second request: on the same connection unless the answer
+			// closed it.
+			_, err = c.Do(r, keep)
+			require.NoError(t, err)
+			want := int64(1)
+			if tt.closes {
+				want = 2
+			}
+			assert.Equal(t, want, accepted.Load(), "connections accepted for two requests")
+		})
+	}
+}
+
+func TestDoReusesOneConnection(t *testing.T) {
+	t.Parallel()
+	addr, accepted := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	c := NewConn(Options{})
+	defer c.Close()
+	for range 5 {
+		resp, err := c.Do(post(t, addr), nil)
+		require.NoError(t, err)
+		require.Equal(t, 200, resp.Status)
+		require.Equal(t, int64(2), resp.BodyLen)
+	}
+	assert.Equal(t, int64(1), accepted.Load())
+}
+
+func TestDoDialsAgainForAnotherTarget(t *testing.T) {
+	t.Parallel()
+	a, acceptedA := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	b, acceptedB := rawServer(t, answerEach("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"))
+	c := NewConn(Options{})
+	defer c.Close()
+	for _, want := range []struct {
+		addr   string
+		status int
+	}{{a, 200}, {b, 202}, {a, 200}} {
+		resp, err := c.Do(post(t, want.addr), nil)
+		require.NoError(t, err)
+		assert.Equal(t, want.status, resp.Status)
+	}
+	assert.Equal(t, int64(2), acceptedA.Load())
+	assert.Equal(t, int64(1), acceptedB.Load())
+}
+
+func TestDoNeverSendsAgainARequestTheServerMayHaveReceived(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int64
+	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for n := 0; ; n++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			requests.Add(1)
+			if n == 1 {
+				return // the second request on a connection: read, never answered
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		}
+	})
+	c := NewConn(Options{})
+	defer c.Close()
+	_, err := c.Do(post(t, addr), nil)
+	require.NoError(t, err)
+	resp, err := c.Do(post(t, addr), nil)
+	require.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, int64(len(`{"a":1}`)), resp.BytesOut, "BytesOut: the request was written")
+	assert.Equal(t, int64(2), requests.Load(), "requests the server read")
+	assert.Equal(t, int64(1), accepted.Load(), "connections")
+}
+
+func TestDoDialsAgainWhenTheServerClosedAnIdleConnection(t *testing.T) {
+	t.Parallel()
+	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		// Then it closes the idle connection without saying so.
+	})
+	c := NewConn(Options{})
+	c.idleProbe = -1 // probe every reused connection
+	defer c.Close()
+	for range 3 {
+		resp, err := c.Do(post(t, addr), nil)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.Status)
+	}
+	assert.Equal(t, int64(3), accepted.Load())
+}
+
+func TestDoErrors(t *testing.T) {
+	t.Parallel()
+	t.Run("RefusedWritesNothing", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		ln.Close()
+		c := NewConn(Options{})
+		resp, err := c.Do(post(t, addr), nil)
+		require.ErrorIs(t, err, syscall.ECONNREFUSED)
+		assert.Zero(t, resp.BytesOut)
+		assert.Zero(t, resp.Status)
+	})
+	t.Run("SlowServerTimesOut", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			http.ReadRequest(br)
+			<-release
+		})
+		defer close(release)
+		c := NewConn(Options{Timeout: 50 * time.Millisecond})
+		defer c.Close()
+		_, err := c.Do(post(t, addr), nil)
+		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		var ne net.Error
+		require.ErrorAs(t, err, &ne)
+		assert.True(t, ne.Timeout())
+	})
+	t.Run("UnsupportedScheme", func(t *testing.T) {
+		t.Parallel()
+		_, err := ParseTarget("ftp://example.test/x")
+		require.ErrorIs(t, err, ErrInvalidRequest)
+		_, err = ParseTarget("http:///nohost")
+		require.ErrorIs(t, err, ErrInvalidRequest)
+	})
+}
+
+func TestParseTarget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url  string
+		want Target
+	}{
+		{"http://example.test/hooks", Target{Addr: "example.test:80", ServerName: "example.test", Host: "example.test", URI: "/hooks"}},
+		{"https://example.test", Target{TLS: true, Addr: "example.test:443", ServerName: "example.test", Host: "example.test", URI: "/"}},
+		{"http://127.0.0.1:8080/a?b=c", Target{Addr: "127.0.0.1:8080", ServerName: "127.0.0.1", Host: "127.0.0.1:8080", URI: "/a?b=c"}},
+		{"http://[::1]:9/x%2Fy", Target{Addr: "[::1]:9", ServerName: "::1", Host: "[::1]:9", URI: "/x%2Fy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			got, err := ParseTarget(tt.url)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestDoOverTLS(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"triggered":["a"]}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	tg, err := ParseTarget(srv.URL + "/hooks")
+	require.NoError(t, err)
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	c := NewConn(Options{TLSConfig: &tls.Config{RootCAs: roots}})
+	defer c.Close()
+	keep := make([]byte, 64)
+	for range 3 {
+		resp, err := c.Do(&Request{Method: "POST", Target: tg, Body: []byte("{}")}, keep)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.Status)
+		assert.Equal(t, `{"triggered":["a"]}`, string(keep[:resp.Kept]))
+	}
+	assert.Equal(t, int64(1), conns.Load())
+
+	// Without the test CA the certificate is refused.
+	bad := NewConn(Options{})
+	_, err = bad.Do(&Request{Method: "POST", Target: tg}, nil)
+	var unknown *tls.CertificateVerificationError
+	assert.True(t, errors.As(err, &unknown), "error %v is a certificate error", err)
+}
