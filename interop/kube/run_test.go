@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,9 +268,9 @@ func TestShardedRunMatchesUnsharded(t *testing.T) {
 		files []string
 		want  []string
 	}{
-		{"Duplicate", append(append([]string{}, shardFiles...), dup), []string{"copy-of-0.json", "duplicate"}},
-		{"Unrelated", append(append([]string{}, shardFiles...), unshardedFile), []string{"unsharded.json"}},
-		{"MissingShard", shardFiles[:n-1], []string{"missing"}},
+		{"Duplicate", append(append([]string{}, shardFiles...), dup), []string{"copy-of-0.json", "the same shard twice"}},
+		{"Unrelated", append(append([]string{}, shardFiles...), unshardedFile), []string{"unsharded.json", "different runs"}},
+		{"MissingShard", shardFiles[:n-1], []string{"shard 4 of 4 missing"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := pod{argv: append([]string{hooklab, "load", "merge", "--json"}, tc.files...)}.run(binDir)
@@ -296,9 +297,11 @@ func checkShardReport(t *testing.T, path string, i, n int, runID string) {
 	if got := fmt.Sprint(r.raw["run_id"]); got != runID {
 		t.Errorf("%s: run_id = %s, want %s", filepath.Base(path), got, runID)
 	}
+	// JOB_COMPLETION_INDEX i (from 0) is shard i+1 of n in the report,
+	// as --shard i/n counts.
 	shard, _ := r.raw["shard"].(map[string]any)
-	if fmt.Sprint(shard["index"]) != strconv.Itoa(i) || fmt.Sprint(shard["count"]) != strconv.Itoa(n) {
-		t.Errorf("%s: shard = %v, want index %d count %d", filepath.Base(path), r.raw["shard"], i, n)
+	if fmt.Sprint(shard["index"]) != strconv.Itoa(i+1) || fmt.Sprint(shard["count"]) != strconv.Itoa(n) {
+		t.Errorf("%s: shard = %v, want index %d count %d", filepath.Base(path), r.raw["shard"], i+1, n)
 	}
 }
 
@@ -311,6 +314,27 @@ func checkMergedNamesShards(t *testing.T, merged report, n int, runID string) {
 	}
 	if merged.Shards != n {
 		t.Errorf("merged: shards = %d, want %d", merged.Shards, n)
+	}
+	var set struct {
+		Count         int     `json:"count"`
+		Indexes       []int   `json:"indexes"`
+		Missing       []int   `json:"missing"`
+		StartSpreadMS float64 `json:"start_spread_ms"`
+	}
+	b, _ := json.Marshal(merged.raw["merged"])
+	if err := json.Unmarshal(b, &set); err != nil {
+		t.Fatalf("merged: merged = %s: %v", b, err)
+	}
+	want := make([]int, n)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if set.Count != n || !slices.Equal(set.Indexes, want) || len(set.Missing) != 0 {
+		t.Errorf("merged: merged = %s, want count %d, indexes %v, none missing", b, n, want)
+	}
+	// --start-at gives every shard the one planned start.
+	if set.StartSpreadMS != 0 {
+		t.Errorf("merged: start_spread_ms = %g, want 0 (every shard planned to start at --start-at)", set.StartSpreadMS)
 	}
 }
 
