@@ -8,9 +8,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// The cases of k8s.io/kubernetes third_party/forked/golang/expansion's
-// TestMapReference and TestMapping (expand_test.go), over the same
-// variables, and the documented rules
+// Cases in the style of k8s.io/kubernetes
+// third_party/forked/golang/expansion's expand_test.go, whose Expand and
+// tryReadVariableName this package's Expand follows step for step, and
+// the documented rules
 // (https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#use-environment-variables-to-define-arguments):
 // $(VAR) is expanded from the container's environment, an unknown one is
 // left as it is, and $$ escapes a $.
