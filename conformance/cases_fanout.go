@@ -322,11 +322,15 @@ var fanOutCases = []check{
 
 // deliveriesOf returns the deliveries of r: it waits until n have
 // arrived, at most the delivery wait, then settle more, to catch extra
-// ones. A case whose endpoint's deliveries cannot be observed is skipped.
+// ones. The case's checks of deliveries so far are judged first, after
+// the settle time (see settlePending), so that every delivery they wait
+// for has come. A case whose endpoint's deliveries cannot be observed is
+// skipped.
 func deliveriesOf(x *exchange, r *response, n int, settle time.Duration) []sim.Delivery {
 	if r.ep != nil && r.ep.Unobserved != "" {
 		x.Skipf("skipped: %s: deliveries cannot be observed: %s", r, r.ep.Unobserved)
 	}
+	x.settlePending()
 	ctx, cancel := context.WithTimeout(x.ctx, x.env.opts.deliveryWait)
 	defer cancel()
 	return x.env.deliveries(ctx, map[string]*response{r.ID: r}, n, settle)[r.ID]

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hooklab/hooklab/signer"
+	"github.com/hooklab/hooklab/sim"
 )
 
 // What the cases expect under the triggerdev-v2 profile where Trigger.dev
@@ -71,8 +71,9 @@ type tdRuns struct {
 // tdWantRuns checks the deliveries of the runs Trigger.dev v2 starts for
 // each request of rs: exactly w.want per trigger, each with the request's
 // method and w's body, verified or failed as w says. Like WantDeliveries
-// it waits for the expected deliveries and then the settle time, and
-// leaves later ones to the sweep at the end of the run.
+// it waits for the expected deliveries (see awaitDeliveries), judges
+// extra ones when the case is over, and leaves later ones to the sweep
+// at the end of the run.
 func (x *exchange) tdWantRuns(w tdRuns, rs ...*response) bool {
 	for _, r := range rs {
 		if r.ep != nil && r.ep.Unobserved != "" {
@@ -84,21 +85,14 @@ func (x *exchange) tdWantRuns(w tdRuns, rs ...*response) bool {
 	for _, n := range w.want {
 		total += n
 	}
-	ids := map[string]*response{}
-	for _, r := range rs {
-		ids[r.ID] = r
-	}
-	ctx, cancel := context.WithTimeout(x.ctx, x.env.opts.deliveryWait)
-	defer cancel()
-	got := x.env.deliveries(ctx, ids, total*len(rs), x.env.opts.settle)
-	for _, r := range rs {
-		x.env.late.expect(x, r, w.want, len(got[r.ID]))
-	}
-	ok := true
-	errorf := func(format string, args ...any) {
-		ok = false
-		x.Errorf(format, args...)
-	}
+	return x.awaitDeliveries(rs, w.want, total*len(rs), func(got map[string][]sim.Delivery, errorf, _ func(string, ...any)) {
+		x.judgeRuns(w, rs, got, errorf)
+	})
+}
+
+// judgeRuns is the judgment of tdWantRuns on got, the deliveries of rs
+// by request id, its problems told to errorf.
+func (x *exchange) judgeRuns(w tdRuns, rs []*response, got map[string][]sim.Delivery, errorf func(string, ...any)) {
 	for _, r := range rs {
 		body := r.Sent
 		if w.body != nil {
@@ -143,7 +137,6 @@ func (x *exchange) tdWantRuns(w tdRuns, rs ...*response) bool {
 			}
 		}
 	}
-	return ok
 }
 
 // The reasons of failed runs the cases look for.

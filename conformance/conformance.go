@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/hooklab/hooklab/sim"
 )
 
@@ -21,16 +19,34 @@ const (
 	// DefaultTimeout bounds one case: provisioning, requests and waiting
 	// for deliveries.
 	DefaultTimeout = 30 * time.Second
-	// DefaultDeliveryWait is how long the suite waits for an expected
-	// delivery.
+	// DefaultDeliveryWait is the most the suite waits for the expected
+	// deliveries of a request, however often new ones come (see Quiet).
 	DefaultDeliveryWait = 5 * time.Second
-	// DefaultSettle is how long the suite keeps listening after the
-	// expected deliveries arrived (or, when none is expected, after the
-	// request), to catch extra ones.
+	// DefaultQuiet is how long a case keeps waiting for expected
+	// deliveries that have not come when the sink received no delivery,
+	// to any case, for that long (see Quiet).
+	DefaultQuiet = time.Second
+	// DefaultSettle is how long a case keeps listening, once it is over,
+	// after the newest answer or delivery of the requests it checked, to
+	// catch extra deliveries itself; later ones are the sweep's (see
+	// LateWindow).
 	DefaultSettle = 200 * time.Millisecond
-	// DefaultParallel is how many cases run at once.
+	// DefaultParallel is how many cases run at once against a declared
+	// app, whose cases share the app's endpoints.
 	DefaultParallel = 4
+	// DefaultParallelEndpoints is how many cases run at once against a
+	// target that makes an endpoint per case (HTTPTarget, HandlerTarget;
+	// not the reference, see Parallel): cases share nothing but the sink,
+	// where each one awaits the deliveries of its own request ids.
+	DefaultParallelEndpoints = 16
 )
+
+// inProcessParallel is how many cases run at once against the reference
+// (Reference, ReferenceWith): twice GOMAXPROCS, at least 4. Its cases
+// wait for no quiet period (see Endpoint.Drain) but share the process's
+// CPUs with the suite, so more at once only stretches each case, towards
+// its Timeout on a loaded machine, and ends the run no sooner.
+func inProcessParallel() int { return max(2*runtime.GOMAXPROCS(0), 4) }
 
 // T is the subset of *testing.T the suite uses, so that it can run
 // outside go test (testing.TB cannot be implemented outside package
@@ -57,6 +73,7 @@ type options struct {
 	timeout      time.Duration
 	deliveryWait time.Duration
 	settle       time.Duration
+	quiet        time.Duration
 	lateWindow   time.Duration
 	parallel     int
 	sinkAddr     string
@@ -70,7 +87,7 @@ type options struct {
 
 func buildOptions(opts []Option) options {
 	o := options{skip: map[string]string{}, timeout: DefaultTimeout, deliveryWait: DefaultDeliveryWait,
-		settle: DefaultSettle, parallel: DefaultParallel}
+		settle: DefaultSettle, quiet: DefaultQuiet}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -97,15 +114,29 @@ func Skip(id, reason string) Option { return func(o *options) { o.skip[id] = rea
 // Timeout bounds each case. Default DefaultTimeout.
 func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
-// DeliveryWait sets how long to wait for an expected delivery. Default
-// DefaultDeliveryWait.
+// DeliveryWait sets the most a case waits for the expected deliveries of
+// a request. Default DefaultDeliveryWait.
 func DeliveryWait(d time.Duration) Option { return func(o *options) { o.deliveryWait = d } }
 
-// Settle sets how long to keep listening for unexpected deliveries.
-// Default DefaultSettle.
+// Settle sets how long a case keeps listening for unexpected deliveries,
+// once it is over, after the newest answer or delivery of the requests
+// it checked. Zero judges each check as soon as its expected deliveries
+// arrived, leaving every later one to the sweep. Default DefaultSettle.
 func Settle(d time.Duration) Option { return func(o *options) { o.settle = d } }
 
-// Parallel sets how many cases run at once. Default DefaultParallel.
+// Quiet sets how long a case keeps waiting for expected deliveries that
+// have not come, once the sink received no delivery (to any case) for
+// that long since the newest answer of its requests: a
+// case returns as soon as its expected deliveries arrived, and gives up
+// on missing ones after the quiet period (at most DeliveryWait), so a
+// target that delivers less than it should costs the quiet period per
+// request, not the delivery wait. A target whose deliveries lag its
+// answers by more needs a longer one. Zero means DefaultQuiet.
+func Quiet(d time.Duration) Option { return func(o *options) { o.quiet = d } }
+
+// Parallel sets how many cases run at once. Default DefaultParallel
+// against a declared app, twice GOMAXPROCS (at least 4) against the
+// reference, DefaultParallelEndpoints against any other target.
 func Parallel(n int) Option { return func(o *options) { o.parallel = max(n, 1) } }
 
 // SinkAddr sets the address the delivery sink listens on, for a target
@@ -145,6 +176,9 @@ type env struct {
 	mu   sync.Mutex
 	seen int                       // sink deliveries indexed so far
 	byID map[string][]sim.Delivery // by request id
+	// lastAt is when the sink received the newest delivery indexed, to
+	// anyone: a target still delivering is not quiet.
+	lastAt time.Time
 
 	late lateSweep // what cases said of their requests' deliveries, swept at the end
 
@@ -184,46 +218,122 @@ func (e *env) close() {
 }
 
 // deliveries waits until total deliveries for the request ids have
-// arrived (or ctx is done), then for settle more, and returns them by
-// request id.
+// arrived, then for settle more, and returns them by request id. It
+// stops waiting for missing ones when the sink received no delivery, to
+// any case, for the quiet period (counted from the newest answer among
+// ids, or the sink's newest delivery, whichever is later) or when ctx is
+// done: a case that
+// expects more deliveries than the target makes does not wait a fixed
+// time, and the sweep at the end of the run still sees any that come
+// later. It wakes on the sink's news, not on a timer. When every
+// request's endpoint has a Drain, it waits for those instead of the
+// quiet period and the settle time (see Endpoint.Drain).
 func (e *env) deliveries(ctx context.Context, ids map[string]*response, total int, settle time.Duration) map[string][]sim.Delivery {
-	collect := func() (map[string][]sim.Delivery, int) {
+	var answered time.Time
+	for _, r := range ids {
+		if r.at.After(answered) {
+			answered = r.at
+		}
+	}
+	collect := func() (map[string][]sim.Delivery, int, time.Time) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		for _, d := range e.sink.From(e.seen) {
-			e.seen++
-			e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
-		}
+		e.indexLocked()
 		out := map[string][]sim.Delivery{}
 		n := 0
+		newest := answered
+		if e.lastAt.After(newest) {
+			newest = e.lastAt
+		}
 		for id := range ids {
 			if ds := e.byID[id]; len(ds) > 0 {
 				out[id] = append([]sim.Delivery(nil), ds...)
 				n += len(ds)
+				for _, d := range ds {
+					if d.RecordedAt.After(newest) {
+						newest = d.RecordedAt
+					}
+				}
 			}
 		}
-		return out, n
+		return out, n, newest
 	}
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for total > 0 {
-		if _, n := collect(); n >= total {
+	if ds := drainsOf(ids); ds != nil {
+		// The target says when it has nothing left to deliver: no quiet
+		// period, no settle time.
+		if _, n, _ := collect(); n < total || settle > 0 {
+			drainAll(ctx, ds)
+		}
+		got, _, _ := collect()
+		return got
+	}
+	quiet := e.opts.quiet
+	if quiet <= 0 {
+		quiet = DefaultQuiet
+	}
+	for total > 0 && ctx.Err() == nil {
+		_, n, newest := collect()
+		if n >= total {
 			break
 		}
+		left := quiet - time.Since(newest)
+		if left <= 0 {
+			break
+		}
+		e.mu.Lock()
+		seen := e.seen
+		e.mu.Unlock()
+		// Wake on the sink's next delivery (to anyone), or when the
+		// quiet period is over.
+		wctx, cancel := context.WithTimeout(ctx, left)
+		e.sink.Wait(wctx, seen+1)
+		cancel()
+	}
+	if settle > 0 {
+		t := time.NewTimer(settle)
 		select {
+		case <-t.C:
 		case <-ctx.Done():
-			total = 0
-		case <-tick.C:
+			t.Stop()
 		}
 	}
-	t := time.NewTimer(settle)
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		t.Stop()
-	}
-	got, _ := collect()
+	got, _, _ := collect()
 	return got
+}
+
+// drainsOf returns the Drain of each endpoint the requests of ids went
+// to, once per endpoint, or nil when one of them has none (see
+// Endpoint.Drain).
+func drainsOf(ids map[string]*response) []func(context.Context) error {
+	var ds []func(context.Context) error
+	seen := map[*endpointState]bool{}
+	for _, r := range ids {
+		if r.ep == nil || r.ep.Drain == nil {
+			return nil
+		}
+		if !seen[r.ep] {
+			seen[r.ep] = true
+			ds = append(ds, r.ep.Drain)
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return ds
+}
+
+// drainAll calls every Drain of ds at once and waits for them all, or
+// for ctx to be done.
+func drainAll(ctx context.Context, ds []func(context.Context) error) {
+	if len(ds) == 1 {
+		ds[0](ctx)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		wg.Go(func() { d(ctx) })
+	}
+	wg.Wait()
 }
 
 // selected returns the checks the options select against target; the
@@ -265,6 +375,21 @@ func RunT(t T, target Target, opts ...Option) {
 	}
 	defer e.close()
 	checks := o.selected(target)
+	parallel := o.parallel
+	if parallel <= 0 {
+		switch target.(type) {
+		case declaredApp:
+			parallel = DefaultParallel
+		case reference:
+			parallel = inProcessParallel()
+		default:
+			parallel = DefaultParallelEndpoints
+		}
+	}
+	// One pool for the whole run: a group's slow case does not hold the
+	// next group back. Each group is still a subtest of its own.
+	sem := make(chan struct{}, parallel)
+	var groups sync.WaitGroup
 	for _, g := range groupOrder {
 		var cs []check
 		for _, c := range checks {
@@ -275,19 +400,31 @@ func RunT(t T, target Target, opts ...Option) {
 		if len(cs) == 0 {
 			continue
 		}
-		t.Run(g, func(t T) {
-			var eg errgroup.Group
-			eg.SetLimit(o.parallel)
-			for i := range cs {
-				c := &cs[i]
-				eg.Go(func() error {
-					t.Run(c.Name, func(t T) { runCase(t, e, c) })
-					return nil
-				})
-			}
-			eg.Wait()
-		})
+		groups.Add(1)
+		run := func() {
+			defer groups.Done()
+			t.Run(g, func(t T) {
+				var wg sync.WaitGroup
+				for i := range cs {
+					c := &cs[i]
+					sem <- struct{}{}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						defer func() { <-sem }()
+						t.Run(c.Name, func(t T) { runCase(t, e, c) })
+					}()
+				}
+				wg.Wait()
+			})
+		}
+		if parallel == 1 {
+			run() // one case at a time, in suite order
+		} else {
+			go run()
+		}
 	}
+	groups.Wait()
 	e.sweepLate(t, e.rules.verifyInRun)
 }
 
@@ -314,6 +451,9 @@ func runCase(t T, e *env, c *check) {
 	defer cancel()
 	x := &exchange{t: t, c: c, env: e, ctx: ctx, client: e.client}
 	defer func() {
+		// Before the endpoints close: their deliverers may still hold
+		// the extra deliveries the settle time is for.
+		x.settlePending()
 		for _, st := range x.eps {
 			x.closeEndpoint(st)
 		}

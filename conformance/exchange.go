@@ -34,6 +34,9 @@ type exchange struct {
 	problems []string
 	eps      []*endpointState
 	notes    []string // the profile's known defects the case accepted
+	// pending are the checks of deliveries judged again when the case
+	// is over (see awaitDeliveries).
+	pending []*pendingCheck
 }
 
 // endpointState is one provisioned endpoint of a case.
@@ -490,6 +493,9 @@ func bodyNote(r *response) string {
 // oneLine shows line breaks as \n and \r.
 var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
+// sprintf is fmt.Sprintf.
+var sprintf = fmt.Sprintf
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -500,8 +506,9 @@ func truncate(s string, n int) string {
 // WantDeliveries checks that the requests of rs caused exactly want[id]
 // deliveries to each trigger id (trigger ids as the case's spec names
 // them; a trigger not in want must get none), each carrying the request's
-// exact method and body. It waits for the expected deliveries, then for
-// the settle time, to catch extra ones.
+// exact method and body. It waits for the expected deliveries (see
+// awaitDeliveries); extra ones are caught when the case is over, after
+// the settle time, and by the sweep at the end of the run.
 func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 	for _, r := range rs {
 		if r.ep != nil && r.ep.Unobserved != "" {
@@ -515,29 +522,24 @@ func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 		total += n
 	}
 	total *= len(rs)
-	ids := map[string]*response{}
-	for _, r := range rs {
-		ids[r.ID] = r
-	}
-	ctx, cancel := context.WithTimeout(x.ctx, x.env.opts.deliveryWait)
-	defer cancel()
-	got := x.env.deliveries(ctx, ids, total, x.env.opts.settle)
-	// The settle time is the fast path: the sweep at the end of the run
-	// catches what comes later.
-	for _, r := range rs {
-		x.env.late.expect(x, r, want, len(got[r.ID]))
-	}
-	ok := true
+	return x.awaitDeliveries(rs, want, total, func(got map[string][]sim.Delivery, errorf, logf func(string, ...any)) {
+		x.judgeDeliveries(want, rs, got, errorf, logf)
+	})
+}
+
+// judgeDeliveries is the judgment of WantDeliveries on got, the
+// deliveries of rs by request id: problems through errorf (at most
+// maxDeliveryLines of them, then a count), notes through logf.
+func (x *exchange) judgeDeliveries(want map[string]int, rs []*response, got map[string][]sim.Delivery, errorf0, logf func(string, ...any)) {
 	lines := 0
 	errorf := func(format string, args ...any) {
-		ok = false
 		if lines++; lines <= maxDeliveryLines {
-			x.Errorf(format, args...)
+			errorf0(format, args...)
 		}
 	}
 	defer func() {
 		if lines > maxDeliveryLines {
-			x.Errorf("… and %d more delivery problems like these", lines-maxDeliveryLines)
+			errorf0("… and %d more delivery problems like these", lines-maxDeliveryLines)
 		}
 	}()
 	for _, r := range rs {
@@ -551,7 +553,7 @@ func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 			if r.rejected && x.env.rules.verifyInRun && markedRejected(d) {
 				// Trigger.dev v2: the run the rejected request started
 				// failed verification, as WantRejected noted.
-				x.Logf("%s: delivery to %s marked verification.verified: false (the run failed verification, as this profile expects)", r.desc, name)
+				logf("%s: delivery to %s marked verification.verified: false (the run failed verification, as this profile expects)", r.desc, name)
 				continue
 			}
 			counts[name]++
@@ -590,7 +592,6 @@ func (x *exchange) WantDeliveries(want map[string]int, rs ...*response) bool {
 			}
 		}
 	}
-	return ok
 }
 
 // maxDeliveryLines caps the problems one WantDeliveries call reports.

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,6 +24,9 @@ const DefaultLateWindow = 2 * time.Second
 // handshake that skips triggering), or one to a trigger past the number
 // the case wanted it to get. Zero means DefaultLateWindow; the sweep always waits at
 // least the settle time, and not at all once the run's context is done.
+// When every endpoint whose requests a case checked has a Drain (see
+// Endpoint.Drain), the sweep waits for those instead, the window
+// bounding the wait.
 //
 // A case the sweep fails is reported on the case itself in Check's Report
 // (and Progress hears of it again); under Run and RunT, whose subtest for
@@ -65,9 +69,17 @@ func (s *lateSweep) expect(x *exchange, r *response, want map[string]int, seen i
 func (e *env) index() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.indexLocked()
+}
+
+// indexLocked is index with e.mu held.
+func (e *env) indexLocked() {
 	for _, d := range e.sink.From(e.seen) {
 		e.seen++
 		e.byID[d.RequestID()] = append(e.byID[d.RequestID()], d)
+		if d.RecordedAt.After(e.lastAt) {
+			e.lastAt = d.RecordedAt
+		}
 	}
 }
 
@@ -83,7 +95,8 @@ type lateFinding struct {
 }
 
 // sweepLate waits until the newest request a case checked is the late
-// window old (at least the settle time, less if t's context ends), then
+// window old (at least the settle time, less if t's context ends), or
+// until their endpoints' Drains returned when they all have one, then
 // fails every case whose requests show up in a delivery, received during
 // the run, that the case said must not happen. With acceptUnverified, a
 // delivery marked verification.verified: false is logged, not failed (for
@@ -102,11 +115,23 @@ func (e *env) sweepLate(t T, acceptUnverified bool) {
 		window = DefaultLateWindow
 	}
 	wait := max(window-time.Since(last), e.opts.settle)
-	timer := time.NewTimer(wait)
-	select {
-	case <-timer.C:
-	case <-t.Context().Done():
-		timer.Stop()
+	ids := make(map[string]*response, len(fs))
+	for _, f := range fs {
+		ids[f.r.ID] = f.r
+	}
+	if ds := drainsOf(ids); ds != nil {
+		// Every endpoint says when it has nothing left to deliver: the
+		// window only bounds the wait.
+		ctx, cancel := context.WithTimeout(t.Context(), wait)
+		drainAll(ctx, ds)
+		cancel()
+	} else {
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-t.Context().Done():
+			timer.Stop()
+		}
 	}
 	e.index()
 	findings := e.lateFindings(fs, acceptUnverified)

@@ -56,6 +56,19 @@ type Endpoint struct {
 	// cannot take part in, each with the reason. They are reported as
 	// skipped.
 	Skip map[string]string
+	// Drain, if set, waits until every delivery caused by a request the
+	// endpoint answered before the call has been POSTed to its deliver
+	// URL (and answered) or given up, or ctx is done (its error); it
+	// must be safe to call from several goroutines, and after Close. A
+	// target in process that knows its queues sets it (the reference
+	// does: sim.Ingress.Drain); the suite then judges a request's
+	// deliveries as soon as Drain returns, where without it a case waits
+	// until the sink has been quiet for the quiet period (see Quiet), and
+	// the sweep at the end of the run waits for Drain instead of the late
+	// window (see LateWindow). A Drain that returns early, with a
+	// delivery still to come, lets the suite miss it: leave it nil unless
+	// it covers every queue the endpoint's deliveries pass through.
+	Drain func(ctx context.Context) error
 }
 
 // A NotApplicableError from Provision means the target cannot make the
@@ -90,14 +103,24 @@ func HandlerTarget(newHandler func(spec sim.EndpointSpec) (http.Handler, error))
 
 // Reference is the reference ingress, sim.Ingress, with the zero Config:
 // the strict profile, the suite's baseline, which passes every case. Each
-// endpoint gets an ingress and a loopback server of its own.
+// endpoint gets an ingress and a loopback server of its own, and a Drain
+// (sim.Ingress.Drain), so that the suite waits for no quiet period.
 func Reference() Target { return ReferenceWith(sim.Config{}) }
 
 // ReferenceWith is the reference ingress built with cfg (a profile, a
 // clock, a Recorder …), each endpoint with an ingress and a loopback
 // server of its own. Its profile of expectation is cfg's profile:
-// ProfileTriggerDevV2 for sim.TriggerDevV2, else ProfileStrict.
-func ReferenceWith(cfg sim.Config) Target { return reference{cfg} }
+// ProfileTriggerDevV2 for sim.TriggerDevV2, else ProfileStrict. Without
+// cfg.Client, its ingresses post deliveries through one client, so that
+// they share the connections to the suite's sink.
+func ReferenceWith(cfg sim.Config) Target {
+	if cfg.Client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		cfg.Client = &http.Client{Transport: tr}
+	}
+	return reference{cfg}
+}
 
 // reference is the target of ReferenceWith.
 type reference struct{ cfg sim.Config }
@@ -127,7 +150,7 @@ func (r reference) Provision(ctx context.Context, spec sim.EndpointSpec) (Endpoi
 	return Endpoint{URL: srv.URL + sim.PathPrefix + spec.ID, Close: func() error {
 		srv.Close()
 		return in.Close()
-	}}, nil
+	}, Drain: in.Drain}, nil
 }
 
 // An HTTPOption configures HTTPTarget.

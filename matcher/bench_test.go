@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -125,4 +126,43 @@ func BenchmarkMatchPullRequest(b *testing.B) {
 	}
 	b.Run("node-decoded", node(false, &goDecoded, "decoded"))
 	b.Run("node-raw", node(true, &goRaw, "raw"))
+}
+
+// benchSink keeps the floor benchmark's result alive.
+var benchSink bool
+
+// BenchmarkMatchPullRequestLookupFloor is the bound on the decoded path:
+// prFilter's checks written out by hand for this payload, with no filter
+// at all — the nine map lookups (one per filter key and object level)
+// with their type assertions and comparisons. Match cannot do less work
+// than this on a payload that matches; compare its ns/op with
+// BenchmarkMatchPullRequest/decoded from the same run.
+func BenchmarkMatchPullRequestLookupFloor(b *testing.B) {
+	payload, err := os.ReadFile(filepath.Join("testdata", "github-pull_request.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(payload, &v); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := v.(map[string]any)
+		action, _ := m["action"].(string)
+		pr, _ := m["pull_request"].(map[string]any)
+		draft, isBool := pr["draft"].(bool)
+		base, _ := pr["base"].(map[string]any)
+		ref, _ := base["ref"].(string)
+		user, _ := pr["user"].(map[string]any)
+		login, _ := user["login"].(string)
+		repo, _ := m["repository"].(map[string]any)
+		private, isPrivBool := repo["private"].(bool)
+		benchSink = (action == "opened" || action == "synchronize") && isBool && !draft && ref == "main" &&
+			strings.HasPrefix(login, "oct") && isPrivBool && !private
+		if !benchSink {
+			b.Fatal("no match")
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 // match many payloads.
 type EventFilter struct {
 	root *node
+	dec  *dnode // root's plan for decoded values
 	src  string // the filter as given, for String
 }
 
@@ -29,7 +30,7 @@ func ParseEventFilter(data []byte, opts ...Option) (*EventFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EventFilter{root: n, src: string(bytes.TrimSpace(data))}, nil
+	return &EventFilter{root: n, dec: planDecoded(n), src: string(bytes.TrimSpace(data))}, nil
 }
 
 // Match reports whether a decoded payload matches, as eventFilterMatches
@@ -38,7 +39,10 @@ func ParseEventFilter(data []byte, opts ...Option) (*EventFilter, error) {
 // JSON null, which only the empty filter {} matches. Matching a decoded
 // value does not allocate.
 func (f *EventFilter) Match(v any) bool {
-	return matchDecoded(f.root, v)
+	if m, ok := v.(map[string]any); ok {
+		return f.dec.match(m)
+	}
+	return matchNode(f.root, dval{v: v, defined: true}, nil, "")
 }
 
 // MatchJSON reports whether the JSON payload in data matches. It validates

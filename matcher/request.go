@@ -228,7 +228,7 @@ func (f *RequestFilter) match(r Request, ex *Explanation) bool {
 			}
 		}
 	}
-	if f.headers != nil && !matchNode(f.headers, dval{v: fetchHeaders(r.Header), defined: true}, ex, "headers") {
+	if f.headers != nil && !f.matchHeaders(r.Header, ex) {
 		if fail() {
 			return false
 		}
@@ -240,7 +240,12 @@ func (f *RequestFilter) match(r Request, ex *Explanation) bool {
 	}
 	if f.body != nil {
 		text := whatwg.BodyText(r.Body)
-		if !gjson.ValidBytes(text) {
+		if ex == nil {
+			// One validating pass that reads only the filter's paths.
+			if matched, valid := matchRaw(f.body, text); !valid || !matched {
+				return false
+			}
+		} else if !gjson.ValidBytes(text) {
 			if ex != nil {
 				ex.add("body", "object", "a JSON body", "a body that is not JSON ("+strconv.Itoa(len(r.Body))+" bytes)")
 			}
@@ -254,6 +259,124 @@ func (f *RequestFilter) match(r Request, ex *Explanation) bool {
 		}
 	}
 	return ok
+}
+
+// matchHeaders matches the headers filter against h as seen through
+// fetchHeaders. Without an explanation it reads each filtered name from h
+// directly, without building the whole record.
+func (f *RequestFilter) matchHeaders(h http.Header, ex *Explanation) bool {
+	if ex != nil {
+		return matchNode(f.headers, dval{v: fetchHeaders(h), defined: true}, ex, "headers")
+	}
+	for i := range f.headers.entries {
+		e := &f.headers.entries[i]
+		v, ok := fetchHeader(h, e.key)
+		if !ok {
+			return matchNode(f.headers, dval{v: fetchHeaders(h), defined: true}, nil, "headers")
+		}
+		if !matchEntry(e, v, nil, "headers") {
+			return false
+		}
+	}
+	return true
+}
+
+// fetchHeader returns fetchHeaders(h)[name] when it can without building
+// the record: when exactly one key of h lower-cases to name (or none) and
+// every key it compares is ASCII. ok is false otherwise, and the caller
+// builds the record.
+func fetchHeader(h http.Header, name string) (v hval, ok bool) {
+	var vs []string
+	found := false
+	for k, kvs := range h {
+		eq, ascii := asciiLowerEquals(k, name)
+		if !ascii {
+			return hval{}, false
+		}
+		if !eq || len(kvs) == 0 { // a name without values is no entry
+			continue
+		}
+		if found {
+			return hval{}, false // two spellings: joined in sorted order
+		}
+		vs, found = kvs, true
+	}
+	switch {
+	case !found:
+		return hval{}, true
+	case len(vs) == 1 || name == "set-cookie":
+		return hval{k: kString, s: latin1(strings.Trim(vs[len(vs)-1], " \t\r\n"))}, true
+	}
+	parts := make([]string, len(vs))
+	for i, s := range vs {
+		parts[i] = latin1(strings.Trim(s, " \t\r\n"))
+	}
+	return hval{k: kString, s: strings.Join(parts, ", ")}, true
+}
+
+// asciiLowerEquals reports whether strings.ToLower(k) == name, when k is
+// ASCII (ascii is false otherwise, and eq means nothing).
+func asciiLowerEquals(k, name string) (eq, ascii bool) {
+	eq = len(k) == len(name)
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 0x80 {
+			return false, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		eq = eq && c == name[i]
+	}
+	return eq, true
+}
+
+// hval is a header value as a filter reads it: a string, undefined, or a
+// property of a string (its "length", one of its UTF-16 units).
+type hval struct {
+	k kind // kUndefined, kString or kNumber
+	s string
+	n float64
+}
+
+func (v hval) kind() kind      { return v.k }
+func (v hval) str() string     { return v.s }
+func (v hval) num() float64    { return v.n }
+func (v hval) boolean() bool   { return false }
+func (v hval) onePass() bool   { return false }
+func (v hval) some(*node) bool { return false }
+
+func (v hval) includes(scalar) bool { return false }
+
+func (v hval) get(key string) hval {
+	if v.k != kString {
+		return hval{}
+	}
+	return stringProperty(v.s, key, func(x any) hval {
+		switch x := x.(type) {
+		case string:
+			return hval{k: kString, s: x}
+		case float64:
+			return hval{k: kNumber, n: x}
+		}
+		return hval{}
+	})
+}
+
+func (v hval) fields(n *node, out []hval) {
+	for i := range n.entries {
+		out[i] = v.get(n.entries[i].key)
+	}
+}
+
+func (v hval) raw() string {
+	switch v.k {
+	case kString:
+		return jsonString(v.s)
+	case kNumber:
+		return jsNumber(v.n)
+	}
+	return "undefined"
 }
 
 // fetchMethod normalizes a method as the Fetch Request constructor does:

@@ -279,8 +279,11 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := in.inflight.Add(1)
 	defer in.inflight.Add(-1)
 	start := in.now()
-	lw := &loggedWriter{ResponseWriter: w, status: http.StatusOK}
-	c := &stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup}
+	// One allocation for what the stages share: the writer, the call and
+	// room for the usual few matched triggers.
+	st := &serving{lw: loggedWriter{ResponseWriter: w, status: http.StatusOK}}
+	lw, c := &st.lw, &st.c
+	*c = stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup, Matched: st.matched[:0]}
 	in.stages.Run(c)
 	if in.cfg.Observer != nil {
 		in.observe(c, lw)
@@ -288,6 +291,13 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if in.cfg.Log != nil {
 		in.cfg.Log.Info(r.Method+" "+r.URL.Path, "status", lw.status, "note", c.Note, "took", in.now().Sub(start).Round(time.Microsecond))
 	}
+}
+
+// serving is what ServeHTTP allocates for one request.
+type serving struct {
+	lw      loggedWriter
+	c       stage.Call
+	matched [4]*stage.Trigger
 }
 
 // send hands one delivery of c's request to t: the Stages.Send of every
@@ -305,24 +315,30 @@ func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 		Verification: Verification{Verified: c.Verification.Verified, Reason: c.Verification.Reason},
 		ReceivedAt:   c.Received,
 	}
-	in.deliver(c.R.Context(), t, &d)
+	id := in.deliver(c.R.Context(), t, d)
 	if lw, ok := c.W.(*loggedWriter); ok && in.cfg.Observer != nil {
-		lw.sent = append(lw.sent, sentDelivery{trigger: t.ID, id: d.ID})
+		lw.sent = append(lw.sent, sentDelivery{trigger: t.ID, id: id})
 	}
 }
 
 // deliver queues d for t's deliver URL, with the request's context for
-// back-pressure, and records it.
-func (in *Ingress) deliver(ctx context.Context, t *stage.Trigger, d *Delivery) {
+// back-pressure, and records it; it returns the delivery's id. d is taken
+// by value so that it stays off the heap when it is only recorded.
+func (in *Ingress) deliver(ctx context.Context, t *stage.Trigger, d Delivery) string {
 	d.DeliveredAt = in.now()
 	if t.Deliver == "" {
 		d.ID = in.deliv.newID()
-	} else if err := in.deliv.enqueue(ctx, t.Deliver, d); err != nil && in.cfg.Log != nil {
-		in.cfg.Log.Warn("delivery not queued", "endpoint", d.Endpoint, "trigger", d.Trigger, "id", d.ID, "err", err.Error())
+	} else {
+		q := d // escapes into the queue's envelope
+		if err := in.deliv.enqueue(ctx, t.Deliver, &q); err != nil && in.cfg.Log != nil {
+			in.cfg.Log.Warn("delivery not queued", "endpoint", q.Endpoint, "trigger", q.Trigger, "id", q.ID, "err", err.Error())
+		}
+		d = q
 	}
 	if in.cfg.Recorder != nil {
-		in.cfg.Recorder.Record(*d)
+		in.cfg.Recorder.Record(d)
 	}
+	return d.ID
 }
 
 // hostOf returns "scheme://host/…" for a URL, for logs: the URL may carry

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"sync"
 
 	"github.com/hooklab/hooklab/internal/stage"
 	"github.com/hooklab/hooklab/matcher"
@@ -233,19 +235,61 @@ func (p *strict) answer(c *stage.Call) bool {
 		c.Note = fmt.Sprintf("respondWith, triggered %d", len(c.Matched))
 		return true
 	}
-	ids := make([]string, len(c.Matched))
-	for i, t := range c.Matched {
-		ids[i] = t.ID
-	}
 	c.W.Header().Set("Content-Type", "application/json; charset=utf-8")
-	b, _ := json.Marshal(struct {
-		OK        bool     `json:"ok"`
-		Endpoint  string   `json:"endpoint"`
-		Triggered []string `json:"triggered"`
-	}{true, c.Endpoint.ID, ids})
-	c.W.Write(append(b, '\n'))
-	c.Note = fmt.Sprintf("triggered %d", len(ids))
+	bp := answerBufs.Get().(*[]byte)
+	b := append((*bp)[:0], `{"ok":true,"endpoint":`...)
+	b = appendJSONString(b, c.Endpoint.ID)
+	b = append(b, `,"triggered":[`...)
+	for i, t := range c.Matched {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, t.ID)
+	}
+	b = append(b, "]}\n"...)
+	c.W.Write(b)
+	if cap(b) <= maxPooledAnswer {
+		*bp = b
+		answerBufs.Put(bp)
+	}
+	c.Note = triggeredNote(len(c.Matched))
 	return true
+}
+
+// answerBufs holds the buffers answers are built in; one larger than
+// maxPooledAnswer is left to the collector.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledAnswer = 64 << 10
+
+// triggeredNotes are the notes of answers that woke few triggers.
+var triggeredNotes = func() (n [16]string) {
+	for i := range n {
+		n[i] = "triggered " + strconv.Itoa(i)
+	}
+	return n
+}()
+
+// triggeredNote is the log note of an answer that woke n triggers.
+func triggeredNote(n int) string {
+	if n < len(triggeredNotes) {
+		return triggeredNotes[n]
+	}
+	return "triggered " + strconv.Itoa(n)
+}
+
+// appendJSONString appends s as encoding/json writes a string: HTML
+// characters, U+2028 and U+2029 escaped, invalid UTF-8 replaced.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // readBody reads at most max bytes: the status to answer with on error.
@@ -256,7 +300,7 @@ func readBody(r *http.Request, max int64) ([]byte, int, error) {
 	if r.ContentLength > max {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, max)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	body, err := readAtMost(r.Body, r.ContentLength, max+1)
 	if err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %v", err)
 	}
@@ -266,12 +310,77 @@ func readBody(r *http.Request, max int64) ([]byte, int, error) {
 	return body, 0, nil
 }
 
+// maxPrealloc bounds the buffer readAtMost makes up front from a
+// declared length: a sender that declares a large body and sends it
+// slowly gets the buffer grown as its bytes arrive, not at once.
+const maxPrealloc = 64 << 10
+
+// readAtMost reads r to EOF or until it has n bytes, as
+// io.ReadAll(io.LimitReader(r, n)) does. A declared length (size >= 0)
+// sizes the buffer, so a body that is as long as it says is read into one
+// allocation.
+func readAtMost(r io.Reader, size, n int64) ([]byte, error) {
+	c := int64(512)
+	if size >= 0 {
+		c = size + 1 // room to see EOF without growing
+	}
+	c = min(c, n, maxPrealloc)
+	b := make([]byte, 0, c)
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		room := b[len(b):cap(b)]
+		if left := n - int64(len(b)); int64(len(room)) > left {
+			room = room[:left]
+		}
+		m, err := r.Read(room)
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // receivedRequest is r as filters and verification see it: the URL the
 // sender addressed, the headers with Host, the body read.
 func receivedRequest(r *http.Request, body []byte) matcher.Request {
-	req := matcher.Request{Method: r.Method, URL: requestURL(r), Header: r.Header.Clone(), Body: body}
-	if r.Host != "" {
-		req.Header.Set("Host", r.Host)
+	return matcher.Request{Method: r.Method, URL: requestURL(r), Header: cloneWithHost(r.Header, r.Host), Body: body}
+}
+
+// cloneWithHost is h.Clone() with Host set to host unless host is "", as
+// Header.Set would, but in one map sized for it and one slice for every
+// value.
+func cloneWithHost(h http.Header, host string) http.Header {
+	if h == nil && host == "" {
+		return nil
 	}
-	return req
+	nv, nk := 0, len(h)
+	for _, vs := range h {
+		nv += len(vs)
+	}
+	if host != "" {
+		nv++
+		nk++
+	}
+	sv := make([]string, nv)
+	out := make(http.Header, nk)
+	for k, vs := range h {
+		if vs == nil {
+			out[k] = nil // Clone keeps a nil value nil
+			continue
+		}
+		n := copy(sv, vs)
+		out[k] = sv[:n:n]
+		sv = sv[n:]
+	}
+	if host != "" {
+		sv[0] = host
+		out["Host"] = sv[:1:1]
+	}
+	return out
 }

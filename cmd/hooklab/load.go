@@ -20,7 +20,8 @@ import (
 
 const loadUsage = `Usage: hooklab load --to URL (--fixture NAME | --preset P --body-file F) --secret S --duration D
                     [--rate R[/s] | --rate STEPS | --rate 0 --workers N] [--max-in-flight N]
-                    [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n] [--run-id ID]
+                    [--timeout D] [--sink ADDR] [--json] [--out FILE] [--plot FILE] [--shard i/n | --shard auto/n]
+                    [--run-id ID] [--start-at RFC3339 | --start-in D] [--max-dropped RATIO] [--interrupt-ok]
                     [--duplicate RATIO] [--reorder N] [--retry-on non-2xx [--time-scale F]] [--seed N]
                     [--ui [--ui-addr HOST:PORT] [--ui-exit]]
        hooklab load merge [--json] [--plot FILE] [--partial] REPORT.json…
@@ -64,18 +65,41 @@ receiver that deduplicates shows 0.
 Output: a live progress line on a terminal; the text report (or --json:
 one object); --out FILE streams every result as a JSON line, with its request
 (which hooklab replay sends again); --plot FILE
-writes latency over time as a self-contained HTML page. Ctrl-C stops
-sending, waits for the requests in flight, and still writes every report;
-a second Ctrl-C exits at once. --shard i/n runs every n-th slot of the
-schedule from slot i, so n machines share one run; 'hooklab load merge'
-combines their --json reports into one (histograms merge exactly). Each
-report names its run (--run-id ID, else a random id: give every shard
-of one run the same), its shard, its plan (schedule, duration, what is
-sent, the target with its userinfo and query values redacted) and its
+writes latency over time as a self-contained HTML page. Ctrl-C (or
+SIGTERM) stops sending, waits for the requests in flight, and still
+writes every report; a second one cancels the requests in flight (error
+"aborted") and then writes every report, --out to its last complete
+line; a third exits at once. An interrupted run exits 1 unless
+--interrupt-ok.
+
+--shard i/n runs every n-th slot of the schedule from slot i (from 1),
+so n machines share one run; 'hooklab load merge' combines their --json
+reports into one (histograms merge exactly). --shard auto/n takes the
+shard from $JOB_COMPLETION_INDEX, the 0-based index Kubernetes gives each
+pod of an Indexed Job (index 0 is shard 1/n). One process schedules at
+most 1e6 requests a second (a higher --rate, per shard, is refused).
+Each report names its run (--run-id ID, else a random id: give every
+shard of one run the same), its shard, its plan (schedule, duration, what
+is sent, the target with its userinfo and query values redacted) and its
 times; merge refuses a shard twice, shards of other runs or plans, and
-missing shards (unless --partial). The report keeps the first bodies
-of the answers that were not 2xx, 3 a status, and the text report shows
+missing shards (unless --partial). The report keeps the first bodies of
+the answers that were not 2xx, 3 a status, and the text report shows
 them escaped.
+
+--start-at 2026-12-06T03:00:00Z is a start barrier: the process waits
+until then (Ctrl-C ends the wait) and every slot is due at that instant
+plus its offset in the schedule, so shards given the same time send the
+unsharded schedule together. --start-in 30s starts at the next whole
+multiple of 30s of the wall clock (counted from the Unix epoch): pods
+started within the same 30 s window agree without a shared value; pick a
+window much longer than the spread of their start times. A shard that
+comes up after the start sends its slots already due at once (those past
+--max-in-flight are dropped and counted) and reports how late it was
+("late_start_s"). The start may be at most 24h ahead and not past by the
+run's duration.
+
+More than 1% of the slots dropped adds a warning (stderr and the
+report's "warnings"); more than --max-dropped RATIO (default 0.01) exits 1.
 
 --ui serves the live load view while the run goes on: a web page with
 latency over time, the rate requested and achieved, status codes,
@@ -90,7 +114,8 @@ report --ui FILE' shows a saved --json report.
 
 Exit codes: 0 every request was answered 2xx (with --retry-on: every
 delivery's last attempt; and, with --sink, no delivery was lost or
-doubled), 1 otherwise, 2 bad usage.
+doubled), no more than --max-dropped of the slots were dropped and the
+run was not interrupted (or --interrupt-ok), 1 otherwise, 2 bad usage.
 
 Examples:
 
@@ -99,6 +124,7 @@ Examples:
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 100:10s,500:20s --sink 127.0.0.1:9999 --plot latency.html
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 50 --duration 5s --sink 127.0.0.1:9999 --duplicate 0.1
 	hooklab load --to http://127.0.0.1:8080/hooks/gh --fixture github/push --secret s3cret --rate 200 --duration 1m --ui --ui-addr 127.0.0.1:8089
+	JOB_COMPLETION_INDEX=0 hooklab load --to http://target:8080/hooks/gh --fixture github/push --secret s3cret --rate 4000 --duration 1m --shard auto/4 --start-at 2026-12-06T03:00:00Z --json > /reports/0.json
 	hooklab load merge shard1.json shard2.json`
 
 func newLoadCmd() *command {
@@ -132,7 +158,7 @@ func newLoadCmd() *command {
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	out := fs.String("out", "", "stream every result to `FILE` as JSON lines")
 	plot := fs.String("plot", "", "write latency over time to `FILE` (a self-contained HTML page)")
-	shard := fs.String("shard", "", "run shard `i/n` of the schedule (i from 1)")
+	shard := fs.String("shard", "", "run shard `i/n` of the schedule (i from 1), or auto/n (i from $JOB_COMPLETION_INDEX, from 0)")
 	runID := fs.String("run-id", "", "name the run `ID` in its report (letters, digits, . _ : -; default a random id): the same on every shard")
 	seed := fs.Int64("seed", 1, "with -fixture: the seed of slot 0; slot k uses seed+k (and of -duplicate's and -reorder's choices)")
 	var chaos chaosFlags
@@ -140,6 +166,8 @@ func newLoadCmd() *command {
 	ui := fs.Bool("ui", false, "serve the live load view (a web page) while the run goes on, and the report after it until Ctrl-C")
 	uiAddr := fs.String("ui-addr", "", "with -ui: listen on `HOST:PORT`, a loopback address (default 127.0.0.1 and a free port)")
 	uiExit := fs.Bool("ui-exit", false, "with -ui: exit when the run is done instead of serving the report until Ctrl-C")
+	var edges edgeFlags
+	edges.register(fs)
 
 	return &command{
 		name:    "load",
@@ -150,16 +178,19 @@ func newLoadCmd() *command {
 		run: func(std *stdio) error {
 			// Signals are caught first, so that a Ctrl-C during setup stops
 			// the run instead of killing the process: the first stops
-			// sending and drains, the second exits at once.
-			stopReq := make(chan struct{})
-			sig := make(chan os.Signal, 2)
+			// sending and drains, the second cancels the requests in
+			// flight and writes the reports, a third exits at once.
+			stopReq, abortReq := make(chan struct{}), make(chan struct{})
+			sig := make(chan os.Signal, 3)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
 			go func() {
-				if _, ok := <-sig; !ok {
-					return
+				for _, c := range []chan struct{}{stopReq, abortReq} {
+					if _, ok := <-sig; !ok {
+						return
+					}
+					close(c)
 				}
-				close(stopReq)
 				if _, ok := <-sig; ok {
 					os.Exit(130)
 				}
@@ -211,7 +242,7 @@ func newLoadCmd() *command {
 			if pacer != nil && given["workers"] {
 				return usageErrorf("-workers applies to closed loop only (-rate 0)")
 			}
-			shardI, shardN, err := parseShard(*shard)
+			shardI, shardN, err := parseShard(*shard, os.LookupEnv)
 			if err != nil {
 				return usageErrorf("-shard: %v", err)
 			}
@@ -220,6 +251,13 @@ func newLoadCmd() *command {
 			}
 			if err := load.CheckRunID(*runID); given["run-id"] && err != nil {
 				return usageErrorf("-run-id: %v", err)
+			}
+			if err := load.CheckRate(pacer, d, shardN); err != nil {
+				return usageErrorf("-rate %s: %v", *rate, err)
+			}
+			startAt, err := edges.start(given, time.Now(), d)
+			if err != nil {
+				return err
 			}
 			src, scheme, keys, err := loadSource(std, given, target, *fixtureName, *preset, &secrets, body, bodyFile, headers, &overrides, *seed)
 			if err != nil {
@@ -240,7 +278,7 @@ func newLoadCmd() *command {
 			}
 			attacker := load.NewAttacker(opts...)
 			defer load.TuneGC()()
-			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d}
+			plan := load.Plan{Source: src, Pacer: pacer, Duration: d, Attacker: attacker, Grace: grace.d, StartAt: startAt}
 			plan.RunID, plan.Rate, plan.Target = *runID, *rate, target
 
 			sinkURL := ""
@@ -294,10 +332,22 @@ func newLoadCmd() *command {
 				if plan.Progress != nil {
 					fmt.Fprintln(std.stderr)
 				}
-				fmt.Fprintln(std.stderr, "hooklab load: stopping: waiting for the requests in flight (Ctrl-C again to quit now)")
+				fmt.Fprintln(std.stderr, "hooklab load: stopping: waiting for the requests in flight (Ctrl-C again to cancel them and write the reports)")
 				attacker.Stop()
+				select {
+				case <-abortReq:
+				case <-runDone:
+					return
+				}
+				fmt.Fprintln(std.stderr, "hooklab load: cancelling the requests in flight; writing the reports (Ctrl-C again to quit now)")
+				attacker.Abort()
 			}()
 
+			if wait := time.Until(startAt); wait > 0 && !startAt.IsZero() {
+				fmt.Fprintf(std.stderr, "hooklab load: waiting for the start at %s (in %s)\n", startAt.UTC().Format(time.RFC3339Nano), wait.Round(time.Millisecond))
+			} else if !startAt.IsZero() {
+				fmt.Fprintf(std.stderr, "hooklab load: the start at %s was %s ago: sending the slots already due at once\n", startAt.UTC().Format(time.RFC3339Nano), (-wait).Round(time.Millisecond))
+			}
 			rep, runErr := load.Run(context.Background(), plan)
 			close(runDone)
 			if plan.Progress != nil {
@@ -306,7 +356,10 @@ func newLoadCmd() *command {
 			if err := writeLoadReports(std, rep, *asJSON, *plot); err != nil {
 				return err
 			}
-			verdict := loadVerdict(rep, sinkURL)
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(std.stderr, "hooklab load: warning: %s\n", w)
+			}
+			verdict := joinVerdicts(loadVerdict(rep, sinkURL), edges.verdict(rep))
 			if runErr != nil {
 				verdict = &exitError{code: exitFailed, msg: runErr.Error()}
 			}
@@ -385,18 +438,116 @@ func loadSource(std *stdio, given map[string]bool, target, fixtureName, preset s
 	return src, scheme, keys, nil
 }
 
-// parseShard reads "i/n" (i from 1) as the attacker's 0-based shard.
-func parseShard(s string) (i, n int, err error) {
+// ShardIndexEnv is the variable --shard auto/N reads the shard from: the
+// 0-based index Kubernetes gives each pod of an Indexed Job.
+const shardIndexEnv = "JOB_COMPLETION_INDEX"
+
+// parseShard reads "i/n" (i from 1) as the attacker's 0-based shard, or
+// "auto/n", whose 0-based index is the environment variable
+// shardIndexEnv, read with lookup (os.LookupEnv).
+func parseShard(s string, lookup func(string) (string, bool)) (i, n int, err error) {
 	if s == "" {
 		return 0, 1, nil
 	}
 	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return 0, 0, fmt.Errorf("%q: want i/n with 1 <= i <= n, such as 2/4", s)
+	if ok && a == "auto" && err2 == nil && n >= 1 && n <= maxShards {
+		v, set := lookup(shardIndexEnv)
+		if !set {
+			return 0, 0, fmt.Errorf("%q: %s is not set (auto takes the shard from it, from 0 to %d, as a Kubernetes Indexed Job sets it)", s, shardIndexEnv, n-1)
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || i < 0 || i >= n {
+			if len(v) > 40 {
+				v = v[:40] + "…"
+			}
+			return 0, 0, fmt.Errorf("%q: %s=%q is not a shard index from 0 to %d", s, shardIndexEnv, v, n-1)
+		}
+		return i, n, nil
+	}
+	i, err1 := strconv.Atoi(a)
+	if !ok || err1 != nil || err2 != nil || n < 1 || n > maxShards || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("%q: want i/n with 1 <= i <= n <= %d, such as 2/4, or auto/n (i from $%s, from 0)", s, maxShards, shardIndexEnv)
 	}
 	return i - 1, n, nil
+}
+
+// maxShards bounds n in --shard i/n.
+const maxShards = 1 << 20
+
+// edgeFlags are the flags of a run's edges: the start barrier, and what
+// makes a run that dropped slots or was interrupted fail.
+type edgeFlags struct {
+	startAt     string
+	startIn     durationFlag
+	maxDropped  float64
+	interruptOK bool
+}
+
+func (e *edgeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&e.startAt, "start-at", "", "start the schedule at `RFC3339` time (the shards of a run share it; at most 24h ahead)")
+	fs.Var(&e.startIn, "start-in", "start the schedule at the next whole multiple of `DURATION` of the wall clock (since the Unix epoch), so that shards started in the same window agree")
+	fs.Float64Var(&e.maxDropped, "max-dropped", 0.01, "exit 1 when more than `RATIO` of the schedule's slots were dropped")
+	fs.BoolVar(&e.interruptOK, "interrupt-ok", false, "exit as if not interrupted after Ctrl-C or SIGTERM (by default an interrupted run exits 1)")
+}
+
+// start returns the start barrier the flags give, or the zero time.
+func (e *edgeFlags) start(given map[string]bool, now time.Time, d time.Duration) (time.Time, error) {
+	if !(e.maxDropped >= 0 && e.maxDropped <= 1) {
+		return time.Time{}, usageErrorf("-max-dropped: want a ratio from 0 to 1, such as 0.01")
+	}
+	var at time.Time
+	switch {
+	case given["start-at"] && given["start-in"]:
+		return time.Time{}, usageErrorf("give -start-at or -start-in, not both")
+	case given["start-at"]:
+		t, err := time.Parse(time.RFC3339Nano, e.startAt)
+		if err != nil {
+			return time.Time{}, usageErrorf("-start-at: %q is not an RFC 3339 time such as 2026-12-06T03:00:00Z", e.startAt)
+		}
+		at = t
+	case given["start-in"]:
+		if e.startIn.d <= 0 || e.startIn.d > load.MaxStartAhead {
+			return time.Time{}, usageErrorf("-start-in: want a duration above 0 and up to %s", load.MaxStartAhead)
+		}
+		at = load.StartIn(now, e.startIn.d)
+	default:
+		return time.Time{}, nil
+	}
+	if err := load.CheckStart(at, now, d); err != nil {
+		return time.Time{}, usageErrorf("-start-at: %v", err)
+	}
+	return at, nil
+}
+
+// verdict is exit 1 when the run dropped more than -max-dropped of its
+// slots, or was interrupted without -interrupt-ok.
+func (e *edgeFlags) verdict(rep *load.Report) error {
+	var why []string
+	if r := rep.DroppedRatio(); r > e.maxDropped {
+		why = append(why, fmt.Sprintf("%d of %d slots (%.2f%%) were dropped, more than -max-dropped %g", rep.Dropped, rep.Requests+rep.Dropped, 100*r, e.maxDropped))
+	}
+	if rep.Interrupted && !e.interruptOK {
+		why = append(why, "the run was interrupted before its end (-interrupt-ok exits 0 then)")
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return &exitError{code: exitFailed, msg: strings.Join(why, "; ")}
+}
+
+// joinVerdicts combines verdicts of exit 1 into one.
+func joinVerdicts(errs ...error) error {
+	var msgs []string
+	for _, err := range errs {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return &exitError{code: exitFailed, msg: strings.Join(msgs, "; ")}
 }
 
 // writeLoadReports writes the text or JSON report to stdout and the plot.

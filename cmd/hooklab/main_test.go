@@ -70,6 +70,8 @@ func TestScripts(t *testing.T) {
 			"junitcheck": junitcheck,
 			"unixtime":   unixtime,
 			"httpget":    httpget,
+			"rfc3339":    rfc3339,
+			"slowserver": slowserver,
 		},
 	})
 }

@@ -369,7 +369,19 @@ const lateDelay = time.Second
 func lateDeliveryOfRejected() func(*stage.Stages) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	return func(s *stage.Stages) {
-		verify, match, send := s.Verify, s.Match, s.Send
+		verify, match, send, drain := s.Verify, s.Match, s.Send, s.Drain
+		// The queue is honest about what it holds: the Ingress's Drain
+		// waits for it, as an in-process app's would.
+		var queue heldBack
+		s.Drain = func(ctx context.Context) error {
+			if err := queue.wait(ctx); err != nil {
+				return err
+			}
+			if drain != nil {
+				return drain(ctx)
+			}
+			return nil
+		}
 		s.Verify = func(c *stage.Call) bool {
 			if verify(c) {
 				return true
@@ -386,7 +398,9 @@ func lateDeliveryOfRejected() func(*stage.Stages) {
 				Req:          c.Req,
 				Verification: c.Verification,
 			}
+			done := queue.hold()
 			time.AfterFunc(lateDelay, func() {
+				defer done()
 				match(late)
 				for _, t := range late.Matched {
 					if t.Deliver == "" {
@@ -432,4 +446,49 @@ func postLate(client *http.Client, c *stage.Call, t *stage.Trigger) {
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
+}
+
+// heldBack is a queue's deliveries held back for later, for
+// Stages.Drain. It is safe for concurrent use; the zero value is empty.
+type heldBack struct {
+	mu   sync.Mutex
+	next uint64
+	held map[uint64]chan struct{}
+}
+
+// hold adds one delivery; done, called once, says it was made or dropped.
+func (h *heldBack) hold() (done func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held == nil {
+		h.held = map[uint64]chan struct{}{}
+	}
+	id, ch := h.next, make(chan struct{})
+	h.next++
+	h.held[id] = ch
+	return func() {
+		h.mu.Lock()
+		delete(h.held, id)
+		h.mu.Unlock()
+		close(ch)
+	}
+}
+
+// wait waits until every delivery held when it was called is done, or
+// ctx is done (its error); deliveries held since do not hold it up.
+func (h *heldBack) wait(ctx context.Context) error {
+	h.mu.Lock()
+	chs := make([]chan struct{}, 0, len(h.held))
+	for _, ch := range h.held {
+		chs = append(chs, ch)
+	}
+	h.mu.Unlock()
+	for _, ch := range chs {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@
 package stage
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -48,6 +49,12 @@ type Stages struct {
 	Check func(c *Call, p signer.Payload) error
 	// Send hands one delivery of the call's request to a trigger.
 	Send func(c *Call, t *Trigger)
+	// Drain, if set, waits until the deliveries the stages hold outside
+	// the ingress's deliverer (a fault's own queue) for requests answered
+	// before the call have been made or dropped, or ctx is done (its
+	// error). A change that holds deliveries of its own sets it, calling
+	// the Drain it replaces. It may be called after the ingress is closed.
+	Drain func(ctx context.Context) error
 }
 
 // Run passes c through the steps in order until one answers.

@@ -68,6 +68,10 @@ type Attacker struct {
 	// conns are the idle connections of the HTTP/1.1 client, used when
 	// no Client was given.
 	conns *connPool
+	// Run's hooks (run.go): the schedule's anchor, and Abort's context.
+	anchor   time.Time
+	abortCtx context.Context
+	abortFn  context.CancelFunc
 }
 
 // An Option changes how an Attacker works. Options take values; when the
@@ -155,8 +159,9 @@ func NewAttacker(opts ...Option) *Attacker {
 	}
 	a := &Attacker{options: o, stop: make(chan struct{})}
 	a.stopCtx, a.cancel = context.WithCancel(context.Background())
+	a.abortCtx, a.abortFn = context.WithCancel(context.Background())
 	if a.client == nil {
-		a.conns = newConnPool(max(a.maxInFlight, a.workers), h1.Options{Timeout: a.timeout})
+		a.conns = newConnPool(max(a.maxInFlight, a.workers), h1.Options{Timeout: a.timeout, Context: a.abortCtx})
 	}
 	return a
 }
@@ -202,7 +207,7 @@ func (a *Attacker) openLoop(ctx context.Context, src Source, p Pacer, d time.Dur
 	sem := make(chan struct{}, a.maxInFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	start := time.Now()
+	start := a.scheduleStart()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var prev time.Duration
@@ -284,8 +289,8 @@ func (a *Attacker) hit(ctx context.Context, src Source, slot uint64, intended ti
 		return r
 	}
 	// In-flight requests finish after Stop and after ctx is done: only the
-	// client timeout ends a request in flight.
-	req, err := src.Request(context.WithoutCancel(ctx), slot)
+	// client timeout or Abort ends a request in flight.
+	req, err := src.Request(a.abortCtx, slot)
 	if err != nil {
 		r.Sent = time.Now()
 		r.ErrorKind, r.Error = ErrBuild, err.Error()
@@ -320,7 +325,7 @@ func (a *Attacker) do(req *http.Request, r *Result, intended time.Time) {
 	}
 	r.BytesOut = max(req.ContentLength, 0)
 	r.Sent = time.Now()
-	resp, err := a.client.Do(req)
+	resp, err := a.client.Do(a.abortable(req))
 	if err != nil {
 		end := time.Now()
 		r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
@@ -363,6 +368,9 @@ func (a *Attacker) send(w *wireRequest, r *Result, intended time.Time) {
 	r.Uncorrected, r.Latency = end.Sub(r.Sent), end.Sub(intended)
 	if err != nil {
 		r.ErrorKind, r.Error = ErrorKind(err), err.Error()
+		if a.abortCtx.Err() != nil {
+			r.ErrorKind = ErrAborted
+		}
 		return
 	}
 	answered(r, buf[:resp.Kept])

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hooklab/hooklab/fixtures"
 	"github.com/hooklab/hooklab/signer"
 	"github.com/hooklab/hooklab/sim/load"
 )
@@ -19,15 +20,37 @@ import (
 // session; the absolute figure is the machine's.
 func BenchmarkAttack(b *testing.B) { benchAttack(b) }
 
+// BenchmarkAttackFixture is BenchmarkAttack with every request rendered
+// from the github/pull_request fixture (28 KB) with its own seed, as
+// hooklab load --fixture sends: compare it with BenchmarkAttack, and
+// profile it (-cpuprofile) to see the fixture's share of a request.
+func BenchmarkAttackFixture(b *testing.B) {
+	f, err := fixtures.Lookup("github/pull_request")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchAttackSource(b, func(target string) (load.Source, error) {
+		return load.FixtureSource(f, target, signer.Keys("bench-secret"), 1), nil
+	})
+}
+
 // benchAttack is BenchmarkAttack with the attacker's options opts.
 func benchAttack(b *testing.B, opts ...load.Option) {
+	body := []byte(`{"action":"opened","number":7,"repository":{"full_name":"hooklab/demo"}}`)
+	benchAttackSource(b, func(target string) (load.Source, error) {
+		return load.BodySource(signer.GitHub(), signer.Keys("bench-secret"), "", target, nil, body)
+	}, opts...)
+}
+
+// benchAttackSource is BenchmarkAttack with the source newSource makes
+// for the server's URL and the attacker's options opts.
+func benchAttackSource(b *testing.B, newSource func(target string) (load.Source, error), opts ...load.Option) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Write([]byte(`{"ok":true,"triggered":["t1"]}`))
 	}))
 	defer srv.Close()
-	body := []byte(`{"action":"opened","number":7,"repository":{"full_name":"hooklab/demo"}}`)
-	inner, err := load.BodySource(signer.GitHub(), signer.Keys("bench-secret"), "", srv.URL, nil, body)
+	inner, err := newSource(srv.URL)
 	if err != nil {
 		b.Fatal(err)
 	}

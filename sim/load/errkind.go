@@ -22,6 +22,7 @@ const (
 	ErrDNS     = "dns"     // name resolution
 	ErrEOF     = "eof"     // the server closed the connection mid-answer
 	ErrBuild   = "build"   // the request could not be built or signed
+	ErrAborted = "aborted" // cut off in flight by Attacker.Abort
 	ErrOther   = "other"
 )
 
@@ -42,6 +43,8 @@ func ErrorKind(err error) string {
 		return ErrRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return ErrReset
+	case errors.Is(err, context.Canceled):
+		return ErrAborted
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		return ErrTimeout
 	case errors.As(err, &netErr) && netErr.Timeout():

@@ -257,6 +257,9 @@ func checkShards(opt MergeOptions, rs []*Report) (count int, indexes, missing []
 		if f, a, b, differ := planDiff(first.Plan, r.Plan); differ {
 			return 0, nil, nil, fmt.Errorf("%s: plan %s is %s, but %s has %s: not shards of one plan", r.name(), f, a, first.name(), b)
 		}
+		if b, fb := barrierText(r.StartAt), barrierText(first.StartAt); b != fb {
+			return 0, nil, nil, fmt.Errorf("%s: start barrier %s, but %s has %s: shards of one run share one --start-at", r.name(), b, first.name(), fb)
+		}
 		for _, i := range idx {
 			if o := by[i]; o != nil {
 				return 0, nil, nil, fmt.Errorf("%s and %s are both shard %d/%d: the same shard twice", o.name(), r.name(), i, n)
@@ -277,6 +280,14 @@ func checkShards(opt MergeOptions, rs []*Report) (count int, indexes, missing []
 			first.RunID, shardList(missing), count)
 	}
 	return count, indexes, missing, nil
+}
+
+// barrierText names a start barrier (RunEdges.StartAt) in errors.
+func barrierText(at *time.Time) string {
+	if at == nil {
+		return "none"
+	}
+	return at.UTC().Format(time.RFC3339Nano)
 }
 
 // planDiff returns the first field in which b differs from a, with b's

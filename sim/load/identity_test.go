@@ -62,6 +62,18 @@ func TestMergeReportsRefuses(t *testing.T) {
 			s[2].Plan.DurationS = 6
 			return s
 		}, `shard-3.json: plan duration_s is "6", but shard-1.json has "5": not shards of one plan`},
+		{"AnotherStartBarrier", func() []*load.Report {
+			s := threeShards()
+			at, other := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 3, 0, 30, 0, time.UTC)
+			s[0].StartAt, s[1].StartAt, s[2].StartAt = &at, &at, &other
+			return s
+		}, "shard-3.json: start barrier 2026-12-06T03:00:30Z, but shard-1.json has 2026-12-06T03:00:00Z: shards of one run share one --start-at"},
+		{"OneWithoutTheStartBarrier", func() []*load.Report {
+			s := threeShards()
+			at := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+			s[0].StartAt, s[1].StartAt = &at, &at
+			return s
+		}, "shard-3.json: start barrier none, but shard-1.json has 2026-12-06T03:00:00Z: shards of one run share one --start-at"},
 		{"NoPlan", func() []*load.Report {
 			s := threeShards()
 			s[1].Plan = nil

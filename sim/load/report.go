@@ -72,6 +72,9 @@ type Report struct {
 	Raw         Raw  `json:"raw"`
 	// Name is the file the report was read from (ReadReport), for errors.
 	Name string `json:"-"`
+
+	// RunEdges: the start barrier and the warnings (run.go).
+	RunEdges
 }
 
 // Raw is what a Report is computed from.
@@ -193,7 +196,9 @@ func MergeReportsWith(opt MergeOptions, rs ...*Report) (*Report, error) {
 	var d *DeliveryMetrics
 	interrupted := false
 	var planned, last time.Time
-	for _, r := range rs {
+	var edges RunEdges
+	for i, r := range rs {
+		edges.mergeEdges(i, r.RunEdges)
 		m.Merge(r.Raw.Metrics)
 		if r.Raw.Deliveries != nil {
 			if d == nil {
@@ -229,6 +234,7 @@ func MergeReportsWith(opt MergeOptions, rs ...*Report) (*Report, error) {
 		out.Merged.StartSpreadMS = float64(last.Sub(planned)) / float64(time.Millisecond)
 	}
 	out.Partial = len(missing) > 0
+	out.RunEdges = edges
 	return out, nil
 }
 
@@ -242,6 +248,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "Partial: %s of %d missing; the report covers the others only.\n", shardList(r.Merged.Missing), r.Merged.Count)
 	}
 	identityText(&b, r)
+	r.RunEdges.writeText(&b)
 	if r.RateRequested > 0 {
 		fmt.Fprintf(&b, "Requests      [total, rate requested, rate achieved, throughput]  %d, %.2f/s, %.2f/s, %.2f/s\n",
 			r.Requests, r.RateRequested, r.RateAchieved, r.Throughput)

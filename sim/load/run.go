@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -50,6 +53,210 @@ type Plan struct {
 	Rate   string
 	Origin string
 	Target string
+	// StartAt, if set, is the start barrier: Run waits until then (ctx
+	// or the Attacker's Stop ends the wait, and the report is then empty
+	// and Interrupted) and anchors the schedule there, so that slot n is
+	// due at StartAt plus its offset (Due) in every shard given the same
+	// StartAt, and latency is measured from that shared schedule. A run
+	// that begins after StartAt (its process came up late) sends the
+	// slots already due at once, as a run that fell behind does: at most
+	// MaxInFlight go out and the rest are dropped and counted, so that
+	// the shards' sent plus dropped slots still add up to the unsharded
+	// schedule. The report gives the barrier and how late the run began
+	// (Report.StartAt, Report.LateStartS). CheckStart says which values
+	// Run accepts.
+	StartAt time.Time
+}
+
+// Limits of a plan that Run refuses to pass (CheckStart, CheckRate).
+const (
+	// MaxStartAhead is how far ahead a start barrier may be.
+	MaxStartAhead = 24 * time.Hour
+	// MaxRate is the highest rate, in requests a second, that one
+	// process schedules: above it the pacer's timer cannot keep up and a
+	// run lasts many times its duration while dropping nearly every slot.
+	// Shard the run over several processes instead.
+	MaxRate = 1e6
+	// DroppedWarn is the share of the schedule's slots dropped above
+	// which Run adds a warning to the report (Report.Warnings).
+	DroppedWarn = 0.01
+)
+
+// CheckStart returns an error when at is not a start barrier Run accepts
+// at now for a run of duration d: more than MaxStartAhead ahead, or past
+// by d or more (every slot would be late).
+func CheckStart(at, now time.Time, d time.Duration) error {
+	switch ahead := at.Sub(now); {
+	case ahead > MaxStartAhead:
+		return fmt.Errorf("the start %s is %s ahead, more than the %s allowed", at.UTC().Format(time.RFC3339), ahead.Round(time.Second), MaxStartAhead)
+	case -ahead >= d:
+		return fmt.Errorf("the start %s was %s ago, not less than the run's duration %s: every slot would be late", at.UTC().Format(time.RFC3339), (-ahead).Round(time.Millisecond), d)
+	}
+	return nil
+}
+
+// StartIn returns the start barrier that processes started at about the
+// same time agree on without talking to each other: the first instant
+// after now that is a whole multiple of every (counted from the Unix
+// epoch, 1970-01-01T00:00:00Z). Processes that compute it within the
+// same window of length every get the same instant; two that straddle a
+// multiple get instants every apart, so every should be much longer than
+// the spread of the processes' start times (the chance of a split is
+// spread/every) plus their clocks' skew. every must be positive.
+func StartIn(now time.Time, every time.Duration) time.Time {
+	if every <= 0 {
+		return now
+	}
+	ns := now.UnixNano()
+	next := (ns/int64(every) + 1) * int64(every)
+	if ns < 0 && ns%int64(every) != 0 {
+		next -= int64(every)
+	}
+	return time.Unix(0, next)
+}
+
+// PeakRate returns p's highest rate over a run of duration d, in
+// requests a second: exact for this package's pacers, and the highest
+// of a thousand samples of Rate for others.
+func PeakRate(p Pacer, d time.Duration) float64 {
+	switch p := p.(type) {
+	case nil:
+		return 0
+	case Constant:
+		return p.Rate
+	case Linear:
+		return max(p.Start, p.End)
+	case Sine:
+		return p.Mean + max(p.Amp, -p.Amp)
+	case Steps:
+		peak := 0.0
+		for _, s := range p {
+			peak = max(peak, s.Rate)
+		}
+		return peak
+	}
+	const samples = 1000
+	peak := 0.0
+	for i := range samples + 1 {
+		peak = max(peak, Rate(p, time.Duration(float64(d)*float64(i)/samples)))
+	}
+	return peak
+}
+
+// CheckRate returns an error when shard of shards' share of p's peak
+// rate over a run of duration d is above MaxRate.
+func CheckRate(p Pacer, d time.Duration, shards int) error {
+	shards = max(shards, 1)
+	peak := PeakRate(p, d)
+	if per := peak / float64(shards); per > MaxRate || math.IsNaN(per) {
+		if shards == 1 {
+			return fmt.Errorf("%.0f/s is above the %.0f/s one process can schedule: shard the run over %d processes or more",
+				peak, MaxRate, int(math.Ceil(peak/MaxRate)))
+		}
+		return fmt.Errorf("%.0f/s over %d shards is %.0f/s a process, above the %.0f/s one process can schedule: use %d shards or more",
+			peak, shards, per, MaxRate, int(math.Ceil(peak/MaxRate)))
+	}
+	return nil
+}
+
+// Abort ends the attack at once: it stops sending as Stop does and
+// cancels the requests in flight, which end as errors of kind
+// ErrAborted, so that Run returns without waiting for them. Use it when
+// waiting is no longer wanted (a second Ctrl-C); it cannot be undone.
+func (a *Attacker) Abort() {
+	a.Stop()
+	a.abortFn()
+}
+
+// scheduleStart is the instant the open loop's schedule counts from:
+// Plan.StartAt, or now.
+func (a *Attacker) scheduleStart() time.Time {
+	if !a.anchor.IsZero() {
+		return a.anchor
+	}
+	return time.Now()
+}
+
+// abortable returns req bound to the Attacker's abort context, so that
+// Abort cancels it; a request built on that context is returned as it is.
+func (a *Attacker) abortable(req *http.Request) *http.Request {
+	if req.Context() == a.abortCtx {
+		return req
+	}
+	return req.WithContext(a.abortCtx)
+}
+
+// waitStart waits until at; it reports false when ctx or Stop ended the
+// wait first.
+func (a *Attacker) waitStart(ctx context.Context, at time.Time) bool {
+	wait := time.Until(at)
+	if wait <= 0 {
+		return !a.stopped.Load() && ctx.Err() == nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-a.stop:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// RunEdges are what a report says about the edges of its run: the start
+// barrier and how late the run began after it, and warnings about
+// figures that cannot be trusted as they are. Report embeds it.
+type RunEdges struct {
+	// StartAt is Plan.StartAt, the barrier; nil without one.
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// LateStartS is how late the run began after StartAt, in seconds.
+	LateStartS float64 `json:"late_start_s,omitempty"`
+	// Warnings says, one sentence each, which figures are not what the
+	// plan asked for (more than DroppedWarn of the slots dropped).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// DroppedRatio is the share of the schedule's slots that were dropped:
+// dropped / (requests + dropped); 0 when there were none.
+func (r *Report) DroppedRatio() float64 {
+	if n := r.Requests + r.Dropped; n > 0 {
+		return float64(r.Dropped) / float64(n)
+	}
+	return 0
+}
+
+// warnDropped adds a warning to r when more than DroppedWarn of the
+// slots were dropped.
+func (r *Report) warnDropped() {
+	if ratio := r.DroppedRatio(); ratio > DroppedWarn {
+		r.Warnings = append(r.Warnings, fmt.Sprintf(
+			"%d of %d slots (%.2f%%) were dropped, more than %g%%: the run did not keep its schedule (allow more in flight, lower the rate or shard the run)",
+			r.Dropped, r.Requests+r.Dropped, 100*ratio, 100*DroppedWarn))
+	}
+}
+
+// mergeEdges combines the edges of shard reports: the barrier when they
+// share one, the latest start, and every warning.
+func (e *RunEdges) mergeEdges(i int, o RunEdges) {
+	if i == 0 {
+		e.StartAt = o.StartAt
+	} else if e.StartAt != nil && (o.StartAt == nil || !o.StartAt.Equal(*e.StartAt)) {
+		e.StartAt = nil
+	}
+	e.LateStartS = max(e.LateStartS, o.LateStartS)
+	e.Warnings = append(e.Warnings, o.Warnings...)
+}
+
+// writeText writes the edges' lines of the text report.
+func (e RunEdges) writeText(b *strings.Builder) {
+	for _, w := range e.Warnings {
+		fmt.Fprintf(b, "Warning: %s\n", w)
+	}
+	if e.StartAt != nil {
+		late := time.Duration(e.LateStartS * float64(time.Second)).Round(time.Microsecond)
+		fmt.Fprintf(b, "Start         [barrier, late by]                 %s, %s\n", e.StartAt.UTC().Format(time.RFC3339Nano), late)
+	}
 }
 
 // Progress is a run's figures so far.
@@ -86,6 +293,27 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 		return nil, fmt.Errorf("load: %d shards, want at most %d", a.of, MaxShards)
 	}
 	info := planInfo(&p, a)
+	if err := CheckRate(p.Pacer, p.Duration, int(a.of)); err != nil {
+		return nil, fmt.Errorf("load: rate %w", err)
+	}
+	if !p.StartAt.IsZero() {
+		if err := CheckStart(p.StartAt, time.Now(), p.Duration); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		if !a.waitStart(ctx, p.StartAt) {
+			rep := NewReport(NewMetrics(), nil, 0)
+			at := p.StartAt
+			rep.StartAt, rep.Interrupted = &at, true
+			rep.RunID, rep.Plan, rep.PlannedStart = runID, info, at
+			rep.Shard = &ShardID{Index: int(a.shard) + 1, Count: int(a.of)}
+			return rep, nil
+		}
+	}
+	a.anchor = p.StartAt
+	late := time.Duration(0)
+	if !p.StartAt.IsZero() {
+		late = time.Since(p.StartAt)
+	}
 	requested := 0.0
 	if p.Pacer != nil {
 		// The Attacker's Shard sends 1 slot in a.of: its share of the schedule.
@@ -116,6 +344,9 @@ func Run(ctx context.Context, p Plan) (*Report, error) {
 		watchC = wt.C
 	}
 	plannedStart := time.Now()
+	if !p.StartAt.IsZero() {
+		plannedStart = p.StartAt
+	}
 	results := a.Attack(ctx, p.Source, p.Pacer, p.Duration)
 loop:
 	for {
@@ -162,7 +393,7 @@ loop:
 			grace = 2 * time.Second
 		}
 		deadline := time.Now().Add(grace)
-		for p.Deliveries.Pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		for p.Deliveries.Pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil && a.abortCtx.Err() == nil {
 			time.Sleep(20 * time.Millisecond)
 		}
 		p.Deliveries.Close()
@@ -172,6 +403,11 @@ loop:
 	rep.RunID, rep.Plan, rep.PlannedStart = runID, info, plannedStart
 	rep.Shard = &ShardID{Index: int(a.shard) + 1, Count: int(a.of)}
 	rep.Interrupted = a.stopped.Load() || ctx.Err() != nil
+	if !p.StartAt.IsZero() {
+		at := p.StartAt
+		rep.StartAt, rep.LateStartS = &at, late.Seconds()
+	}
+	rep.warnDropped()
 	if p.Watch != nil {
 		p.Watch(w.final(rep, p.Duration))
 	}

@@ -47,10 +47,19 @@ func requestID(run string, seq uint64) string { return run + "-" + strconv.Forma
 // FixtureSource renders fixture f for every request with the seed
 // seed+seq (so every body differs and a run is reproducible), signs it
 // with the fixture's preset and keys at the moment of sending, and sends
-// it to target. opts are overrides (fixtures.Set, Query, Header) made on
-// every rendering before it is signed.
+// it to target. opts are overrides (fixtures.Set, Query, Header, Param)
+// made on every rendering before it is signed; a fixtures.Seed among them
+// is ignored. The fixture is compiled once (fixtures.Fixture.Compile):
+// each request is its templates' text with the seed's values in the holes,
+// the overrides and one signature. Where Compile fails (a target that is
+// not an absolute URL, keys the preset cannot sign with), every request
+// fails with the error Fixture.Request gives.
 func FixtureSource(f *fixtures.Fixture, target string, keys signer.KeySet, seed int64, opts ...fixtures.Option) Source {
-	return &fixtureSource{f: f, target: target, keys: keys, seed: seed, opts: opts, run: runID()}
+	s := &fixtureSource{f: f, target: target, keys: keys, seed: seed, opts: opts, run: runID()}
+	if c, err := f.Compile(target, keys, opts...); err == nil {
+		s.c = c
+	}
+	return s
 }
 
 // A payloadSource also gives seq's delivery as a signed Payload, so that
@@ -62,6 +71,7 @@ type payloadSource interface {
 
 type fixtureSource struct {
 	f      *fixtures.Fixture
+	c      *fixtures.Compiled // nil when Compile failed: requests go through f, which reports why
 	target string
 	keys   signer.KeySet
 	seed   int64
@@ -81,7 +91,13 @@ func (s *fixtureSource) options(seq uint64) []fixtures.Option {
 
 // Request renders, signs and addresses slot seq's request.
 func (s *fixtureSource) Request(ctx context.Context, seq uint64) (*http.Request, error) {
-	req, err := s.f.Request(ctx, s.target, s.keys, s.options(seq)...)
+	var req *http.Request
+	var err error
+	if s.c != nil {
+		req, err = s.c.Request(ctx, s.seed+int64(seq))
+	} else {
+		req, err = s.f.Request(ctx, s.target, s.keys, s.options(seq)...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +106,13 @@ func (s *fixtureSource) Request(ctx context.Context, seq uint64) (*http.Request,
 }
 
 func (s *fixtureSource) payload(seq uint64) (signer.Payload, error) {
-	p, err := s.f.Sign(s.target, s.keys, s.options(seq)...)
+	var p signer.Payload
+	var err error
+	if s.c != nil {
+		p, err = s.c.Sign(s.seed + int64(seq))
+	} else {
+		p, err = s.f.Sign(s.target, s.keys, s.options(seq)...)
+	}
 	if err != nil {
 		return p, err
 	}

@@ -10,6 +10,7 @@ package h1
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +33,9 @@ const DefaultUserAgent = "Go-http-client/1.1"
 // written: an invalid header name or value, or a target that is not an
 // http or https URL. Nothing was sent.
 var ErrInvalidRequest = errors.New("invalid request")
+
+// ErrAborted is returned by a Do that Options.Context ended.
+var ErrAborted = errors.New("aborted")
 
 // A Target is where a request goes: the connection it needs and its
 // request-target. Make one with ParseTarget or TargetOf; it can be reused
@@ -129,6 +135,11 @@ type Options struct {
 	// WriteBuffer is the write buffer's size; 0 means 64 KiB, so that a
 	// webhook is written with its headers in one piece.
 	WriteBuffer int
+	// Context, when it is done, ends the request in flight at once (its
+	// connection's deadline is moved to the past, a dial or handshake is
+	// cancelled) and makes every later Do fail with ErrAborted without
+	// sending anything. nil means never.
+	Context context.Context
 }
 
 // defaultIdleProbe is how long a connection may stay idle before Do
@@ -139,8 +150,14 @@ const defaultIdleProbe = time.Second
 // when it has none, when the target changes or when the server closed
 // it.
 type Conn struct {
-	opts    Options
+	opts Options
+	// mu guards nc against abort, which runs on another goroutine; the
+	// goroutine using the Conn reads nc without it.
+	mu      sync.Mutex
 	nc      net.Conn
+	aborted atomic.Bool
+	// unwatch ends the watch on opts.Context set up when dialling.
+	unwatch func() bool
 	tlsOn   bool
 	addr    string
 	cw      countWriter
@@ -170,11 +187,18 @@ func NewConn(opts Options) *Conn {
 
 // Close closes the connection, if any; the Conn may be used again.
 func (c *Conn) Close() error {
+	if c.unwatch != nil {
+		c.unwatch()
+		c.unwatch = nil
+	}
 	if c.nc == nil {
 		return nil
 	}
 	err := c.nc.Close()
-	c.nc, c.cw.w, c.reused = nil, nil, false
+	c.mu.Lock()
+	c.nc = nil
+	c.mu.Unlock()
+	c.cw.w, c.reused = nil, false
 	c.br.Reset(nil)
 	return err
 }
@@ -197,6 +221,9 @@ func (w *countWriter) Write(p []byte) (int, error) {
 // was reused and nothing of it was written.
 func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 	var resp Response
+	if c.isAborted() {
+		return resp, ErrAborted
+	}
 	var deadline time.Time
 	if c.opts.Timeout > 0 {
 		deadline = time.Now().Add(c.opts.Timeout)
@@ -214,6 +241,11 @@ func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 		if err := c.nc.SetDeadline(deadline); err != nil {
 			c.Close()
 			return resp, fmt.Errorf("h1: setting the deadline on %s: %w", t.Addr, err)
+		}
+		// After the deadline is set: an abort from now on moves it.
+		if c.aborted.Load() {
+			c.Close()
+			return resp, ErrAborted
 		}
 		n0 := c.cw.n
 		headLen, err := c.write(req)
@@ -266,9 +298,30 @@ func (c *Conn) alive() bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// isAborted reports whether opts.Context is done.
+func (c *Conn) isAborted() bool {
+	return c.aborted.Load() || (c.opts.Context != nil && c.opts.Context.Err() != nil)
+}
+
+// abort ends the request in flight: opts.Context is done.
+func (c *Conn) abort() {
+	c.aborted.Store(true)
+	c.mu.Lock()
+	if c.nc != nil {
+		c.nc.SetDeadline(time.Unix(1, 0))
+	}
+	c.mu.Unlock()
+}
+
 func (c *Conn) dial(t *Target, deadline time.Time) error {
+	ctx := c.opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	} else if c.unwatch == nil {
+		c.unwatch = context.AfterFunc(ctx, c.abort)
+	}
 	d := net.Dialer{Timeout: c.opts.DialTimeout, Deadline: deadline, KeepAlive: 30 * time.Second}
-	nc, err := d.Dial("tcp", t.Addr)
+	nc, err := d.DialContext(ctx, "tcp", t.Addr)
 	if err != nil {
 		return fmt.Errorf("h1: %w", err)
 	}
@@ -287,13 +340,16 @@ func (c *Conn) dial(t *Target, deadline time.Time) error {
 			hd = deadline
 		}
 		tc.SetDeadline(hd)
-		if err := tc.Handshake(); err != nil {
+		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return fmt.Errorf("h1: TLS handshake with %s: %w", t.Addr, err)
 		}
 		nc = tc
 	}
-	c.nc, c.addr, c.tlsOn, c.reused = nc, t.Addr, t.TLS, false
+	c.mu.Lock()
+	c.nc = nc
+	c.mu.Unlock()
+	c.addr, c.tlsOn, c.reused = t.Addr, t.TLS, false
 	c.cw.w = nc
 	c.bw.Reset(&c.cw)
 	c.br.Reset(nc)

@@ -3,6 +3,7 @@ package h1
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -432,4 +433,45 @@ func TestDoOverTLS(t *testing.T) {
 	_, err = bad.Do(&Request{Method: "POST", Target: tg}, nil)
 	var unknown *tls.CertificateVerificationError
 	assert.True(t, errors.As(err, &unknown), "error %v is a certificate error", err)
+}
+
+func TestDoEndsWhenTheContextIsDone(t *testing.T) {
+	t.Parallel()
+	received := make(chan struct{}, 1)
+	release := make(chan struct{})
+	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		http.ReadRequest(br)
+		received <- struct{}{}
+		<-release // never answers until the test ends
+	})
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := NewConn(Options{Context: ctx}) // no timeout: only the context ends the request
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(post(t, addr), nil)
+		done <- err
+	}()
+	<-received
+	cancel()
+	require.Error(t, <-done, "the request in flight ends with an error")
+
+	// Later requests are not sent at all.
+	_, err := c.Do(post(t, addr), nil)
+	require.ErrorIs(t, err, ErrAborted)
+	assert.Equal(t, int64(1), accepted.Load(), "connections accepted")
+}
+
+func TestDoOnADoneContextSendsNothing(t *testing.T) {
+	t.Parallel()
+	addr, accepted := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := NewConn(Options{Context: ctx})
+	defer c.Close()
+	resp, err := c.Do(post(t, addr), nil)
+	require.ErrorIs(t, err, ErrAborted)
+	assert.Zero(t, resp.BytesOut)
+	assert.Zero(t, accepted.Load(), "connections accepted")
 }
