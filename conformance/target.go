@@ -297,11 +297,14 @@ func ProbeControl(ctx context.Context, controlURL string, opts ...HTTPOption) er
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	defer client.CloseIdleConnections()
-	start := time.Now()
+	// The bound the probe had, not the time it took: on a loaded machine
+	// the deadline fires late, and the message names what was allowed.
+	dl, _ := ctx.Deadline()
+	budget := time.Until(dl).Round(100 * time.Millisecond)
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			return &noAnswerError{fmt.Sprintf("control API: GET %s: no answer within %v", u, time.Since(start).Round(100*time.Millisecond))}
+			return &noAnswerError{fmt.Sprintf("control API: GET %s: no answer within %v", u, budget)}
 		}
 		return fmt.Errorf("control API: %w", err)
 	}
@@ -309,7 +312,7 @@ func ProbeControl(ctx context.Context, controlURL string, opts ...HTTPOption) er
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			return &noAnswerError{fmt.Sprintf("control API: GET %s: the answer did not end within %v", u, time.Since(start).Round(100*time.Millisecond))}
+			return &noAnswerError{fmt.Sprintf("control API: GET %s: the answer did not end within %v", u, budget)}
 		}
 		return fmt.Errorf("control API: GET %s: reading the answer: %w", u, err)
 	}
