@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"bytes"
 	"encoding/json"
 	"hash/maphash"
 	"math"
@@ -39,7 +40,7 @@ type Document struct {
 	nodes []docNode
 	mems  []docMember // every object's members, contiguous per object
 	elems []int32     // every array's element node indices, contiguous per array
-	table []int32     // open-addressed tables of the larger objects: member index+1, 0 for empty
+	table []uint64    // open-addressed tables of the larger objects: hash>>32<<32 | member index+1; 0 is empty
 }
 
 // docNode is one JSON value.
@@ -70,7 +71,17 @@ func ParseDocument(data []byte) (*Document, error) {
 	if len(data) > math.MaxInt32 {
 		return nil, &ParseError{Msg: "document of " + strconv.Itoa(len(data)) + " bytes is larger than 2 GiB", Err: ErrInvalidJSON}
 	}
-	p := docParser{src: string(data), d: &Document{nodes: make([]docNode, 0, len(data)/16+1)}}
+	// Every value but a container's first follows a comma, so this bounds
+	// the node count (commas inside strings only make it larger); each
+	// value takes two bytes with its separator, which bounds it again.
+	containers := bytes.Count(data, []byte{'{'}) + bytes.Count(data, []byte{'['})
+	nodes := min(1+bytes.Count(data, []byte{','})+containers, len(data)/2+1)
+	keys := min(bytes.Count(data, []byte{':'}), nodes)
+	p := docParser{src: string(data), d: &Document{
+		nodes: make([]docNode, 0, nodes),
+		mems:  make([]docMember, 0, keys),
+		elems: make([]int32, 0, nodes-keys),
+	}}
 	i := skipWSString(p.src, 0)
 	i, ok := p.value(i, 0)
 	if !ok || skipWSString(p.src, i) != len(p.src) {
@@ -322,19 +333,18 @@ func (d *Document) finishObject(idx int, mems []docMember) {
 		size *= 2
 	}
 	n.tab, n.mask = int32(len(d.table)), uint32(size-1)
-	for j := 0; j < size; j++ {
-		d.table = append(d.table, 0)
-	}
+	d.table = append(d.table, make([]uint64, size)...)
 	t := d.table[n.tab:]
 	for j := range mems {
 		m := &mems[j]
+		slot := m.hash&^0xffffffff | uint64(uint32(n.lo)+uint32(j)+1)
 		for s := uint32(m.hash) & n.mask; ; s = (s + 1) & n.mask {
 			if t[s] == 0 {
-				t[s] = n.lo + int32(j) + 1
+				t[s] = slot
 				break
 			}
-			if o := &d.mems[t[s]-1]; o.hash == m.hash && o.key == m.key {
-				t[s] = n.lo + int32(j) + 1 // the later duplicate wins
+			if o := &d.mems[uint32(t[s])-1]; o.hash == m.hash && o.key == m.key {
+				t[s] = slot // the later duplicate wins
 				break
 			}
 		}
@@ -391,13 +401,16 @@ func (d *Document) lookup(o *docNode, h uint64, key string) *docNode {
 		return nil
 	}
 	t := d.table[o.tab : o.tab+int32(o.mask)+1]
+	tag := h &^ 0xffffffff
 	for s := uint32(h) & o.mask; ; s = (s + 1) & o.mask {
 		x := t[s]
 		if x == 0 {
 			return nil
 		}
-		if m := &d.mems[x-1]; m.hash == h && m.key == key {
-			return &d.nodes[m.val]
+		if x&^0xffffffff == tag {
+			if m := &d.mems[uint32(x)-1]; m.hash == h && m.key == key {
+				return &d.nodes[m.val]
+			}
 		}
 	}
 }
@@ -536,17 +549,26 @@ type docPlan struct {
 	checks []docCheck
 }
 
+// docCheck is a dcheck with its key's hash, the fields a lookup and the
+// common checks read first.
 type docCheck struct {
-	*dcheck
 	hash   uint64
+	key    string
+	kind   dkind
+	allow  [2]bool
+	str    string
 	nested *docPlan
+	strs   []string
+	set    map[string]struct{}
+	e      *entry
 }
 
 func planDocument(d *dnode) *docPlan {
 	p := &docPlan{checks: make([]docCheck, len(d.checks))}
 	for i := range d.checks {
 		c := &d.checks[i]
-		p.checks[i] = docCheck{dcheck: c, hash: docHash(c.key)}
+		p.checks[i] = docCheck{hash: docHash(c.key), key: c.key, kind: c.kind, allow: c.allow, str: c.str,
+			strs: c.strs, set: c.set, e: c.e}
 		if c.kind == dNested {
 			p.checks[i].nested = planDocument(c.nested)
 		}
