@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The parse-once document: for a caller that matches many filters against
@@ -40,7 +41,7 @@ type Document struct {
 	nodes []docNode
 	mems  []docMember // every object's members, contiguous per object
 	elems []int32     // every array's element node indices, contiguous per array
-	table []uint64    // open-addressed tables of the larger objects: hash>>32<<32 | member index+1; 0 is empty
+	table []docMember // open-addressed tables of the larger objects; val 0 (the root, never a member) is empty
 }
 
 // docNode is one JSON value.
@@ -333,18 +334,13 @@ func (d *Document) finishObject(idx int, mems []docMember) {
 		size *= 2
 	}
 	n.tab, n.mask = int32(len(d.table)), uint32(size-1)
-	d.table = append(d.table, make([]uint64, size)...)
+	d.table = append(d.table, make([]docMember, size)...)
 	t := d.table[n.tab:]
 	for j := range mems {
 		m := &mems[j]
-		slot := m.hash&^0xffffffff | uint64(uint32(n.lo)+uint32(j)+1)
 		for s := uint32(m.hash) & n.mask; ; s = (s + 1) & n.mask {
-			if t[s] == 0 {
-				t[s] = slot
-				break
-			}
-			if o := &d.mems[uint32(t[s])-1]; o.hash == m.hash && o.key == m.key {
-				t[s] = slot // the later duplicate wins
+			if t[s].val == 0 || (t[s].hash == m.hash && t[s].key == m.key) {
+				t[s] = *m // a later duplicate replaces the earlier
 				break
 			}
 		}
@@ -394,25 +390,41 @@ func (d *Document) lookup(o *docNode, h uint64, key string) *docNode {
 	if o.mask == 0 {
 		mems := d.mems[o.lo : o.lo+o.n]
 		for j := len(mems) - 1; j >= 0; j-- { // the last duplicate wins
-			if mems[j].hash == h && mems[j].key == key {
+			if mems[j].hash == h && keyEq(mems[j].key, key) {
 				return &d.nodes[mems[j].val]
 			}
 		}
 		return nil
 	}
 	t := d.table[o.tab : o.tab+int32(o.mask)+1]
-	tag := h &^ 0xffffffff
 	for s := uint32(h) & o.mask; ; s = (s + 1) & o.mask {
-		x := t[s]
-		if x == 0 {
+		m := &t[s]
+		if m.val == 0 {
 			return nil
 		}
-		if x&^0xffffffff == tag {
-			if m := &d.mems[uint32(x)-1]; m.hash == h && m.key == key {
-				return &d.nodes[m.val]
-			}
+		if m.hash == h && keyEq(m.key, key) {
+			return &d.nodes[m.val]
 		}
 	}
+}
+
+// keyEq is a == b for keys of equal hash, inlined for the common key
+// lengths 4 to 7: two overlapping loads, one from each end, instead of a
+// call.
+func keyEq(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	if n == 0 {
+		return true
+	}
+	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+	if n >= 4 && n < 8 {
+		return *(*uint32)(pa) == *(*uint32)(pb) &&
+			*(*uint32)(unsafe.Add(pa, n-4)) == *(*uint32)(unsafe.Add(pb, n-4))
+	}
+	return a == b
 }
 
 // Value returns the document as encoding/json decodes it into an any.
