@@ -36,7 +36,7 @@ func docHash(s string) uint64 { return maphash.String(docSeed, s) }
 // A Document is a JSON payload parsed once, for matching many filters
 // against it with MatchDocument. It is immutable and safe for concurrent
 // use; it keeps its own copy of the payload, so the bytes given to
-// ParseDocument may be reused.
+// ParseDocument may be reused. The zero Document is JSON null.
 type Document struct {
 	nodes []docNode
 	mems  []docMember // every object's members, contiguous per object
@@ -428,7 +428,17 @@ func keyEq(a, b string) bool {
 }
 
 // Value returns the document as encoding/json decodes it into an any.
-func (d *Document) Value() any { return d.toAny(&d.nodes[0]) }
+func (d *Document) Value() any { return d.toAny(d.root()) }
+
+// docNull is the zero Document's value.
+var docNull = docNode{k: kNull}
+
+func (d *Document) root() *docNode {
+	if len(d.nodes) == 0 {
+		return &docNull
+	}
+	return &d.nodes[0]
+}
 
 func (d *Document) toAny(n *docNode) any {
 	switch n.k {
@@ -593,7 +603,7 @@ func planDocument(d *dnode) *docPlan {
 // not allocate on the common paths; parse the payload once with
 // ParseDocument and match every filter against it.
 func (f *EventFilter) MatchDocument(d *Document) bool {
-	root := &d.nodes[0]
+	root := d.root()
 	if root.k == kObject {
 		return f.doc.match(d, root)
 	}

@@ -200,3 +200,16 @@ func FuzzDocument(f *testing.F) {
 		}
 	})
 }
+
+// TestZeroDocumentIsNull: a Document not made by ParseDocument is JSON
+// null, not a panic.
+func TestZeroDocumentIsNull(t *testing.T) {
+	var d matcher.Document
+	assert.Nil(t, d.Value())
+	for filter, want := range map[string]bool{`{}`: true, `{"a":[{"$exists":false}]}`: false} {
+		f, err := matcher.ParseEventFilter([]byte(filter))
+		require.NoError(t, err)
+		assert.Equal(t, want, f.MatchDocument(&d), filter)
+		assert.Equal(t, f.Match(nil), f.MatchDocument(&d), filter)
+	}
+}
