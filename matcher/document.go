@@ -81,7 +81,8 @@ func ParseDocument(data []byte) (*Document, error) {
 	p := docParser{src: string(data), d: &Document{
 		nodes: make([]docNode, 0, nodes),
 		mems:  make([]docMember, 0, keys),
-		elems: make([]int32, 0, nodes-keys),
+		elems: make([]int32, 0, len(data)/64),
+		table: make([]docMember, 0, 2*keys),
 	}}
 	i := skipWSString(p.src, 0)
 	i, ok := p.value(i, 0)
@@ -330,7 +331,7 @@ func (d *Document) finishObject(idx int, mems []docMember) {
 		return
 	}
 	size := 16
-	for size < 2*len(mems) {
+	for size < len(mems)+len(mems)/2 { // at most two thirds full
 		size *= 2
 	}
 	n.tab, n.mask = int32(len(d.table)), uint32(size-1)
