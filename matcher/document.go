@@ -325,6 +325,21 @@ func (p *docParser) object(i, depth int) (int, bool) {
 // table; a repeated key's last value wins, as in encoding/json.
 func (d *Document) finishObject(idx int, mems []docMember) {
 	n := &d.nodes[idx]
+	if len(mems) <= docLinearMax {
+		// A small object keeps only the last of each repeated key, so a
+		// lookup can stop at the first hit.
+		kept := mems[:0]
+		for j := range mems {
+			dup := false
+			for k := j + 1; k < len(mems) && !dup; k++ {
+				dup = mems[k].hash == mems[j].hash && mems[k].key == mems[j].key
+			}
+			if !dup {
+				kept = append(kept, mems[j]) // kept is never ahead of j
+			}
+		}
+		mems = kept
+	}
 	n.lo, n.n = int32(len(d.mems)), int32(len(mems))
 	d.mems = append(d.mems, mems...)
 	if len(mems) <= docLinearMax {
@@ -390,7 +405,7 @@ func (p *docParser) array(i, depth int) (int, bool) {
 func (d *Document) lookup(o *docNode, h uint64, key string) *docNode {
 	if o.mask == 0 {
 		mems := d.mems[o.lo : o.lo+o.n]
-		for j := len(mems) - 1; j >= 0; j-- { // the last duplicate wins
+		for j := range mems { // no repeated keys: finishObject kept the last
 			if mems[j].hash == h && keyEq(mems[j].key, key) {
 				return &d.nodes[mems[j].val]
 			}

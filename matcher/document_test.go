@@ -109,6 +109,7 @@ func TestParseDocumentValues(t *testing.T) {
 		{"WideObjectEscapedKeyIsTheKey", wide.String(), `{"k3":["escaped three"]}`, true},
 		{"WideObjectMissingKey", wide.String(), `{"k40":[{"$exists":false}]}`, true},
 		{"SmallObjectLastDuplicateWins", `{"a":"x","a":"y"}`, `{"a":["y"]}`, true},
+		{"SmallObjectLastOfManyDuplicatesWins", `{"a":"x","b":1,"a":"y","a":"z","b":2}`, `{"a":["z"],"b":[2]}`, true},
 		{"EscapedString", `{"a":"tab\there \u00e9 \ud83d\ude00"}`, `{"a":["tab\there é 😀"]}`, true},
 		{"LoneSurrogateIsReplacementChar", `{"a":"\ud800"}`, `{"a":["\ufffd"]}`, true},
 		{"InvalidUTF8IsReplacementChar", "{\"a\":\"x\xffy\"}", `{"a":["x\ufffdy"]}`, true},
