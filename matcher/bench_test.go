@@ -62,13 +62,17 @@ func nodeBenchNsPerOp(b *testing.B, payload []byte, fromText bool) float64 {
 // eventFilterMatches on a 22 KB GitHub pull_request payload:
 //
 //	decoded       Match on a value decoded once with encoding/json
+//	document      MatchDocument on a Document parsed once with ParseDocument
 //	raw           MatchJSON on the payload bytes
+//	parse-document  ParseDocument alone (the document's one-time cost)
+//	unmarshal     json.Unmarshal into an any alone (decoded's one-time cost)
 //	node-decoded  eventFilterMatches on an object parsed once
 //	node-raw      JSON.parse + eventFilterMatches in every iteration
 //
 // The node sub-benchmarks run Node once (about a second of measuring) and
 // report its time per call as ns/op (and node-ns/op); they log the ratio
-// node/go against the matching Go sub-benchmark. Run with
+// node/go against the matching Go sub-benchmark (node-decoded against
+// both decoded and document). Run with
 //
 //	go test -bench MatchPullRequest -run '^$' ./matcher
 func BenchmarkMatchPullRequest(b *testing.B) {
@@ -91,7 +95,15 @@ func BenchmarkMatchPullRequest(b *testing.B) {
 		b.Fatalf("MatchJSON = %v, %v; want true", ok, err)
 	}
 
-	var goDecoded, goRaw float64 // ns/op of the last run of each Go sub-benchmark
+	doc, err := matcher.ParseDocument(payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !f.MatchDocument(doc) {
+		b.Fatal("MatchDocument = false; want true")
+	}
+
+	var goDecoded, goDocument, goRaw float64 // ns/op of the last run of each Go sub-benchmark
 	b.Run("decoded", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
@@ -100,6 +112,15 @@ func BenchmarkMatchPullRequest(b *testing.B) {
 			}
 		}
 		goDecoded = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+	b.Run("document", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if !f.MatchDocument(doc) {
+				b.Fatal("no match")
+			}
+		}
+		goDocument = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	})
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
@@ -111,21 +132,59 @@ func BenchmarkMatchPullRequest(b *testing.B) {
 		}
 		goRaw = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	})
-	node := func(fromText bool, goNs *float64, goName string) func(*testing.B) {
+	var parseDoc float64
+	b.Run("parse-document", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for i := 0; i < b.N; i++ {
+			if _, err := matcher.ParseDocument(payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+		parseDoc = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+	b.Run("unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for i := 0; i < b.N; i++ {
+			var x any
+			if err := json.Unmarshal(payload, &x); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		if parseDoc > 0 {
+			b.ReportMetric(ns/parseDoc, "unmarshal/parse-document")
+			b.Logf("json.Unmarshal %.0f ns/op, ParseDocument %.0f ns/op: %.1fx", ns, parseDoc, ns/parseDoc)
+		}
+	})
+	// against is one Go sub-benchmark a node line is compared with; the
+	// first is the one reported as the node/go metric.
+	type against struct {
+		name string
+		ns   *float64
+	}
+	node := func(fromText bool, gos ...against) func(*testing.B) {
 		return func(b *testing.B) {
 			ns := nodeBenchNsPerOp(b, payload, fromText)
 			b.ReportMetric(ns, "ns/op")
 			b.ReportMetric(ns, "node-ns/op")
-			if *goNs > 0 {
-				b.ReportMetric(ns / *goNs, "node/go")
-				b.Logf("node %.0f ns/op, go %s %.0f ns/op: node/go = %.1fx", ns, goName, *goNs, ns / *goNs)
-			} else {
-				b.Logf("node %.0f ns/op (run the %s sub-benchmark too for the ratio)", ns, goName)
+			for i, g := range gos {
+				if *g.ns <= 0 {
+					b.Logf("node %.0f ns/op (run the %s sub-benchmark too for the ratio)", ns, g.name)
+					continue
+				}
+				unit := "node/go"
+				if i > 0 {
+					unit = "node/" + g.name
+				}
+				b.ReportMetric(ns / *g.ns, unit)
+				b.Logf("node %.0f ns/op, go %s %.0f ns/op: node/go = %.1fx", ns, g.name, *g.ns, ns / *g.ns)
 			}
 		}
 	}
-	b.Run("node-decoded", node(false, &goDecoded, "decoded"))
-	b.Run("node-raw", node(true, &goRaw, "raw"))
+	b.Run("node-decoded", node(false, against{"decoded", &goDecoded}, against{"document", &goDocument}))
+	b.Run("node-raw", node(true, against{"raw", &goRaw}))
 }
 
 // benchSink keeps the floor benchmark's result alive.

@@ -12,6 +12,16 @@
 //	ok = f.Match(decoded)                   // a value from encoding/json, no allocation
 //	fmt.Println(f.Explain(decoded))         // body.action: ["opened","synchronize"] does not contain "labeled"
 //
+// A payload matched against many filters (an ingress with N triggers) is
+// parsed once with ParseDocument, which validates it as MatchJSON does and
+// hashes every object key once; MatchDocument then answers what Match
+// answers on encoding/json's decoding, looking up each filter key (hashed
+// when the filter was compiled) without maps or allocation:
+//
+//	doc, err := matcher.ParseDocument(body)
+//	...
+//	for _, t := range triggers { if t.Filter.MatchDocument(doc) { ... } }
+//
 // MatchJSONL matches a stream of JSON lines, each a filter and a payload
 // or request, in parallel, answering each line in order (the protocol of
 // hooklab match --jsonl, for differential tests and other languages).

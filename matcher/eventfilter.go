@@ -12,8 +12,9 @@ import (
 // match many payloads.
 type EventFilter struct {
 	root *node
-	dec  *dnode // root's plan for decoded values
-	src  string // the filter as given, for String
+	dec  *dnode   // root's plan for decoded values
+	doc  *docPlan // dec with hashed keys, for Documents
+	src  string   // the filter as given, for String
 }
 
 // ParseEventFilter parses and validates a filter written as JSON, the way
@@ -30,7 +31,8 @@ func ParseEventFilter(data []byte, opts ...Option) (*EventFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EventFilter{root: n, dec: planDecoded(n), src: string(bytes.TrimSpace(data))}, nil
+	dec := planDecoded(n)
+	return &EventFilter{root: n, dec: dec, doc: planDocument(dec), src: string(bytes.TrimSpace(data))}, nil
 }
 
 // Match reports whether a decoded payload matches, as eventFilterMatches

@@ -18,7 +18,8 @@ type eventCase struct {
 	want    bool
 }
 
-// checkEventCase matches through both paths (decoded value and raw bytes)
+// checkEventCase matches through every path (decoded value, raw bytes and
+// parsed Document)
 // and requires the reference's answer from each, and an Explanation
 // exactly when there is no match.
 func checkEventCase(t *testing.T, c eventCase, opts ...matcher.Option) {
@@ -36,6 +37,11 @@ func checkEventCase(t *testing.T, c eventCase, opts ...matcher.Option) {
 	got, err := f.MatchJSON(raw)
 	require.NoError(t, err)
 	assert.Equal(t, c.want, got, "MatchJSON(%s, %s)", c.payload, c.filter)
+	if c.payload != "undefined" {
+		d, err := matcher.ParseDocument(raw)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, f.MatchDocument(d), "MatchDocument(%s, %s)", c.payload, c.filter)
+	}
 	ex := f.Explain(v)
 	if c.want {
 		assert.Nil(t, ex, "Explain of a match")
