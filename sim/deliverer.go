@@ -191,11 +191,11 @@ func newDeliveryTransport(n int) *http.Transport {
 // deliverer is full, until there is room (nil), ctx is done (ctx's error)
 // or the deliverer is closed.
 func (d *deliverer) enqueue(ctx context.Context, url string, dv *Delivery) error {
-	if dv.ID == "" {
-		dv.ID = d.newID()
-	}
 	if dv.DeliveredAt.IsZero() {
 		dv.DeliveredAt = d.cfg.Now()
+	}
+	if dv.ID == "" {
+		dv.ID = d.newID(dv.DeliveredAt)
 	}
 	body, err := json.Marshal(dv)
 	if err != nil {
@@ -228,15 +228,15 @@ func (d *deliverer) enqueue(ctx context.Context, url string, dv *Delivery) error
 	return nil
 }
 
-// newID returns a fresh delivery id: 32 hex digits, the first 12 the
-// milliseconds since 1970 (so ids sort by creation), the rest random.
-func (d *deliverer) newID() string {
+// newID returns a fresh delivery id made at: 32 hex digits, the first 12
+// the milliseconds since 1970 (so ids sort by creation), the rest random.
+func (d *deliverer) newID(at time.Time) string {
 	// One allocation: the 16 bytes are made in the second half of the
 	// buffer and hex-encoded over it from the front (byte i is read from
 	// 16+i before 2i and 2i+1 are written, both below 16+i+1).
 	buf := make([]byte, 32)
 	b := buf[16:]
-	binary.BigEndian.PutUint64(b[:8], uint64(d.cfg.Now().UnixMilli())<<16)
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
 	if _, err := io.ReadFull(d.cfg.IDSource, b[6:]); err != nil {
 		// Never expected from crypto/rand; an id unique within the process
 		// still lets receivers tell deliveries apart.

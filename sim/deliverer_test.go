@@ -159,13 +159,13 @@ func TestDelivererGivesEachDeliveryItsOwnID(t *testing.T) {
 func TestDeliveryIDFormat(t *testing.T) {
 	now := time.UnixMilli(0x0123456789ab)
 	d := &deliverer{cfg: delivererConfig{Now: func() time.Time { return now }, IDSource: bytes.NewReader(bytes.Repeat([]byte{0xfe}, 20))}}
-	id := d.newID()
+	id := d.newID(now)
 	assert.Equal(t, "0123456789abfefefefefefefefefefe", id)
 	later := &deliverer{cfg: delivererConfig{Now: func() time.Time { return now.Add(time.Millisecond) }, IDSource: bytes.NewReader(make([]byte, 10))}}
-	assert.Less(t, id, later.newID(), "an id made later sorts after")
+	assert.Less(t, id, later.newID(now.Add(time.Millisecond)), "an id made later sorts after")
 
 	failing := &deliverer{cfg: delivererConfig{Now: time.Now, IDSource: bytes.NewReader(nil)}}
-	assert.NotEqual(t, failing.newID(), failing.newID(), "ids when the random source fails")
+	assert.NotEqual(t, failing.newID(now), failing.newID(now), "ids when the random source fails")
 }
 
 // TestBackoffGrowsWithJitterWithinBounds checks the wait after each

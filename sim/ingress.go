@@ -277,13 +277,18 @@ func (in *Ingress) Flush(ctx context.Context) error {
 // ServeHTTP passes one request through the profile's stages.
 func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := in.inflight.Add(1)
-	defer in.inflight.Add(-1)
 	start := in.now()
 	// One allocation for what the stages share: the writer, the call and
 	// room for the usual few matched triggers.
 	st := &serving{lw: loggedWriter{ResponseWriter: w, status: http.StatusOK}}
 	lw, c := &st.lw, &st.c
 	*c = stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup, Matched: st.matched[:0]}
+	defer func() {
+		if c.HostAdded { // the caller gets its request back as it gave it
+			delete(r.Header, "Host")
+		}
+		in.inflight.Add(-1)
+	}()
 	in.stages.Run(c)
 	if in.cfg.Observer != nil {
 		in.observe(c, lw)
@@ -304,7 +309,9 @@ type serving struct {
 // profile.
 func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 	req := c.Req
-	if c.Sent > 0 { // the first delivery keeps the request's header map
+	if in.cfg.Recorder != nil {
+		// The recorder keeps the delivery past the answer: its own headers.
+		// An envelope is marshaled before deliver returns.
 		req.Header = req.Header.Clone()
 	}
 	c.Sent++
@@ -327,7 +334,7 @@ func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 func (in *Ingress) deliver(ctx context.Context, t *stage.Trigger, d Delivery) string {
 	d.DeliveredAt = in.now()
 	if t.Deliver == "" {
-		d.ID = in.deliv.newID()
+		d.ID = in.deliv.newID(d.DeliveredAt)
 	} else {
 		q := d // escapes into the queue's envelope
 		if err := in.deliv.enqueue(ctx, t.Deliver, &q); err != nil && in.cfg.Log != nil {
@@ -374,6 +381,23 @@ type loggedWriter struct {
 	// ran; the deliveries handed off.
 	matchRan bool
 	sent     []sentDelivery
+	// ctype holds the value of a Content-Type set by setJSONContentType.
+	ctype [1]string
+}
+
+// jsonContentType is the Content-Type of the ingress's own answers.
+const jsonContentType = "application/json; charset=utf-8"
+
+// setJSONContentType sets w's Content-Type to jsonContentType, as
+// Header().Set does, but in the loggedWriter's own room when w is one.
+func setJSONContentType(w http.ResponseWriter) {
+	lw, ok := w.(*loggedWriter)
+	if !ok {
+		w.Header().Set("Content-Type", jsonContentType)
+		return
+	}
+	lw.ctype[0] = jsonContentType
+	lw.Header()["Content-Type"] = lw.ctype[:1:1]
 }
 
 func (w *loggedWriter) WriteHeader(code int) {

@@ -167,9 +167,9 @@ func TestNewIDIsTimeThenRandomHex(t *testing.T) {
 	random := bytes.Repeat([]byte{0xfe, 0xdc, 0xba, 0x98, 0x76}, 2)
 	d := newDeliverer(delivererConfig{Now: func() time.Time { return at }, IDSource: bytes.NewReader(random)})
 	defer d.Close()
-	id := d.newID()
+	id := d.newID(at)
 	assert.Equal(t, "0123456789ab"+hex.EncodeToString(random), id)
-	another := d.newID() // the source is spent: the fallback counter
+	another := d.newID(at) // the source is spent: the fallback counter
 	assert.Len(t, another, 32)
 	assert.NotEqual(t, id, another)
 	_, err := hex.DecodeString(another)

@@ -147,6 +147,9 @@ func (in *Ingress) observe(c *stage.Call, lw *loggedWriter) {
 	}
 	if c.Req.Header != nil {
 		t.Header, t.Body = c.Req.Header, c.Req.Body
+		if c.HostAdded { // the request's own map, which the observer keeps
+			t.Header = c.Req.Header.Clone()
+		}
 	} else {
 		t.Header = r.Header.Clone()
 		if r.Host != "" {

@@ -118,7 +118,7 @@ func (p *strict) read(c *stage.Call) bool {
 		c.Note = "body: " + err.Error()
 		return false
 	}
-	c.Req = receivedRequest(c.R, body)
+	c.Req, c.HostAdded = receivedRequest(c.R, body)
 	return true
 }
 
@@ -235,7 +235,7 @@ func (p *strict) answer(c *stage.Call) bool {
 		c.Note = fmt.Sprintf("respondWith, triggered %d", len(c.Matched))
 		return true
 	}
-	c.W.Header().Set("Content-Type", "application/json; charset=utf-8")
+	setJSONContentType(c.W)
 	bp := answerBufs.Get().(*[]byte)
 	b := append((*bp)[:0], `{"ok":true,"endpoint":`...)
 	b = appendJSONString(b, c.Endpoint.ID)
@@ -347,9 +347,28 @@ func readAtMost(r io.Reader, size, n int64) ([]byte, error) {
 }
 
 // receivedRequest is r as filters and verification see it: the URL the
-// sender addressed, the headers with Host, the body read.
-func receivedRequest(r *http.Request, body []byte) matcher.Request {
-	return matcher.Request{Method: r.Method, URL: requestURL(r), Header: cloneWithHost(r.Header, r.Host), Body: body}
+// sender addressed, the headers with Host, the body read. A server's
+// request keeps Host out of its headers; receivedRequest adds it to
+// r.Header itself (hostAdded), as copying every header for it would cost
+// more than the rest of reading, and the ingress takes it out again when
+// it has answered. A header map that already holds another Host, or none,
+// is copied instead.
+func receivedRequest(r *http.Request, body []byte) (req matcher.Request, hostAdded bool) {
+	req = matcher.Request{Method: r.Method, URL: requestURL(r), Header: r.Header, Body: body}
+	if r.Host == "" {
+		req.Header = cloneWithHost(r.Header, "")
+		return req, false
+	}
+	if r.Header == nil {
+		req.Header = cloneWithHost(nil, r.Host)
+		return req, false
+	}
+	if _, ok := r.Header["Host"]; ok {
+		req.Header = cloneWithHost(r.Header, r.Host)
+		return req, false
+	}
+	r.Header["Host"] = []string{r.Host}
+	return req, true
 }
 
 // cloneWithHost is h.Clone() with Host set to host unless host is "", as

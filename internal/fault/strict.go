@@ -398,6 +398,8 @@ func lateDeliveryOfRejected() func(*stage.Stages) {
 				Req:          c.Req,
 				Verification: c.Verification,
 			}
+			// The request's headers are handed back when it is answered.
+			late.Req.Header = c.Req.Header.Clone()
 			done := queue.hold()
 			time.AfterFunc(lateDelay, func() {
 				defer done()

@@ -85,8 +85,14 @@ type Call struct {
 	Early        *Response
 	Verification Verification
 	Matched      []*Trigger
-	// Sent counts deliveries handed off; the first may share Req.Header.
+	// Sent counts deliveries handed off.
 	Sent int
+	// HostAdded says that Read added Host to R.Header itself, which
+	// Req.Header then is, rather than copying the headers: the ingress
+	// takes it out again when the request is answered, so whatever keeps
+	// Req.Header past the answer (a recorded delivery, a trace, a late
+	// fault) keeps a copy.
+	HostAdded bool
 	// Note says, for the log line, how the request ended.
 	Note string
 }
