@@ -3,6 +3,7 @@ package matcher
 import (
 	"encoding/binary"
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -145,8 +146,11 @@ func finishObject(n *node, st []entryState) bool {
 func findEntry(n *node, k []byte) int {
 	ks := unsafe.String(unsafe.SliceData(k), len(k))
 	for i := range n.entries {
-		if n.entries[i].key == ks {
-			return i // the entry's key is valid UTF-8, so k is its text
+		if n.entries[i].key == ks && strings.IndexByte(ks, '\\') < 0 {
+			// The entry's key is valid UTF-8 and k has no escape, so k is
+			// its text. (Bytes equal to a key with a backslash in it are
+			// an escape: the body a\b is "a" and U+0008, not a\b.)
+			return i
 		}
 	}
 	if len(n.entries) == 0 || isPlainASCII(k) || isPlainUTF8(k) {
