@@ -242,8 +242,7 @@ func (f *RequestFilter) match(r Request, s *Scan, ex *Explanation) bool {
 	}
 	if f.body != nil {
 		if s != nil {
-			s.of(r.Body)
-			return s.matchBody(f.body)
+			return s.matchBody(r.Body, f.body)
 		}
 		text := whatwg.BodyText(r.Body)
 		if ex == nil {
