@@ -22,6 +22,15 @@
 //	...
 //	for _, t := range triggers { if t.Filter.MatchDocument(doc) { ... } }
 //
+// A request matched against many RequestFilters shares one Scan: the
+// first filter that reads the body validates it and indexes its top-level
+// members, in one pass that also tells whether the body needs a UTF-8
+// check at all; every filter then answers what Match answers, reading
+// only the members it names:
+//
+//	var s matcher.Scan // one per request, by value
+//	for _, t := range triggers { if t.Filter.MatchScan(req, &s) { ... } }
+//
 // MatchJSONL matches a stream of JSON lines, each a filter and a payload
 // or request, in parallel, answering each line in order (the protocol of
 // hooklab match --jsonl, for differential tests and other languages).

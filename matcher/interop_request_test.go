@@ -292,6 +292,7 @@ func TestTriggerDevRequestFilterDifferential(t *testing.T) {
 		{method: "POST", url: "http://localhost/h", headers: [][2]string{{"X-A", "\xe4"}}, filter: []byte(`{"headers":{"x-a":["ä"]}}`)},
 		{method: "POST", url: "http://localhost/h", body: []byte("\xef\xbb\xbf{\"a\":1}"), filter: []byte(`{"body":{"a":[1]}}`)},
 		{method: "POST", url: "http://localhost/h", body: []byte(`{"a":1,"a":2}`), filter: []byte(`{"body":{"a":[2]}}`)},
+		{method: "POST", url: "http://localhost/h", body: []byte(`{"a\b":"x"}`), filter: []byte(`{"body":{"a\\b":["x"]}}`)}, // the key is "a" U+0008, not a\b
 		{method: "POST", url: "http://localhost/h", body: []byte("a=1"), filter: []byte(`{"body":{}}`)},
 		{method: "POST", url: "http://localhost/h", body: []byte("a=1"), filter: []byte(`{"method":["POST"]}`)},
 		{method: "GET", url: "http://localhost/h", filter: []byte(`{"body":{}}`)},

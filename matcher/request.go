@@ -149,12 +149,12 @@ func (p *parser) stringMatches(obj gjson.Result, path string) (*node, error) {
 }
 
 // Match reports whether r matches, as requestFilterMatches does.
-func (f *RequestFilter) Match(r Request) bool { return f.match(r, nil) }
+func (f *RequestFilter) Match(r Request) bool { return f.match(r, nil, nil) }
 
 // Explain returns why r does not match, or nil when it matches.
 func (f *RequestFilter) Explain(r Request) *Explanation {
 	ex := &Explanation{}
-	if f.match(r, ex) {
+	if f.match(r, nil, ex) {
 		return nil
 	}
 	return ex
@@ -207,7 +207,9 @@ func CaptureRequest(r *http.Request, max int64) (Request, error) {
 	return c, nil
 }
 
-func (f *RequestFilter) match(r Request, ex *Explanation) bool {
+// match matches r, reading the body through s when s is not nil, and
+// records every mismatch in ex when ex is not nil (then s is nil).
+func (f *RequestFilter) match(r Request, s *Scan, ex *Explanation) bool {
 	ok := true
 	fail := func() bool {
 		ok = false
@@ -239,6 +241,9 @@ func (f *RequestFilter) match(r Request, ex *Explanation) bool {
 		}
 	}
 	if f.body != nil {
+		if s != nil {
+			return s.matchBody(r.Body, f.body)
+		}
 		text := whatwg.BodyText(r.Body)
 		if ex == nil {
 			// One validating pass that reads only the filter's paths.

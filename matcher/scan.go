@@ -3,6 +3,7 @@ package matcher
 import (
 	"encoding/binary"
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -145,8 +146,11 @@ func finishObject(n *node, st []entryState) bool {
 func findEntry(n *node, k []byte) int {
 	ks := unsafe.String(unsafe.SliceData(k), len(k))
 	for i := range n.entries {
-		if n.entries[i].key == ks {
-			return i // the entry's key is valid UTF-8, so k is its text
+		if n.entries[i].key == ks && strings.IndexByte(ks, '\\') < 0 {
+			// The entry's key is valid UTF-8 and k has no escape, so k is
+			// its text. (Bytes equal to a key with a backslash in it are
+			// an escape: the body a\b is "a" and U+0008, not a\b.)
+			return i
 		}
 	}
 	if len(n.entries) == 0 || isPlainASCII(k) || isPlainUTF8(k) {
@@ -259,24 +263,33 @@ func skipWS(d []byte, i int) int {
 }
 
 // skipValue validates the value starting at i, after optional
-// whitespace, and returns the index after it. It keeps one bit per open
-// container (set for an object) instead of recursing, so that Go's stack
-// stays flat however deep a hostile payload nests.
+// whitespace, and returns the index after it.
 func skipValue(d []byte, i int) (int, bool) {
+	end, ok, _ := skipValueHigh(d, i)
+	return end, ok
+}
+
+// skipValueHigh is skipValue that also reports whether a byte above ASCII
+// may be in the value (high false: there is none, so the value is valid
+// UTF-8). It keeps one bit per open container (set for an object) instead
+// of recursing, so that Go's stack stays flat however deep a hostile
+// payload nests.
+func skipValueHigh(d []byte, i int) (end int, ok, high bool) {
 	var small [4]uint64
 	stack := small[:0]
 	depth := 0
-	var ok bool
+	var h bool
 value:
 	i = skipWS(d, i)
 	if i >= len(d) {
-		return i, false
+		return i, false, false
 	}
 	switch c := d[i]; c {
 	case '"':
-		if i, ok = scanString(d, i+1); !ok {
-			return i, false
+		if i, ok, h = scanStringHigh(d, i+1); !ok {
+			return i, false, false
 		}
+		high = high || h
 	case '{', '[':
 		i = skipWS(d, i+1)
 		if i < len(d) && d[i] == c+2 { // '}' or ']'
@@ -296,31 +309,31 @@ value:
 		goto value
 	case 't':
 		if i, ok = skipLiteral(d, i, "true"); !ok {
-			return i, false
+			return i, false, false
 		}
 	case 'f':
 		if i, ok = skipLiteral(d, i, "false"); !ok {
-			return i, false
+			return i, false, false
 		}
 	case 'n':
 		if i, ok = skipLiteral(d, i, "null"); !ok {
-			return i, false
+			return i, false, false
 		}
 	default:
 		if c != '-' && (c < '0' || c > '9') {
-			return i, false
+			return i, false, false
 		}
 		if i, ok = scanNumber(d, i); !ok {
-			return i, false
+			return i, false, false
 		}
 	}
 after: // a value ends just before i
 	if depth == 0 {
-		return i, true
+		return i, true, high
 	}
 	i = skipWS(d, i)
 	if i >= len(d) {
-		return i, false
+		return i, false, false
 	}
 	if stack[(depth-1)/64]>>((depth-1)%64)&1 == 1 {
 		switch d[i] {
@@ -332,7 +345,7 @@ after: // a value ends just before i
 			depth--
 			goto after
 		}
-		return i, false
+		return i, false, false
 	}
 	switch d[i] {
 	case ',':
@@ -343,17 +356,18 @@ after: // a value ends just before i
 		depth--
 		goto after
 	}
-	return i, false
+	return i, false, false
 key: // at the opening quote of an object's key, after whitespace
 	if i >= len(d) || d[i] != '"' {
-		return i, false
+		return i, false, false
 	}
-	if i, ok = scanString(d, i+1); !ok {
-		return i, false
+	if i, ok, h = scanStringHigh(d, i+1); !ok {
+		return i, false, false
 	}
+	high = high || h
 	i = skipWS(d, i)
 	if i >= len(d) || d[i] != ':' {
-		return i, false
+		return i, false, false
 	}
 	i++
 	goto value
@@ -367,15 +381,27 @@ func skipLiteral(d []byte, i int, lit string) (int, bool) {
 }
 
 // scanString validates a string whose opening quote is just before i and
-// returns the index after its closing quote. Eight bytes at a time it
-// looks for a quote, a backslash or a control character; only those stop
-// it. Like gjson.ValidBytes (and JSON.parse of text), it does not check
-// UTF-8.
+// returns the index after its closing quote.
 func scanString(d []byte, i int) (int, bool) {
+	end, ok, _ := scanStringHigh(d, i)
+	return end, ok
+}
+
+// scanStringHigh is scanString that also reports whether a byte above
+// ASCII may be in the string: high false means there is none (high true
+// may also come from a byte just past the string, read in the same
+// word). Eight bytes at a time it looks for a quote, a backslash or a
+// control character; only those stop it. Like gjson.ValidBytes (and
+// JSON.parse of text), it does not check UTF-8.
+func scanStringHigh(d []byte, i int) (end int, ok, high bool) {
+	var hi uint64
 	for {
 		for len(d)-i >= 16 {
-			m1 := stringStops(binary.LittleEndian.Uint64(d[i:]))
-			m2 := stringStops(binary.LittleEndian.Uint64(d[i+8:]))
+			w1 := binary.LittleEndian.Uint64(d[i:])
+			w2 := binary.LittleEndian.Uint64(d[i+8:])
+			hi |= w1 | w2
+			m1 := stringStops(w1)
+			m2 := stringStops(w2)
 			if m1|m2 != 0 {
 				if m1 != 0 {
 					i += bits.TrailingZeros64(m1) >> 3
@@ -387,7 +413,9 @@ func scanString(d []byte, i int) (int, bool) {
 			i += 16
 		}
 		for len(d)-i >= 8 {
-			if m := stringStops(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+			w := binary.LittleEndian.Uint64(d[i:])
+			hi |= w
+			if m := stringStops(w); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
@@ -395,15 +423,15 @@ func scanString(d []byte, i int) (int, bool) {
 		}
 	stop:
 		if i >= len(d) {
-			return i, false
+			return i, false, false
 		}
 		switch c := d[i]; {
 		case c == '"':
-			return i + 1, true
+			return i + 1, true, hi&swarHighs != 0
 		case c == '\\':
 			i++
 			if i >= len(d) {
-				return i, false
+				return i, false, false
 			}
 			switch d[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -412,16 +440,17 @@ func scanString(d []byte, i int) (int, bool) {
 				for range 4 {
 					i++
 					if i >= len(d) || !ishex(d[i]) {
-						return i, false
+						return i, false, false
 					}
 				}
 				i++
 			default:
-				return i, false
+				return i, false, false
 			}
 		case c < 0x20:
-			return i, false
+			return i, false, false
 		default:
+			hi |= uint64(c)
 			i++
 		}
 	}

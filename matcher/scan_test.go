@@ -35,6 +35,8 @@ var scanCases = []struct {
 	{"duplicate nested object", `{"a":{"b":[1]}}`, `{"a":{"b":1},"a":{"b":2}}`},
 	{"duplicate key inside nested", `{"a":{"b":[2]}}`, `{"a":{"b":1,"b":2}}`},
 	{"escaped key", `{"ab":["x"]}`, `{"a\u0062":"x"}`},
+	{"raw key spelling a filter key with a backslash", `{"a\\b":["x"]}`, `{"a\b":"x"}`}, // the payload's key is "a\x08"
+	{"escaped backslash key", `{"a\\b":["x"]}`, `{"a\\b":"x"}`},
 	{"escaped value", `{"a":["\"q\""]}`, `{"a":"\"q\""}`},
 	{"unicode escape value", `{"a":["é"]}`, `{"a":"\u00e9"}`},
 	{"surrogate pair key", `{"😀":[1]}`, `{"\ud83d\ude00":1}`},

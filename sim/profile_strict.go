@@ -50,8 +50,9 @@ func allowMethod(m string) bool {
 }
 
 // matchFilter is Stages.Filter: the request filter over the request as
-// received.
-func matchFilter(c *stage.Call, f *stage.Filter) bool { return f.Match(c.Req) }
+// received, its body read through the call's Scan, so that respondWith's
+// filter and every trigger's share one pass over it.
+func matchFilter(c *stage.Call, f *stage.Filter) bool { return f.MatchScan(c.Req, &c.Scan) }
 
 // checkSignature is Stages.Check: the endpoint's verifier.
 func checkSignature(c *stage.Call, p signer.Payload) error { return c.Endpoint.Verifier.Verify(p) }

@@ -80,8 +80,14 @@ type Call struct {
 	// Lookup returns the endpoint served under an id, or nil.
 	Lookup func(id string) *Endpoint
 
-	Endpoint     *Endpoint
-	Req          matcher.Request
+	Endpoint *Endpoint
+	Req      matcher.Request
+	// Scan is Req's body as every filter of the call reads it, built by
+	// the first filter that reads the body (Filter through
+	// RequestFilter.MatchScan) and shared by the rest. A change that
+	// gives a filter another body needs nothing more: a Scan rebuilds
+	// itself for a body other than the one it was built for.
+	Scan         matcher.Scan
 	Early        *Response
 	Verification Verification
 	Matched      []*Trigger
