@@ -486,18 +486,24 @@ func trim(s string) string {
 	return s
 }
 
+// tokenChar marks the bytes that may appear in a token (RFC 9110
+// tchar): a table, as every header name of every request is checked.
+var tokenChar = func() (t [256]bool) {
+	for b := 0; b < 256; b++ {
+		switch {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+			t[b] = true
+		}
+		switch b {
+		case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+			t[b] = true
+		}
+	}
+	return t
+}()
+
 // isToken reports whether b may appear in a token (RFC 9110 tchar).
-func isToken(b byte) bool {
-	switch {
-	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		return true
-	}
-	switch b {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
+func isToken(b byte) bool { return tokenChar[b] }
 
 func validName(k string) bool {
 	if k == "" {

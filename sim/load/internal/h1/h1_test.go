@@ -704,3 +704,14 @@ func TestDoAtCountsTheTimeoutFromItsStart(t *testing.T) {
 	}
 	assert.Equal(t, int64(2), requests.Load(), "requests the server read")
 }
+
+// TestIsTokenIsRFC9110Tchar checks the table against the grammar:
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+func TestIsTokenIsRFC9110Tchar(t *testing.T) {
+	t.Parallel()
+	const tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for b := 0; b < 256; b++ {
+		assert.Equal(t, strings.IndexByte(tchar, byte(b)) >= 0, isToken(byte(b)), "byte %#02x", b)
+	}
+}
