@@ -1,7 +1,10 @@
 // Package h1 is the load attacker's lean HTTP/1.1 client: one persistent
-// keep-alive connection per Conn, each request written straight from its
-// method, target, header and body into a reused buffer, and each response
-// parsed from a reused buffer, its body counted and its first bytes kept.
+// keep-alive connection per Conn, each request's head formatted from its
+// method, target and header into a reused buffer and written with its
+// body in one piece (over plain TCP on Linux, one writev, after which the
+// client waits for the answer to be readable before its first read: see
+// rawSender), and each response parsed from a reused buffer, its body
+// counted and its first bytes kept.
 //
 // It does what the attacker needs and nothing more: no redirects, no
 // proxies, no compression, no HTTP/2. A Conn is not safe for concurrent

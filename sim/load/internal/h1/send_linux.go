@@ -23,6 +23,14 @@ import (
 // wait: an answer that arrives at once, or in pieces, a close, a reset.
 // The wait ends too at the read deadline or on an abort (which moves it
 // to the past); the read after it then fails with that error.
+//
+// One case waits longer than a plain read would: bytes the server sent
+// before the request was written (an answer ahead of its request) whose
+// readiness the runtime had already recorded, when the server then sends
+// nothing more and keeps the connection open. The wait lasts until the
+// deadline (Options.Timeout; the attacker always sets one) or an abort,
+// never unbounded when either is set. The idle probe (Conn.alive) finds
+// such bytes on a connection idle for a second or more.
 type rawSender struct {
 	rc syscall.RawConn
 	nc net.Conn
