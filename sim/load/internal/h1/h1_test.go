@@ -403,8 +403,12 @@ func TestParseTarget(t *testing.T) {
 func TestDoOverTLS(t *testing.T) {
 	t.Parallel()
 	var conns atomic.Int64
+	var bodies sync.Map // body length → bodies of that length received whole
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		b, _ := io.ReadAll(r.Body)
+		if n, _ := bodies.LoadOrStore(len(b), new(atomic.Int64)); bytes.Equal(b, bytes.Repeat([]byte("b"), len(b))) {
+			n.(*atomic.Int64).Add(1)
+		}
 		io.WriteString(w, `{"triggered":["a"]}`)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -420,13 +424,23 @@ func TestDoOverTLS(t *testing.T) {
 	c := NewConn(Options{TLSConfig: &tls.Config{RootCAs: roots}})
 	defer c.Close()
 	keep := make([]byte, 64)
-	for range 3 {
-		resp, err := c.Do(&Request{Method: "POST", Target: tg, Body: []byte("{}")}, keep)
+	// A small body goes with the head in one write; one larger than
+	// WriteBuffer (64 KiB) after it.
+	sizes := []int{2, 100_000, 2}
+	for _, size := range sizes {
+		body := bytes.Repeat([]byte("b"), size)
+		resp, err := c.Do(&Request{Method: "POST", Target: tg, Body: body}, keep)
 		require.NoError(t, err)
 		assert.Equal(t, 200, resp.Status)
+		assert.Equal(t, int64(size), resp.BytesOut, "BytesOut")
 		assert.Equal(t, `{"triggered":["a"]}`, string(keep[:resp.Kept]))
 	}
 	assert.Equal(t, int64(1), conns.Load())
+	for size, want := range map[int]int64{2: 2, 100_000: 1} {
+		n, ok := bodies.Load(size)
+		require.True(t, ok, "a body of %d bytes arrived", size)
+		assert.Equal(t, want, n.(*atomic.Int64).Load(), "bodies of %d bytes received whole", size)
+	}
 
 	// Without the test CA the certificate is refused.
 	bad := NewConn(Options{})
