@@ -257,13 +257,19 @@ func (a *Attacker) closedLoop(ctx context.Context, src Source, d time.Duration, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for !a.stopped.Load() && ctx.Err() == nil && time.Now().Before(deadline) {
+			for !a.stopped.Load() && ctx.Err() == nil {
+				// One clock read: the end of the run, and the moment this
+				// request was due.
+				now := time.Now()
+				if !now.Before(deadline) {
+					return
+				}
 				slot := a.shard + next.Add(1)*a.of - a.of
 				if a.chaos != nil {
-					a.chaosHit(ctx, src, slot, time.Now(), out)
+					a.chaosHit(ctx, src, slot, now, out)
 					continue
 				}
-				out <- a.hit(ctx, src, slot, time.Now())
+				out <- a.hit(ctx, src, slot, now)
 			}
 		}()
 	}
@@ -361,7 +367,7 @@ func (a *Attacker) send(w *wireRequest, r *Result, intended time.Time) {
 	buf := *bp
 	c := a.conns.get()
 	r.Sent = time.Now()
-	resp, err := c.Do(&w.req, buf)
+	resp, err := c.DoAt(r.Sent, &w.req, buf)
 	end := time.Now()
 	a.conns.put(c)
 	r.Status, r.BytesIn, r.BytesOut = resp.Status, resp.BodyLen, resp.BytesOut

@@ -1,7 +1,10 @@
 // Package h1 is the load attacker's lean HTTP/1.1 client: one persistent
-// keep-alive connection per Conn, each request written straight from its
-// method, target, header and body into a reused buffer, and each response
-// parsed from a reused buffer, its body counted and its first bytes kept.
+// keep-alive connection per Conn, each request's head formatted from its
+// method, target and header into a reused buffer and written with its
+// body in one piece (over plain TCP on Linux, one writev, after which the
+// client waits for the answer to be readable before its first read: see
+// rawSender), and each response parsed from a reused buffer, its body
+// counted and its first bytes kept.
 //
 // It does what the attacker needs and nothing more: no redirects, no
 // proxies, no compression, no HTTP/2. A Conn is not safe for concurrent
@@ -14,7 +17,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -132,8 +134,11 @@ type Options struct {
 	// TLSConfig is the base TLS configuration for https; ServerName is
 	// set per target. nil means the defaults (system roots).
 	TLSConfig *tls.Config
-	// WriteBuffer is the write buffer's size; 0 means 64 KiB, so that a
-	// webhook is written with its headers in one piece.
+	// WriteBuffer bounds the buffer that joins a request's head and body
+	// into one write over TLS; 0 means 64 KiB, so that a webhook is
+	// written with its headers in one piece. A larger request is written
+	// head, then body. Over plain TCP a request is always one writev of
+	// head and body, without a copy.
 	WriteBuffer int
 	// Context, when it is done, ends the request in flight at once (its
 	// connection's deadline is moved to the past, a dial or handshake is
@@ -160,13 +165,21 @@ type Conn struct {
 	unwatch func() bool
 	tlsOn   bool
 	addr    string
-	cw      countWriter
-	bw      *bufio.Writer
 	br      *bufio.Reader
 	p       parser
 	reused  bool
-	lastUse time.Time
-	keys    []string
+	// lastStart is when the last request answered on nc started.
+	lastStart time.Time
+	keys      []string
+	// head is the request's head (and, over TLS, its body when it fits
+	// WriteBuffer), formatted before anything is written.
+	head []byte
+	// rs sends over plain TCP (send.go); nil over TLS.
+	rs *rawSender
+	// dl is the read (plain TCP) or read and write (TLS) deadline last set
+	// on nc, valid when dlSet: Do sets it only when it changes.
+	dl    time.Time
+	dlSet bool
 	// idleProbe: see defaultIdleProbe; tests set it.
 	idleProbe time.Duration
 }
@@ -180,7 +193,6 @@ func NewConn(opts Options) *Conn {
 		opts.WriteBuffer = 64 << 10
 	}
 	c := &Conn{opts: opts, idleProbe: defaultIdleProbe}
-	c.bw = bufio.NewWriterSize(&c.cw, opts.WriteBuffer)
 	c.br = bufio.NewReaderSize(nil, 16<<10)
 	return c
 }
@@ -198,38 +210,38 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	c.nc = nil
 	c.mu.Unlock()
-	c.cw.w, c.reused = nil, false
+	c.rs, c.reused, c.dlSet = nil, false, false
 	c.br.Reset(nil)
 	return err
 }
 
-// countWriter counts the bytes the connection accepted.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (w *countWriter) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	w.n += int64(n)
-	return n, err
-}
-
 // Do sends req and reads its answer, copying the body's first bytes into
-// keep. On error the Response says how far it got (the status, when it
-// was read). A request is sent again, once, only when the connection
-// was reused and nothing of it was written.
+// keep: DoAt from now.
 func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
+	return c.DoAt(time.Now(), req, keep)
+}
+
+// DoAt is Do for a request that started at now, as the caller measured
+// it: Options.Timeout counts from now. On error the Response says how far
+// it got (the status, when it was read). A request is sent again, once,
+// only when the connection was reused and nothing of it was written.
+func (c *Conn) DoAt(now time.Time, req *Request, keep []byte) (Response, error) {
 	var resp Response
 	if c.isAborted() {
 		return resp, ErrAborted
 	}
 	var deadline time.Time
 	if c.opts.Timeout > 0 {
-		deadline = time.Now().Add(c.opts.Timeout)
+		deadline = now.Add(c.opts.Timeout)
 	}
 	t := &req.Target
-	if c.nc != nil && (c.addr != t.Addr || c.tlsOn != t.TLS || !c.alive()) {
+	// The head is formatted before anything is dialled or written: an
+	// invalid request sends nothing and leaves the connection in step.
+	headLen, err := c.format(req)
+	if err != nil {
+		return resp, err
+	}
+	if c.nc != nil && (c.addr != t.Addr || c.tlsOn != t.TLS || !c.alive(now)) {
 		c.Close()
 	}
 	for attempt := 0; ; attempt++ {
@@ -238,7 +250,7 @@ func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 				return resp, err
 			}
 		}
-		if err := c.nc.SetDeadline(deadline); err != nil {
+		if err := c.setDeadline(deadline); err != nil {
 			c.Close()
 			return resp, fmt.Errorf("h1: setting the deadline on %s: %w", t.Addr, err)
 		}
@@ -247,18 +259,12 @@ func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 			c.Close()
 			return resp, ErrAborted
 		}
-		n0 := c.cw.n
-		headLen, err := c.write(req)
-		written := c.cw.n - n0
+		written, err := c.send(headLen, req.Body, deadline)
 		resp.BytesOut = min(max(written-int64(headLen), 0), int64(len(req.Body)))
 		if err == nil {
 			break
 		}
 		reused := c.reused
-		if errors.Is(err, ErrInvalidRequest) && written == 0 {
-			c.bw.Reset(&c.cw)
-			return resp, err
-		}
 		c.Close()
 		if reused && written == 0 && attempt == 0 {
 			continue
@@ -266,7 +272,7 @@ func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 		return resp, fmt.Errorf("h1: writing the request to %s: %w", t.Addr, err)
 	}
 	c.p.br, c.p.keep = c.br, keep
-	err := c.p.read(req.Method, &resp)
+	err = c.p.read(req.Method, &resp)
 	c.p.keep = nil
 	if err != nil || c.p.close {
 		c.Close()
@@ -276,20 +282,53 @@ func (c *Conn) Do(req *Request, keep []byte) (Response, error) {
 		return resp, nil
 	}
 	c.reused = true
-	c.lastUse = time.Now()
+	c.lastStart = now
 	return resp, nil
 }
 
-// alive reports whether an idle connection is still open: after
-// c.idleProbe it peeks for the server's close, waiting at most a
-// millisecond.
-func (c *Conn) alive() bool {
+// setDeadline bounds the request by deadline: over plain TCP the read
+// deadline (a write never blocks there but in send's fallback, which sets
+// its own), over TLS both; unchanged deadlines are not set again.
+func (c *Conn) setDeadline(deadline time.Time) error {
+	if c.dlSet && c.dl.Equal(deadline) {
+		return nil
+	}
+	var err error
+	if c.rs != nil {
+		err = c.nc.SetReadDeadline(deadline)
+	} else {
+		err = c.nc.SetDeadline(deadline)
+	}
+	c.dl, c.dlSet = deadline, err == nil
+	return err
+}
+
+// send writes the request: the head formatted in c.head (headLen bytes)
+// and body. It returns the bytes written.
+func (c *Conn) send(headLen int, body []byte, deadline time.Time) (int64, error) {
+	if c.rs != nil {
+		return c.rs.send(c.head[:headLen], body, deadline)
+	}
+	if len(c.head) > headLen {
+		// format joined the body to the head: one write.
+		n, err := c.nc.Write(c.head)
+		return int64(n), err
+	}
+	bufs := net.Buffers{c.head[:headLen], body}
+	return bufs.WriteTo(c.nc)
+}
+
+// alive reports whether an idle connection is still open at now: when
+// c.idleProbe has passed since its last request started, it peeks for
+// the server's close, waiting at most a millisecond.
+func (c *Conn) alive(now time.Time) bool {
 	if c.br.Buffered() > 0 {
 		return false // bytes nobody asked for: the connection is out of step
 	}
-	if time.Since(c.lastUse) < c.idleProbe {
+	if now.Sub(c.lastStart) < c.idleProbe {
 		return true
 	}
+	c.dlSet = false // the probe's deadline replaces the request's
 	if c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
 		return false
 	}
@@ -349,9 +388,8 @@ func (c *Conn) dial(t *Target, deadline time.Time) error {
 	c.mu.Lock()
 	c.nc = nc
 	c.mu.Unlock()
-	c.addr, c.tlsOn, c.reused = t.Addr, t.TLS, false
-	c.cw.w = nc
-	c.bw.Reset(&c.cw)
+	c.addr, c.tlsOn, c.reused, c.dlSet = t.Addr, t.TLS, false, false
+	c.rs = newRawSender(nc)
 	c.br.Reset(nc)
 	return nil
 }
@@ -366,9 +404,11 @@ func excluded(k string) bool {
 	return false
 }
 
-// write writes req and flushes it; headLen is the length of everything
-// before the body.
-func (c *Conn) write(req *Request) (headLen int, err error) {
+// format validates req and formats its head into c.head, returning its
+// length; over TLS it appends the body too when the whole request fits
+// Options.WriteBuffer, so that it is written in one piece. Nothing is
+// written.
+func (c *Conn) format(req *Request) (headLen int, err error) {
 	if !validMethod(req.Method) {
 		return 0, fmt.Errorf("h1: invalid method %q: %w", req.Method, ErrInvalidRequest)
 	}
@@ -394,36 +434,35 @@ func (c *Conn) write(req *Request) (headLen int, err error) {
 	if !validValue(host) {
 		return 0, fmt.Errorf("h1: invalid Host %q: %w", host, ErrInvalidRequest)
 	}
-	bw := c.bw
-	start := c.cw.n + int64(bw.Buffered())
-	bw.WriteString(req.Method)
-	bw.WriteByte(' ')
-	bw.WriteString(req.Target.URI)
-	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.WriteString(host)
-	bw.WriteString("\r\n")
+	b := c.head[:0]
+	b = append(b, req.Method...)
+	b = append(b, ' ')
+	b = append(b, req.Target.URI...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, host...)
+	b = append(b, "\r\n"...)
 	if ua, ok := req.Header["User-Agent"]; !ok || len(ua) == 0 {
-		bw.WriteString("User-Agent: " + DefaultUserAgent + "\r\n")
+		b = append(b, "User-Agent: "+DefaultUserAgent+"\r\n"...)
 	} else if ua[0] != "" {
-		writeField(bw, "User-Agent", ua[0])
+		b = appendField(b, "User-Agent", ua[0])
 	}
 	if len(req.Body) > 0 || bodyExpected(req.Method) {
-		var num [20]byte
-		bw.WriteString("Content-Length: ")
-		bw.Write(strconv.AppendInt(num[:0], int64(len(req.Body)), 10))
-		bw.WriteString("\r\n")
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(req.Body)), 10)
+		b = append(b, "\r\n"...)
 	}
 	for _, k := range c.keys {
 		for _, v := range req.Header[k] {
-			writeField(bw, k, v)
+			b = appendField(b, k, v)
 		}
 	}
-	bw.WriteString("\r\n")
-	headLen = int(c.cw.n + int64(bw.Buffered()) - start)
-	if _, err := bw.Write(req.Body); err != nil {
-		return headLen, err
+	b = append(b, "\r\n"...)
+	headLen = len(b)
+	if req.Target.TLS && len(b)+len(req.Body) <= c.opts.WriteBuffer {
+		b = append(b, req.Body...)
 	}
-	return headLen, bw.Flush()
+	c.head = b
+	return headLen, nil
 }
 
 // bodyExpected reports whether net/http sends Content-Length: 0 for an
@@ -432,12 +471,12 @@ func bodyExpected(method string) bool {
 	return method == "POST" || method == "PUT" || method == "PATCH"
 }
 
-// writeField writes "k: v\r\n" with v trimmed of spaces and tabs.
-func writeField(bw *bufio.Writer, k, v string) {
-	bw.WriteString(k)
-	bw.WriteString(": ")
-	bw.WriteString(trim(v))
-	bw.WriteString("\r\n")
+// appendField appends "k: v\r\n" with v trimmed of spaces and tabs.
+func appendField(b []byte, k, v string) []byte {
+	b = append(b, k...)
+	b = append(b, ": "...)
+	b = append(b, trim(v)...)
+	return append(b, "\r\n"...)
 }
 
 func trim(s string) string {
@@ -450,18 +489,24 @@ func trim(s string) string {
 	return s
 }
 
+// tokenChar marks the bytes that may appear in a token (RFC 9110
+// tchar): a table, as every header name of every request is checked.
+var tokenChar = func() (t [256]bool) {
+	for b := 0; b < 256; b++ {
+		switch {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+			t[b] = true
+		}
+		switch b {
+		case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+			t[b] = true
+		}
+	}
+	return t
+}()
+
 // isToken reports whether b may appear in a token (RFC 9110 tchar).
-func isToken(b byte) bool {
-	switch {
-	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		return true
-	}
-	switch b {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
+func isToken(b byte) bool { return tokenChar[b] }
 
 func validName(k string) bool {
 	if k == "" {

@@ -403,8 +403,12 @@ func TestParseTarget(t *testing.T) {
 func TestDoOverTLS(t *testing.T) {
 	t.Parallel()
 	var conns atomic.Int64
+	var bodies sync.Map // body length → bodies of that length received whole
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		b, _ := io.ReadAll(r.Body)
+		if n, _ := bodies.LoadOrStore(len(b), new(atomic.Int64)); bytes.Equal(b, bytes.Repeat([]byte("b"), len(b))) {
+			n.(*atomic.Int64).Add(1)
+		}
 		io.WriteString(w, `{"triggered":["a"]}`)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -420,13 +424,23 @@ func TestDoOverTLS(t *testing.T) {
 	c := NewConn(Options{TLSConfig: &tls.Config{RootCAs: roots}})
 	defer c.Close()
 	keep := make([]byte, 64)
-	for range 3 {
-		resp, err := c.Do(&Request{Method: "POST", Target: tg, Body: []byte("{}")}, keep)
+	// A small body goes with the head in one write; one larger than
+	// WriteBuffer (64 KiB) after it.
+	sizes := []int{2, 100_000, 2}
+	for _, size := range sizes {
+		body := bytes.Repeat([]byte("b"), size)
+		resp, err := c.Do(&Request{Method: "POST", Target: tg, Body: body}, keep)
 		require.NoError(t, err)
 		assert.Equal(t, 200, resp.Status)
+		assert.Equal(t, int64(size), resp.BytesOut, "BytesOut")
 		assert.Equal(t, `{"triggered":["a"]}`, string(keep[:resp.Kept]))
 	}
 	assert.Equal(t, int64(1), conns.Load())
+	for size, want := range map[int]int64{2: 2, 100_000: 1} {
+		n, ok := bodies.Load(size)
+		require.True(t, ok, "a body of %d bytes arrived", size)
+		assert.Equal(t, want, n.(*atomic.Int64).Load(), "bodies of %d bytes received whole", size)
+	}
 
 	// Without the test CA the certificate is refused.
 	bad := NewConn(Options{})
@@ -474,4 +488,244 @@ func TestDoOnADoneContextSendsNothing(t *testing.T) {
 	require.ErrorIs(t, err, ErrAborted)
 	assert.Zero(t, resp.BytesOut)
 	assert.Zero(t, accepted.Load(), "connections accepted")
+}
+
+// TestDoReadsAnAnswerWhateverTheWayItArrives covers the wait for
+// readability after a request is written (plain TCP): the answer comes
+// in one piece, byte by byte, after a pause, or not at all before a
+// close; every way is read as it was sent, and a second request on the
+// connection is answered.
+func TestDoReadsAnAnswerWhateverTheWayItArrives(t *testing.T) {
+	t.Parallel()
+	const answer = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"
+	tests := []struct {
+		name    string
+		write   func(c net.Conn) error
+		closes  bool
+		wantErr error
+	}{
+		{name: "OnePiece", write: func(c net.Conn) error { _, err := io.WriteString(c, answer); return err }},
+		{name: "ByteByByte", write: func(c net.Conn) error {
+			for i := range len(answer) {
+				if _, err := io.WriteString(c, answer[i:i+1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{name: "HeadThenBody", write: func(c net.Conn) error {
+			if _, err := io.WriteString(c, answer[:len(answer)-11]); err != nil {
+				return err
+			}
+			time.Sleep(20 * time.Millisecond) // the client is waiting for the body
+			_, err := io.WriteString(c, answer[len(answer)-11:])
+			return err
+		}},
+		{name: "ClosedUnanswered", write: func(net.Conn) error { return io.EOF }, closes: true, wantErr: io.EOF},
+		{name: "Reset", write: func(c net.Conn) error {
+			c.(*net.TCPConn).SetLinger(0)
+			return io.EOF
+		}, closes: true, wantErr: syscall.ECONNRESET},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if tt.write(c) != nil {
+						return
+					}
+				}
+			})
+			c := NewConn(Options{Timeout: time.Minute})
+			defer c.Close()
+			keep := make([]byte, 64)
+			resp, err := c.Do(post(t, addr), keep)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.Zero(t, resp.Status)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, 200, resp.Status)
+				assert.Equal(t, "hello world", string(keep[:resp.Kept]))
+			}
+			assert.Equal(t, int64(len(`{"a":1}`)), resp.BytesOut, "BytesOut")
+			if tt.closes {
+				return
+			}
+			resp, err = c.Do(post(t, addr), keep)
+			require.NoError(t, err)
+			assert.Equal(t, "hello world", string(keep[:resp.Kept]))
+			assert.Equal(t, int64(1), accepted.Load(), "connections")
+		})
+	}
+}
+
+// TestDoWritesALargeBodyASlowServerReads fills the socket's send buffer:
+// what the first writev could not write goes the ordinary way, and the
+// server reads the whole body once.
+func TestDoWritesALargeBodyASlowServerReads(t *testing.T) {
+	t.Parallel()
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	got := make(chan []byte, 2)
+	addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			var b bytes.Buffer
+			buf := make([]byte, 1024)
+			for {
+				n, err := req.Body.Read(buf) // small reads: the client's writev cannot finish at once
+				b.Write(buf[:n])
+				if err != nil {
+					break
+				}
+			}
+			got <- b.Bytes()
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		}
+	})
+	c := NewConn(Options{Timeout: time.Minute})
+	defer c.Close()
+	for range 2 {
+		r := post(t, addr)
+		r.Body = body
+		resp, err := c.Do(r, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.Status)
+		assert.Equal(t, int64(len(body)), resp.BytesOut, "BytesOut")
+		assert.True(t, bytes.Equal(body, <-got), "the server read the body as sent")
+	}
+}
+
+// TestDoEarlyAnswerNeverWaitsUnbounded: a server that answers before it
+// has read the request, and then sends nothing more. The client either
+// reads the early answer (its readiness came after the wait began) or
+// waits until its deadline (it came before): never longer.
+func TestDoEarlyAnswerNeverWaitsUnbounded(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		http.ReadRequest(br)
+		<-release
+	})
+	defer close(release)
+	c := NewConn(Options{Timeout: 200 * time.Millisecond})
+	defer c.Close()
+	resp, err := c.Do(post(t, addr), nil)
+	if err != nil {
+		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		return
+	}
+	assert.Equal(t, 200, resp.Status)
+}
+
+// TestDoSetsTheDeadlineOfEveryRequest: a connection that answered
+// quickly once still bounds the next request by the timeout.
+func TestDoSetsTheDeadlineOfEveryRequest(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for n := 0; ; n++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			if n == 1 {
+				<-release // the second request is never answered
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		}
+	})
+	defer close(release)
+	c := NewConn(Options{Timeout: 100 * time.Millisecond})
+	defer c.Close()
+	_, err := c.Do(post(t, addr), nil)
+	require.NoError(t, err)
+	_, err = c.Do(post(t, addr), nil)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Equal(t, int64(1), accepted.Load(), "connections")
+}
+
+// TestDoSendsAgainOnAConnectionResetWhileIdle: the server resets a kept
+// connection after answering; the next request's write fails with
+// nothing written, and it is sent once more on a new connection.
+func TestDoSendsAgainOnAConnectionResetWhileIdle(t *testing.T) {
+	t.Parallel()
+	closed := make(chan struct{}, 2)
+	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close() // a reset, on loopback delivered before Close returns
+		closed <- struct{}{}
+	})
+	c := NewConn(Options{Timeout: time.Minute})
+	defer c.Close()
+	_, err := c.Do(post(t, addr), nil)
+	require.NoError(t, err)
+	<-closed
+	resp, err := c.Do(post(t, addr), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.Status)
+	assert.Equal(t, int64(2), accepted.Load(), "connections")
+}
+
+// TestDoAtCountsTheTimeoutFromItsStart: a request whose start is
+// already a Timeout ago times out without being sent, on a kept
+// connection as on a new one.
+func TestDoAtCountsTheTimeoutFromItsStart(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int64
+	addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			requests.Add(1)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		}
+	})
+	c := NewConn(Options{Timeout: time.Second})
+	defer c.Close()
+	for i, start := range []time.Time{time.Now(), time.Now().Add(-time.Hour), time.Now()} {
+		resp, err := c.DoAt(start, post(t, addr), nil)
+		if i == 1 {
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			assert.True(t, ne.Timeout(), "timeout: %v", err)
+			assert.Zero(t, resp.BytesOut, "BytesOut")
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.Status)
+	}
+	assert.Equal(t, int64(2), requests.Load(), "requests the server read")
+}
+
+// TestIsTokenIsRFC9110Tchar checks the table against the grammar:
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+func TestIsTokenIsRFC9110Tchar(t *testing.T) {
+	t.Parallel()
+	const tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for b := 0; b < 256; b++ {
+		assert.Equal(t, strings.IndexByte(tchar, byte(b)) >= 0, isToken(byte(b)), "byte %#02x", b)
+	}
 }
