@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -280,13 +281,19 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := in.now()
 	// One allocation for what the stages share: the writer, the call and
 	// room for the usual few matched triggers.
-	st := &serving{lw: loggedWriter{ResponseWriter: w, status: http.StatusOK}}
+	st := servings.Get().(*serving)
+	*st = serving{lw: loggedWriter{ResponseWriter: w, status: http.StatusOK}}
 	lw, c := &st.lw, &st.c
 	*c = stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup, Matched: st.matched[:0]}
 	defer func() {
 		if c.HostAdded { // the caller gets its request back as it gave it
 			delete(r.Header, "Host")
 		}
+		if c.BodyBuf != nil {
+			bodyBufs.Put(c.BodyBuf)
+		}
+		*st = serving{} // nothing of this request stays reachable from the pool
+		servings.Put(st)
 		in.inflight.Add(-1)
 	}()
 	in.stages.Run(c)
@@ -298,7 +305,12 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serving is what ServeHTTP allocates for one request.
+// servings holds what ServeHTTP needs for one request; nothing keeps a
+// pointer into a serving past the answer (a trace, a recorded delivery
+// and a late fault copy what they keep).
+var servings = sync.Pool{New: func() any { return new(serving) }}
+
+// serving is what ServeHTTP needs for one request.
 type serving struct {
 	lw      loggedWriter
 	c       stage.Call
@@ -310,9 +322,12 @@ type serving struct {
 func (in *Ingress) send(c *stage.Call, t *stage.Trigger) {
 	req := c.Req
 	if in.cfg.Recorder != nil {
-		// The recorder keeps the delivery past the answer: its own headers.
-		// An envelope is marshaled before deliver returns.
+		// The recorder keeps the delivery past the answer: its own headers
+		// and body. An envelope is marshaled before deliver returns.
 		req.Header = req.Header.Clone()
+		if c.BodyBuf != nil {
+			req.Body = bytes.Clone(req.Body)
+		}
 	}
 	c.Sent++
 	d := Delivery{
@@ -381,24 +396,10 @@ type loggedWriter struct {
 	// ran; the deliveries handed off.
 	matchRan bool
 	sent     []sentDelivery
-	// ctype holds the value of a Content-Type set by setJSONContentType.
-	ctype [1]string
 }
 
 // jsonContentType is the Content-Type of the ingress's own answers.
 const jsonContentType = "application/json; charset=utf-8"
-
-// setJSONContentType sets w's Content-Type to jsonContentType, as
-// Header().Set does, but in the loggedWriter's own room when w is one.
-func setJSONContentType(w http.ResponseWriter) {
-	lw, ok := w.(*loggedWriter)
-	if !ok {
-		w.Header().Set("Content-Type", jsonContentType)
-		return
-	}
-	lw.ctype[0] = jsonContentType
-	lw.Header()["Content-Type"] = lw.ctype[:1:1]
-}
 
 func (w *loggedWriter) WriteHeader(code int) {
 	w.status = code

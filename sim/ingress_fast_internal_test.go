@@ -41,17 +41,19 @@ func TestReadAtMostIsReadAllOfALimitReader(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := io.ReadAll(io.LimitReader(bytes.NewReader(tc.body), tc.n))
 			require.NoError(t, err)
-			for _, r := range []io.Reader{bytes.NewReader(tc.body), iotest.OneByteReader(bytes.NewReader(tc.body))} {
-				got, err := readAtMost(r, tc.declared, tc.n)
-				require.NoError(t, err)
-				assert.Equal(t, len(want), len(got))
-				assert.True(t, bytes.Equal(want, got))
+			for _, dst := range [][]byte{nil, make([]byte, 0, 16), bytes.Repeat([]byte{'#'}, 4096)} {
+				for _, r := range []io.Reader{bytes.NewReader(tc.body), iotest.OneByteReader(bytes.NewReader(tc.body))} {
+					got, err := readAtMost(r, tc.declared, tc.n, dst)
+					require.NoError(t, err)
+					assert.Equal(t, len(want), len(got))
+					assert.True(t, bytes.Equal(want, got))
+				}
 			}
 		})
 	}
 	t.Run("a read error is returned", func(t *testing.T) {
 		boom := errors.New("boom")
-		_, err := readAtMost(io.MultiReader(bytes.NewReader(body[:10]), iotest.ErrReader(boom)), 3000, 10001)
+		_, err := readAtMost(io.MultiReader(bytes.NewReader(body[:10]), iotest.ErrReader(boom)), 3000, 10001, nil)
 		assert.ErrorIs(t, err, boom)
 	})
 }

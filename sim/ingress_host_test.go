@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -66,5 +67,36 @@ func TestIngressHandsTheRequestHeadersBack(t *testing.T) {
 				assert.Equal(t, []string{"1"}, obs.ts[0].Header["X-A"], "the trace's headers are its own")
 			}
 		})
+	}
+}
+
+// TestIngressKeepsWhatOutlivesTheAnswer checks that a recorded delivery
+// and a trace keep the body and headers of their own request when the
+// requests after it are read into the same reused buffers.
+func TestIngressKeepsWhatOutlivesTheAnswer(t *testing.T) {
+	rec := &sim.Recorder{}
+	obs := &traces{}
+	in, err := sim.NewIngress(sim.Config{Recorder: rec, Observer: obs}, sim.EndpointSpec{
+		ID:       "gh",
+		Triggers: []sim.TriggerSpec{{ID: "all"}},
+	})
+	require.NoError(t, err)
+	defer in.Close()
+	bodies := []string{`{"n":"first"}`, `{"n":"other"}`, `{"n":"third"}`} // one length: one buffer fits all
+	for i, b := range bodies {
+		r := httptest.NewRequest(http.MethodPost, "/hooks/gh", bytes.NewReader([]byte(b)))
+		r.Header.Set("X-Seq", strconv.Itoa(i))
+		w := httptest.NewRecorder()
+		in.ServeHTTP(w, r)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	}
+	ds := rec.Deliveries()
+	require.Len(t, ds, len(bodies))
+	require.Len(t, obs.ts, len(bodies))
+	for i, b := range bodies {
+		assert.Equal(t, b, string(ds[i].Request.Body), "delivery %d's body", i)
+		assert.Equal(t, []string{strconv.Itoa(i)}, ds[i].Request.Header["X-Seq"], "delivery %d's headers", i)
+		assert.Equal(t, b, string(obs.ts[i].Body), "trace %d's body", i)
+		assert.Equal(t, []string{strconv.Itoa(i)}, obs.ts[i].Header["X-Seq"], "trace %d's headers", i)
 	}
 }

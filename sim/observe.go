@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -149,6 +150,9 @@ func (in *Ingress) observe(c *stage.Call, lw *loggedWriter) {
 		t.Header, t.Body = c.Req.Header, c.Req.Body
 		if c.HostAdded { // the request's own map, which the observer keeps
 			t.Header = c.Req.Header.Clone()
+		}
+		if c.BodyBuf != nil { // a buffer the next request reuses
+			t.Body = bytes.Clone(c.Req.Body)
 		}
 	} else {
 		t.Header = r.Header.Clone()

@@ -113,11 +113,18 @@ func writeUnknownEndpoint(w http.ResponseWriter, in *Ingress, path, reason strin
 // read reads the body up to the endpoint's limit (413 past it) and builds
 // the request that filters and verification see.
 func (p *strict) read(c *stage.Call) bool {
-	body, status, err := readBody(c.R, c.Endpoint.MaxBody)
+	buf := bodyBufs.Get().(*[]byte)
+	body, status, err := readBody(c.R, c.Endpoint.MaxBody, (*buf)[:0])
 	if err != nil {
+		bodyBufs.Put(buf)
 		stage.WriteError(c.W, status, err.Error(), "")
 		c.Note = "body: " + err.Error()
 		return false
+	}
+	if cap(body) <= maxPooledBody {
+		*buf, c.BodyBuf = body[:0], buf // body's buffer, the pool's or a larger one
+	} else {
+		bodyBufs.Put(buf) // unused: a body this large is left to the collector
 	}
 	c.Req, c.HostAdded = receivedRequest(c.R, body)
 	return true
@@ -236,7 +243,7 @@ func (p *strict) answer(c *stage.Call) bool {
 		c.Note = fmt.Sprintf("respondWith, triggered %d", len(c.Matched))
 		return true
 	}
-	setJSONContentType(c.W)
+	c.W.Header().Set("Content-Type", jsonContentType)
 	bp := answerBufs.Get().(*[]byte)
 	b := append((*bp)[:0], `{"ok":true,"endpoint":`...)
 	b = appendJSONString(b, c.Endpoint.ID)
@@ -293,15 +300,23 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// readBody reads at most max bytes: the status to answer with on error.
-func readBody(r *http.Request, max int64) ([]byte, int, error) {
+// bodyBufs holds the buffers request bodies are read into; the ingress
+// takes one back when it has answered (stage.Call.BodyBuf).
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledBody is the largest buffer kept in bodyBufs.
+const maxPooledBody = 64 << 10
+
+// readBody reads at most max bytes into dst's room (a larger buffer when
+// it has too little): the status to answer with on error.
+func readBody(r *http.Request, max int64, dst []byte) ([]byte, int, error) {
 	if r.Body == nil {
 		return nil, 0, nil
 	}
 	if r.ContentLength > max {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, max)
 	}
-	body, err := readAtMost(r.Body, r.ContentLength, max+1)
+	body, err := readAtMost(r.Body, r.ContentLength, max+1, dst)
 	if err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %v", err)
 	}
@@ -317,16 +332,19 @@ func readBody(r *http.Request, max int64) ([]byte, int, error) {
 const maxPrealloc = 64 << 10
 
 // readAtMost reads r to EOF or until it has n bytes, as
-// io.ReadAll(io.LimitReader(r, n)) does. A declared length (size >= 0)
-// sizes the buffer, so a body that is as long as it says is read into one
-// allocation.
-func readAtMost(r io.Reader, size, n int64) ([]byte, error) {
+// io.ReadAll(io.LimitReader(r, n)) does, appending to dst[:0]. A declared
+// length (size >= 0) sizes the buffer, so a body that is as long as it
+// says is read into dst when it has the room, else into one allocation.
+func readAtMost(r io.Reader, size, n int64, dst []byte) ([]byte, error) {
 	c := int64(512)
 	if size >= 0 {
 		c = size + 1 // room to see EOF without growing
 	}
 	c = min(c, n, maxPrealloc)
-	b := make([]byte, 0, c)
+	b := dst[:0]
+	if int64(cap(b)) < c {
+		b = make([]byte, 0, c)
+	}
 	for int64(len(b)) < n {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)] // grow

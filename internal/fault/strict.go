@@ -398,8 +398,10 @@ func lateDeliveryOfRejected() func(*stage.Stages) {
 				Req:          c.Req,
 				Verification: c.Verification,
 			}
-			// The request's headers are handed back when it is answered.
+			// The request's headers and body are handed back when it is
+			// answered.
 			late.Req.Header = c.Req.Header.Clone()
+			late.Req.Body = bytes.Clone(c.Req.Body)
 			done := queue.hold()
 			time.AfterFunc(lateDelay, func() {
 				defer done()

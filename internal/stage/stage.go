@@ -99,6 +99,10 @@ type Call struct {
 	// Req.Header past the answer (a recorded delivery, a trace, a late
 	// fault) keeps a copy.
 	HostAdded bool
+	// BodyBuf, when Read set it, is the reused buffer Req.Body is in: the
+	// ingress takes it back when the request is answered, so whatever
+	// keeps Req.Body past the answer keeps a copy.
+	BodyBuf *[]byte
 	// Note says, for the log line, how the request ended.
 	Note string
 }
