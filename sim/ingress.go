@@ -281,8 +281,8 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := in.now()
 	// One allocation for what the stages share: the writer, the call and
 	// room for the usual few matched triggers.
-	st := servings.Get().(*serving)
-	*st = serving{lw: loggedWriter{ResponseWriter: w, status: http.StatusOK}}
+	st := servings.Get().(*serving) // zero: put back zeroed
+	st.lw.ResponseWriter, st.lw.status = w, http.StatusOK
 	lw, c := &st.lw, &st.c
 	*c = stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup, Matched: st.matched[:0]}
 	defer func() {
