@@ -51,22 +51,35 @@ func rawServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) (string,
 	return ln.Addr().String(), &accepted
 }
 
-// answerEach reads requests and writes answer to each until the client
-// goes.
-func answerEach(answer string) func(c net.Conn, br *bufio.Reader) {
+// eachRequest reads the requests of a connection, their bodies to the
+// end, and calls answer for each with its number on the connection (from
+// 0) until the client goes or answer returns false.
+func eachRequest(answer func(c net.Conn, n int) bool) func(c net.Conn, br *bufio.Reader) {
 	return func(c net.Conn, br *bufio.Reader) {
-		for {
+		for n := 0; ; n++ {
 			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
 			io.Copy(io.Discard, req.Body)
-			if _, err := io.WriteString(c, answer); err != nil {
+			if !answer(c, n) {
 				return
 			}
 		}
 	}
 }
+
+// answerEach reads requests and writes answer to each until the client
+// goes.
+func answerEach(answer string) func(c net.Conn, br *bufio.Reader) {
+	return eachRequest(func(c net.Conn, _ int) bool {
+		_, err := io.WriteString(c, answer)
+		return err == nil
+	})
+}
+
+// okAnswer is an empty 200 answer.
+const okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 func post(t *testing.T, addr string) *Request {
 	t.Helper()
@@ -149,7 +162,7 @@ func TestDoRejectsAnInvalidRequestBeforeSending(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			addr, _ := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+			addr, _ := rawServer(t, answerEach(okAnswer))
 			c := NewConn(Options{})
 			defer c.Close()
 			r := post(t, addr)
@@ -213,19 +226,10 @@ func TestDoReadsAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					io.WriteString(c, tt.answer)
-					if tt.closes {
-						return // so that a cut answer ends here
-					}
-				}
-			})
+			addr, accepted := rawServer(t, eachRequest(func(c net.Conn, _ int) bool {
+				io.WriteString(c, tt.answer)
+				return !tt.closes // so that a cut answer ends here
+			}))
 			c := NewConn(Options{})
 			defer c.Close()
 			r := post(t, addr)
@@ -275,7 +279,7 @@ func TestDoReusesOneConnection(t *testing.T) {
 
 func TestDoDialsAgainForAnotherTarget(t *testing.T) {
 	t.Parallel()
-	a, acceptedA := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	a, acceptedA := rawServer(t, answerEach(okAnswer))
 	b, acceptedB := rawServer(t, answerEach("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"))
 	c := NewConn(Options{})
 	defer c.Close()
@@ -294,20 +298,14 @@ func TestDoDialsAgainForAnotherTarget(t *testing.T) {
 func TestDoNeverSendsAgainARequestTheServerMayHaveReceived(t *testing.T) {
 	t.Parallel()
 	var requests atomic.Int64
-	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		for n := 0; ; n++ {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			requests.Add(1)
-			if n == 1 {
-				return // the second request on a connection: read, never answered
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	addr, accepted := rawServer(t, eachRequest(func(c net.Conn, n int) bool {
+		requests.Add(1)
+		if n == 1 {
+			return false // the second request on a connection: read, never answered
 		}
-	})
+		io.WriteString(c, okAnswer)
+		return true
+	}))
 	c := NewConn(Options{})
 	defer c.Close()
 	_, err := c.Do(post(t, addr), nil)
@@ -321,15 +319,10 @@ func TestDoNeverSendsAgainARequestTheServerMayHaveReceived(t *testing.T) {
 
 func TestDoDialsAgainWhenTheServerClosedAnIdleConnection(t *testing.T) {
 	t.Parallel()
-	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		io.Copy(io.Discard, req.Body)
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-		// Then it closes the idle connection without saying so.
-	})
+	addr, accepted := rawServer(t, eachRequest(func(c net.Conn, _ int) bool {
+		io.WriteString(c, okAnswer)
+		return false // then it closes the idle connection without saying so
+	}))
 	c := NewConn(Options{})
 	c.idleProbe = -1 // probe every reused connection
 	defer c.Close()
@@ -479,7 +472,7 @@ func TestDoEndsWhenTheContextIsDone(t *testing.T) {
 
 func TestDoOnADoneContextSendsNothing(t *testing.T) {
 	t.Parallel()
-	addr, accepted := rawServer(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	addr, accepted := rawServer(t, answerEach(okAnswer))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	c := NewConn(Options{Context: ctx})
@@ -530,18 +523,9 @@ func TestDoReadsAnAnswerWhateverTheWayItArrives(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if tt.write(c) != nil {
-						return
-					}
-				}
-			})
+			addr, accepted := rawServer(t, eachRequest(func(c net.Conn, _ int) bool {
+				return tt.write(c) == nil
+			}))
 			c := NewConn(Options{Timeout: time.Minute})
 			defer c.Close()
 			keep := make([]byte, 64)
@@ -589,7 +573,7 @@ func TestDoWritesALargeBodyASlowServerReads(t *testing.T) {
 				}
 			}
 			got <- b.Bytes()
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			io.WriteString(c, okAnswer)
 		}
 	})
 	c := NewConn(Options{Timeout: time.Minute})
@@ -613,7 +597,7 @@ func TestDoEarlyAnswerNeverWaitsUnbounded(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		io.WriteString(c, okAnswer)
 		http.ReadRequest(br)
 		<-release
 	})
@@ -633,20 +617,14 @@ func TestDoEarlyAnswerNeverWaitsUnbounded(t *testing.T) {
 func TestDoSetsTheDeadlineOfEveryRequest(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		for n := 0; ; n++ {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			if n == 1 {
-				<-release // the second request is never answered
-				return
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	addr, accepted := rawServer(t, eachRequest(func(c net.Conn, n int) bool {
+		if n == 1 {
+			<-release // the second request is never answered
+			return false
 		}
-	})
+		io.WriteString(c, okAnswer)
+		return true
+	}))
 	defer close(release)
 	c := NewConn(Options{Timeout: 100 * time.Millisecond})
 	defer c.Close()
@@ -663,17 +641,13 @@ func TestDoSetsTheDeadlineOfEveryRequest(t *testing.T) {
 func TestDoSendsAgainOnAConnectionResetWhileIdle(t *testing.T) {
 	t.Parallel()
 	closed := make(chan struct{}, 2)
-	addr, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		io.Copy(io.Discard, req.Body)
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	addr, accepted := rawServer(t, eachRequest(func(c net.Conn, _ int) bool {
+		io.WriteString(c, okAnswer)
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close() // a reset, on loopback delivered before Close returns
 		closed <- struct{}{}
-	})
+		return false
+	}))
 	c := NewConn(Options{Timeout: time.Minute})
 	defer c.Close()
 	_, err := c.Do(post(t, addr), nil)
@@ -691,17 +665,11 @@ func TestDoSendsAgainOnAConnectionResetWhileIdle(t *testing.T) {
 func TestDoAtCountsTheTimeoutFromItsStart(t *testing.T) {
 	t.Parallel()
 	var requests atomic.Int64
-	addr, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			requests.Add(1)
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-		}
-	})
+	addr, _ := rawServer(t, eachRequest(func(c net.Conn, _ int) bool {
+		requests.Add(1)
+		io.WriteString(c, okAnswer)
+		return true
+	}))
 	c := NewConn(Options{Timeout: time.Second})
 	defer c.Close()
 	for i, start := range []time.Time{time.Now(), time.Now().Add(-time.Hour), time.Now()} {
