@@ -279,9 +279,9 @@ func (in *Ingress) Flush(ctx context.Context) error {
 func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := in.inflight.Add(1)
 	start := in.now()
-	// One allocation for what the stages share: the writer, the call and
-	// room for the usual few matched triggers.
-	st := servings.Get().(*serving) // zero: put back zeroed
+	// What the stages share — the writer, the call, room for the usual few
+	// matched triggers — comes from a pool, zeroed when it was put back.
+	st := servings.Get().(*serving)
 	st.lw.ResponseWriter, st.lw.status = w, http.StatusOK
 	lw, c := &st.lw, &st.c
 	*c = stage.Call{W: lw, R: r, Received: start, Now: in.now, InFlight: n, Lookup: in.lookup, Matched: st.matched[:0]}

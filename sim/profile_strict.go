@@ -121,10 +121,10 @@ func (p *strict) read(c *stage.Call) bool {
 		c.Note = "body: " + err.Error()
 		return false
 	}
-	if cap(body) <= maxPooledBody {
+	if cap(body) > 0 && cap(body) <= maxPooledBody {
 		*buf, c.BodyBuf = body[:0], buf // body's buffer, the pool's or a larger one
 	} else {
-		bodyBufs.Put(buf) // unused: a body this large is left to the collector
+		bodyBufs.Put(buf) // unused: no body, or one large enough to leave to the collector
 	}
 	c.Req, c.HostAdded = receivedRequest(c.R, body)
 	return true
