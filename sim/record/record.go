@@ -176,7 +176,13 @@ func headerValue(v string) string {
 func New(r *http.Request, body []byte, meta Meta) *Recording {
 	meta.Method = r.Method
 	meta.Target = r.URL.RequestURI()
-	if strings.HasPrefix(r.RequestURI, "/") { // origin form, as sent
+	switch {
+	case strings.HasPrefix(r.RequestURI, "/"): // origin form, as sent
+		meta.Target = r.RequestURI
+	case r.RequestURI != "" && !strings.HasPrefix(meta.Target, "/") && meta.Target != "*":
+		// An absolute target without a path of its own ("a:0" is scheme a,
+		// opaque 0): its RequestURI ("0") would not parse as a target, the
+		// target as sent does.
 		meta.Target = r.RequestURI
 	}
 	meta.Host = r.Host
